@@ -1,0 +1,1 @@
+"""The platform's domain model: plain Python, no Flask, time from an injected clock."""

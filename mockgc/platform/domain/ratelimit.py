@@ -1,0 +1,40 @@
+"""Per-token fixed-window rate limit (the platform's 300 requests per minute)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mockgc.platform.domain.errors import TooManyRequests
+
+WINDOW_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateStatus:
+    """What the inin-ratelimit-* headers report after a request was counted."""
+
+    count: int
+    allowed: int
+    reset_seconds: int
+
+
+class RateLimiter:
+    """Counts requests per key in fixed 60 s windows read from the injected clock.
+
+    Hand-written rather than the `limits` library because `limits` reads the wall
+    clock itself, which would break the virtual clock and so determinism.
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[str, list[float]] = {}
+
+    def hit(self, key: str, allowed: int, now: float) -> RateStatus:
+        window = self._windows.get(key)
+        if window is None or now >= window[0] + WINDOW_SECONDS:
+            window = self._windows[key] = [now, 0]
+        reset = max(1, math.ceil(window[0] + WINDOW_SECONDS - now))
+        if window[1] >= allowed:
+            raise TooManyRequests(reset)
+        window[1] += 1
+        return RateStatus(int(window[1]), allowed, reset)

@@ -1,0 +1,1 @@
+"""The platform's HTTP face: thin Flask blueprints over the domain."""

@@ -1,0 +1,82 @@
+"""The one place where errors become the platform's JSON error body."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+from mockgc.platform.domain.errors import (
+    BadRequest,
+    EntityTooLarge,
+    InternalError,
+    InvalidClient,
+    MethodNotAllowed,
+    NotFound,
+    PlatformError,
+    UnsupportedMediaType,
+)
+
+log = logging.getLogger("mockgc.platform")
+
+_HTTP_TO_PLATFORM: dict[int, type[PlatformError]] = {
+    400: BadRequest,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: EntityTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
+def error_body(error: PlatformError) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": error.message,
+        "code": error.code,
+        "status": error.status,
+        "contextId": getattr(g, "correlation_id", ""),
+        "details": error.details,
+        "errors": [],
+    }
+    if error.message_with_params:
+        body["messageWithParams"] = error.message_with_params
+        body["messageParams"] = error.message_params or {}
+    return body
+
+
+def render(error: PlatformError) -> Response:
+    response = jsonify(error_body(error))
+    response.status_code = error.status
+    response.headers.update(error.headers())
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(PlatformError)
+    def platform_error(error: PlatformError) -> Response:
+        return render(error)
+
+    @app.errorhandler(InvalidClient)
+    def invalid_client(error: InvalidClient) -> Response:
+        response = jsonify(
+            {"error": error.error, "description": error.description, "error_description": error.description}
+        )
+        response.status_code = 400 if error.error == "unsupported_grant_type" else 401
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        mapped = _HTTP_TO_PLATFORM.get(error.code or 500)
+        if mapped is None:
+            status = error.code or 500
+            fallback = InternalError(error.description or "request failed")
+            fallback.status = status
+            fallback.code = "internal.server.error" if status >= 500 else "bad.request"
+            return render(fallback)
+        return render(mapped())
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error while serving a request")
+        return render(InternalError())

@@ -1,0 +1,86 @@
+"""Workforce management: business units, schedules, and the update-upload publish flow."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+
+from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+
+from mockgc.platform.domain.errors import BadRequest, EntityTooLarge
+from mockgc.platform.http.body import backend, json_body
+
+bp = Blueprint("wfm", __name__, url_prefix="/api/v2/workforcemanagement/businessunits")
+uploads = Blueprint("uploads", __name__)
+
+SCHEDULE = "/<bu_id>/weeks/<week_id>/schedules/<schedule_id>"
+MAX_UNZIPPED_BYTES = 20_000_000
+
+
+@bp.get("")
+def list_business_units() -> ResponseReturnValue:
+    return jsonify(entities=backend().list_business_units())
+
+
+@bp.get("/<bu_id>")
+def get_business_unit(bu_id: str) -> ResponseReturnValue:
+    return jsonify(backend().get_business_unit(bu_id))
+
+
+@bp.post("/<bu_id>/weeks/<week_id>/schedules")
+def create_schedule(bu_id: str, week_id: str) -> ResponseReturnValue:
+    return jsonify(backend().create_schedule(bu_id, week_id, json_body({})))
+
+
+@bp.get(SCHEDULE)
+def get_schedule(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
+    return jsonify(backend().get_schedule(bu_id, week_id, schedule_id))
+
+
+@bp.post(SCHEDULE + "/update/uploadurl")
+def create_upload_url(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
+    slot = backend().create_schedule_upload(bu_id, week_id, schedule_id, json_body())
+    return jsonify(
+        uploadKey=slot.key,
+        url=url_for("uploads.receive", upload_key=slot.key, _external=True),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+
+
+@bp.post(SCHEDULE + "/update")
+def process_update(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
+    return jsonify(backend().process_schedule_update(bu_id, week_id, schedule_id, json_body()))
+
+
+@bp.get("/<bu_id>/operations")
+def list_operations(bu_id: str) -> ResponseReturnValue:
+    """Mock-only: every schedule update operation of the business unit, with its state."""
+    return jsonify(entities=backend().list_operations(bu_id))
+
+
+@bp.get("/<bu_id>/operations/<operation_id>")
+def get_operation(bu_id: str, operation_id: str) -> ResponseReturnValue:
+    """Mock-only: one operation's state (the real platform only announces completion)."""
+    return jsonify(backend().get_operation(operation_id))
+
+
+@uploads.put("/uploads/schedules/<upload_key>")
+def receive(upload_key: str) -> ResponseReturnValue:
+    """The pre-signed upload target: no bearer token, the key is the credential."""
+    raw = request.get_data(cache=False)
+    if request.headers.get("Content-Encoding", "").lower() == "gzip" or raw[:2] == b"\x1f\x8b":
+        try:
+            decompressor = zlib.decompressobj(wbits=31)
+            raw = decompressor.decompress(raw, MAX_UNZIPPED_BYTES)
+            if decompressor.unconsumed_tail:
+                raise EntityTooLarge(f"the schedule expands past {MAX_UNZIPPED_BYTES} bytes")
+        except (zlib.error, gzip.BadGzipFile):
+            raise BadRequest("The upload is not valid gzip.") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The upload is not valid JSON.") from None
+    backend().receive_upload(upload_key, document)
+    return "", 200

@@ -1,0 +1,84 @@
+"""Settings for one mock platform: defaults, then a TOML file, then MOCKGC_* variables, then options."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+MAX_BODY_BYTES = 512_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8321
+    seed: int = 1
+    agents: int = 50
+    profile: str = "seed-default"
+    clock: Literal["system", "virtual"] = "system"
+    admin_key: str = ""
+    client_id: str = "mockgc-client"
+    client_secret: str = ""
+    rate_limit_per_minute: int = 300  # 0 turns the limit off for the default client
+    token_ttl_seconds: int = 86_400
+    journal_size: int = 10_000
+    script_data_chunk_limit: int = 100
+    threads: int = 16
+
+    def with_credentials(self) -> Settings:
+        """Fill in credentials that were not given, so a started server always has them."""
+        return replace(
+            self,
+            admin_key=self.admin_key or secrets.token_urlsafe(18),
+            client_secret=self.client_secret or secrets.token_urlsafe(18),
+        )
+
+    def validate(self) -> Settings:
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+        if self.agents < 1:
+            raise ValueError("agents must be at least 1")
+        if self.clock not in ("system", "virtual"):
+            raise ValueError("clock must be 'system' or 'virtual'")
+        if self.rate_limit_per_minute < 0 or self.journal_size < 1 or self.script_data_chunk_limit < 1:
+            raise ValueError("rate_limit_per_minute, journal_size and script_data_chunk_limit must be positive")
+        return self
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "int":
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    return str(raw)
+
+
+def load_settings(
+    config_file: str | Path | None = None, environ: dict[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Layer the sources; an unknown key in the file is an error rather than silently ignored."""
+    environ = os.environ if environ is None else environ
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    if config_file:
+        try:
+            data = tomllib.loads(Path(config_file).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"cannot read config file {config_file}: {error}") from None
+        data = data.get("mockgc", data)
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
+        values.update({k: _coerce(k, v) for k, v in data.items()})
+    for name in known:
+        env = environ.get(f"MOCKGC_{name.upper()}")
+        if env is not None:
+            values[name] = _coerce(name, env)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values).validate()

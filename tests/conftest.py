@@ -1,0 +1,78 @@
+"""Shared fixtures: a virtual clock, the app and its test client, a token, and a live server."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockgc.clock import VirtualClock
+from mockgc.faults import get_profile
+from mockgc.platform.domain.backend import Platform
+from mockgc.platform.http.app import create_app
+from mockgc.server import ServerThread
+from mockgc.settings import Settings
+
+ADMIN_KEY = "test-admin-key"
+CLIENT_ID = "test-client"
+CLIENT_SECRET = "test-secret"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        seed=7, agents=20, profile="fast", admin_key=ADMIN_KEY, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    )
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(start=1_795_000_000.0)
+
+
+@pytest.fixture
+def platform(settings: Settings, clock: VirtualClock) -> Platform:
+    return Platform(settings, get_profile(settings.profile), clock)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: VirtualClock) -> Flask:
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def basic(client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@pytest.fixture
+def token(client: FlaskClient) -> str:
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": basic()}
+    )
+    assert response.status_code == 200, response.json
+    return str(response.json["access_token"])
+
+
+@pytest.fixture
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[ServerThread]:
+    """The mock on an ephemeral 127.0.0.1 port, on the system clock; stopped afterwards."""
+    with ServerThread(create_app(settings)) as server:
+        yield server
