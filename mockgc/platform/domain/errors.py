@@ -29,6 +29,21 @@ class PlatformError(Exception):
     def headers(self) -> dict[str, str]:
         return {}
 
+    def to_body(self, context_id: str) -> dict[str, Any]:
+        """The platform's JSON error body."""
+        body: dict[str, Any] = {
+            "message": self.message,
+            "code": self.code,
+            "status": self.status,
+            "contextId": context_id,
+            "details": self.details,
+            "errors": [],
+        }
+        if self.message_with_params:
+            body["messageWithParams"] = self.message_with_params
+            body["messageParams"] = self.message_params or {}
+        return body
+
 
 class BadRequest(PlatformError):
     status, code, default_message = 400, "bad.request", "The request could not be understood."

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -30,23 +28,8 @@ _HTTP_TO_PLATFORM: dict[int, type[PlatformError]] = {
 }
 
 
-def error_body(error: PlatformError) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "message": error.message,
-        "code": error.code,
-        "status": error.status,
-        "contextId": getattr(g, "correlation_id", ""),
-        "details": error.details,
-        "errors": [],
-    }
-    if error.message_with_params:
-        body["messageWithParams"] = error.message_with_params
-        body["messageParams"] = error.message_params or {}
-    return body
-
-
 def render(error: PlatformError) -> Response:
-    response = jsonify(error_body(error))
+    response = jsonify(error.to_body(getattr(g, "correlation_id", "")))
     response.status_code = error.status
     response.headers.update(error.headers())
     return response

@@ -1,0 +1,117 @@
+"""The effects a flow yields and the replies it gets back: the contract between flows and drivers.
+
+A flow is a generator. It yields an effect and receives the driver's answer:
+- `Call(op, params)` -> `Reply` (the driver records it in the history as invoke + completion);
+- `Sleep(seconds)` -> None (virtual time in the simulator, real time live);
+- `Now()` -> float, the driver's clock in epoch seconds;
+- `StorePut(key, value)` -> `Reply`, `StoreGet(key)` -> `Reply` (body {"value": str | None}):
+  an external store the platform's locks do not touch.
+Its return value is a `FlowResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every platform operation a flow may call, and the HTTP request each one is.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "create_call": ("POST", "/api/v2/conversations/calls"),
+    "create_session": ("POST", "/api/v2/scripts/sessions"),
+    "set_data": ("PUT", "/api/v2/scripts/sessions/{sessionId}/variables/{name}"),
+    "read_session": ("GET", "/api/v2/scripts/sessions/{sessionId}"),
+    "evaluate": ("POST", "/api/v2/scripts/sessions/{sessionId}/evaluate"),
+    "attach": ("POST", "/api/v2/scripts/sessions/{sessionId}/attach"),
+    "patch_attributes": ("PATCH", "/api/v2/conversations/{conversationId}/participants/{participantId}/attributes"),
+    "list_operations": ("GET", "/api/v2/workforcemanagement/businessunits/{businessUnitId}/operations"),
+    "script_data": ("PUT", "/api/v2/analytics/script-data"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    op: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StorePut:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoreGet:
+    key: str
+
+
+Effect = Call | Sleep | Now | StorePut | StoreGet
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What came back. status 0 means no HTTP answer at all (reset, timeout, store down)."""
+
+    status: int
+    body: Any = None
+    retry_after: float | None = None
+    error: str | None = None
+    # In-process only: when a v1 platform would have answered (its latency, in virtual time).
+    ready_at: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def definite_failure(self) -> bool:
+        """A 4xx: the platform says it did not apply the request."""
+        return 400 <= self.status < 500
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+    @property
+    def detail_code(self) -> str | None:
+        if isinstance(self.body, dict) and self.body.get("details"):
+            first = self.body["details"][0]
+            return first.get("errorCode") if isinstance(first, dict) else None
+        return None
+
+
+def completion_type(reply: Reply) -> str:
+    """Jepsen's completion: ok (it happened), fail (it did not), info (we cannot know)."""
+    if reply.ok:
+        return "ok"
+    if reply.definite_failure:
+        return "fail"
+    return "info"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowResult:
+    """How one interaction ended, as the flow itself saw it."""
+
+    key: str
+    expected: str
+    branch: str | None  # "personalized", "default", or None when the flow never got there
+    value: str | None  # the value the branch saw
+    session_id: str | None
+    acknowledged: bool  # did any Set Data of `expected` get a 2xx?
+    store_key: str | None = None  # where external-store kept the value, if it did
+    notes: tuple[str, ...] = ()
+
+
+Flow = Generator[Effect, Any, FlowResult]

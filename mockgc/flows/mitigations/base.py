@@ -1,0 +1,51 @@
+"""The mitigation interface: strategies wrapped around the Set Data and evaluate steps."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mockgc.flows.effects import Call, Effect
+
+if TYPE_CHECKING:
+    from mockgc.flows.script import Evaluation, FlowContext, SessionRef
+
+Step = Generator[Effect, Any, Any]
+
+
+class Mitigation:
+    """Subclass and override `set_data` and/or `evaluate`; both are generators of effects.
+
+    `set_data` returns True when a write of the value was acknowledged (2xx).
+    `evaluate` returns an Evaluation (branch, value seen). Parameters are keyword
+    arguments with the seed's values as defaults; randomness comes from ctx.rng().
+    """
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self, **params: Any) -> None:
+        if params:
+            raise ValueError(f"{self.name} takes no parameters, got {', '.join(sorted(params))}")
+
+    def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
+        reply = yield Call("set_data", {"sessionId": session.session_id, "name": name, "value": value})
+        return bool(reply.ok)
+
+    def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
+        from mockgc.flows.script import evaluation_from
+
+        reply = yield Call("evaluate", {"sessionId": session.session_id, "variable": variable})
+        return evaluation_from(reply)
+
+    def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
+        """Where the value lives outside the platform, for mitigations that keep it elsewhere."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "params": dict(vars(self))}
+
+
+class NoMitigation(Mitigation):
+    """The baseline: one Set Data, one evaluate, no protection."""
+
+    name = "none"

@@ -1,0 +1,121 @@
+"""Transports turn a flow's Call into a Reply: in process against the domain, or over live HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from mockgc.flows.effects import OPERATIONS, Reply
+from mockgc.platform.domain.backend import Platform, Waited
+from mockgc.platform.domain.errors import PlatformError
+
+
+def build_request(op: str, params: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
+    """(method, path, JSON body) for an operation; path parameters are taken out of the body."""
+    try:
+        method, template = OPERATIONS[op]
+    except KeyError:
+        raise ValueError(f"unknown operation {op!r}") from None
+    body = dict(params)
+    path = template
+    while "{" in path:
+        name = path[path.index("{") + 1 : path.index("}")]
+        path = path.replace("{" + name + "}", quote(str(body.pop(name)), safe=""))
+    if op == "create_call":
+        body = {"callUserId": body.pop("userId"), **body}
+    return method, path, (body if method != "GET" else None)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def reply_from(status: int, text: str | bytes | None, headers: Any) -> Reply:
+    """A Reply from a raw HTTP answer; a body that is not JSON is kept as text."""
+    body: Any = None
+    if text:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = text if isinstance(text, str) else text.decode(errors="replace")
+    return Reply(status, body, retry_after=parse_retry_after(headers.get("Retry-After")))
+
+
+class InProcessTransport:
+    """Calls the domain directly; a PlatformError becomes the reply the HTTP layer would give."""
+
+    def __init__(self, platform: Platform) -> None:
+        p = platform
+        self._handlers: dict[str, Any] = {
+            "create_call": lambda a: p.create_call({"callUserId": a["userId"]}),
+            "create_session": p.create_script_session,
+            "set_data": lambda a: p.set_script_variable(
+                a["sessionId"], a["name"], {k: v for k, v in a.items() if k not in ("sessionId", "name")}
+            ),
+            "read_session": lambda a: p.get_script_session(a["sessionId"]),
+            "evaluate": lambda a: p.evaluate_script_branch(a["sessionId"], {"variable": a["variable"]}),
+            "attach": lambda a: p.attach_script_session(a["sessionId"]),
+            "patch_attributes": lambda a: p.patch_participant_attributes(
+                a["conversationId"], a["participantId"], {"attributes": a["attributes"]}
+            ),
+            "list_operations": lambda a: {"entities": p.list_operations(a["businessUnitId"])},
+            "script_data": p.put_script_data,
+        }
+        self._statuses = {"create_session": 201, "patch_attributes": 202}
+
+    def register(self, op: str, handler: Any, status: int = 200) -> None:
+        """Add an operation served in process (e.g. a simulated worker or store service)."""
+        self._handlers[op] = handler
+        self._statuses[op] = status
+
+    def call(self, op: str, params: dict[str, Any]) -> Reply:
+        try:
+            result = self._handlers[op](params)
+        except PlatformError as error:
+            retry_after = getattr(error, "retry_after", None)
+            return Reply(error.status, error.to_body(""), retry_after=retry_after)
+        if isinstance(result, Waited):
+            return Reply(200, result.body, ready_at=result.ready_at)
+        return Reply(self._statuses.get(op, 200), result)
+
+
+class HttpTransport:
+    """Live HTTP with requests and a keep-alive session; no answer at all becomes status 0."""
+
+    def __init__(
+        self, base_url: str, token: str | None = None, *, timeout: float = 30.0, session: requests.Session | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = session or requests.Session()
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def authenticate(self, client_id: str, client_secret: str) -> str:
+        response = self.http.post(
+            f"{self.base_url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, client_secret),
+            timeout=self.timeout,
+        )
+        if response.status_code != 200:
+            raise PermissionError(f"token request answered {response.status_code}: {response.text[:200]}")
+        token = str(response.json()["access_token"])
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        return token
+
+    def call(self, op: str, params: dict[str, Any]) -> Reply:
+        method, path, body = build_request(op, params)
+        try:
+            response = self.http.request(method, self.base_url + path, json=body, timeout=self.timeout)
+        except requests.RequestException as error:
+            return Reply(0, None, error=f"{type(error).__name__}: {error}"[:300])
+        return reply_from(response.status_code, response.content, response.headers)
