@@ -22,6 +22,8 @@ class Mitigation:
     """
 
     name: ClassVar[str] = "base"
+    # True when the strategy keeps state in an external store (drivers must then provide one).
+    needs_store: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         if params:
