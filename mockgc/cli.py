@@ -11,7 +11,7 @@ from rich.console import Console
 
 from mockgc.faults import PROFILES
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 EXIT_HOLDS, EXIT_FAILS, EXIT_HARNESS_ERROR = 0, 1, 2
 
 
