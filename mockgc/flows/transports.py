@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 from urllib.parse import quote
 
@@ -29,13 +30,19 @@ def build_request(op: str, params: dict[str, Any]) -> tuple[str, str, dict[str, 
     return method, path, (body if method != "GET" else None)
 
 
+MAX_RETRY_AFTER = 3600.0  # a client must never be told to sleep forever
+
+
 def parse_retry_after(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
+        return None  # the HTTP-date form: Genesys always sends seconds
+    if not math.isfinite(seconds):
         return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def reply_from(status: int, text: str | bytes | None, headers: Any) -> Reply:
