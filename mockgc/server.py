@@ -53,13 +53,19 @@ class ServerThread:
 
     def stop(self) -> None:
         # waitress has no public stop; closing every channel in its map ends the loop
-        # (the same approach as WebTest's StopableWSGIServer).
+        # (the same approach as WebTest's StopableWSGIServer). The loop thread closes them
+        # itself, woken by the trigger: closed from here, a select() already blocked on them
+        # sat out its 1 s timeout, or raised EBADF when a worker pulled the closed trigger.
         server: Any = self.server
         logging.getLogger("waitress").setLevel(logging.FATAL)
-        while server._map:
-            for channel in list(server._map.values()):
-                channel.handle_close()
         server.task_dispatcher.shutdown()
+
+        def close_all() -> None:
+            while server._map:
+                for channel in list(server._map.values()):
+                    channel.handle_close()
+
+        server.trigger.pull_trigger(close_all)
         self._thread.join(timeout=10)
 
     def __enter__(self) -> ServerThread:
