@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench` (`python -m bench`); each prints its own section and ratios, never asserts times."""

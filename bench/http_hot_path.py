@@ -1,0 +1,400 @@
+"""The Set Data hot path against a bare Flask "hello", both on waitress, loaded by keep-alive clients."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import multiprocessing
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from flask import Flask, jsonify
+
+from mockgc.platform.http.app import PlatformHolder, create_app
+from mockgc.server import ServerThread
+from mockgc.settings import Settings
+
+TARGET_RATIO = 0.75
+STALL_MS = 40.0  # gevent pywsgi's Nagle/delayed-ACK stall on keep-alive connections
+HOT, BARE = "hot_path", "bare"
+VALUE = "PREF-0042"
+ADMIN_KEY = "bench-admin"
+CLIENT_SECRET = "bench-secret"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every bound of a run; the defaults keep the whole section around 20 s on a 2-core box."""
+
+    connections: int = 4  # keep-alive connections, one client process each
+    rounds: int = 7  # timed rounds per target, alternating A,B then B,A
+    round_seconds: float = 1.2
+    round_max_requests: int = 20_000  # per connection, so a round is bounded by count as well as time
+    warmup_seconds: float = 0.5
+    stall_requests: int = 300
+    stall_seconds: float = 1.5
+    threads: int = Settings().threads  # the same waitress thread count `mockgc serve` uses
+    startup_timeout: float = 60.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark itself broke (a non-200, a closed connection, a process that died)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One server as the clients see it: a prebuilt request per connection and what a good body holds."""
+
+    name: str
+    port: int
+    requests: list[bytes]
+    expect: bytes
+
+
+@dataclass(frozen=True)
+class Round:
+    rps: float
+    latencies: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 99) * 1000
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile: a latency that was really observed, not an interpolation."""
+    if not values:
+        raise BenchError("no latencies were recorded")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def raw_request(method: str, path: str, port: int, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """One HTTP/1.1 keep-alive request, built once so the client spends its CPU on nothing else."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if body or method in ("PUT", "POST"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def read_response(sock: socket.socket) -> tuple[int, bytes]:
+    """Read exactly one answer; anything but a Content-Length keep-alive answer breaks the bench."""
+    data = b""
+    while (end := data.find(b"\r\n\r\n")) < 0:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise BenchError("the server closed the keep-alive connection")
+        data += chunk
+    status_line, *header_lines = data[:end].decode("latin-1").split("\r\n")
+    status = int(status_line.split(" ", 2)[1])
+    length = None
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif (name == "connection" and value == "close") or name == "transfer-encoding":
+            raise BenchError(f"expected a keep-alive answer with Content-Length, got {line!r}")
+    if length is None:
+        raise BenchError("the answer has no Content-Length")
+    body = data[end + 4 :]
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise BenchError("the server closed the connection mid-body")
+        body += chunk
+    if len(body) != length:
+        raise BenchError("more bytes than one answer arrived on a sequential connection")
+    return status, body
+
+
+def drive(sock: socket.socket, request: bytes, expect: bytes, max_requests: int, seconds: float) -> dict[str, Any]:
+    """Sequential requests on one connection until the count or the time runs out."""
+    latencies: list[float] = []
+    clock = time.perf_counter
+    start = clock()
+    deadline = start + seconds
+    while len(latencies) < max_requests:
+        sent = clock()
+        if sent >= deadline:
+            break
+        sock.sendall(request)
+        status, body = read_response(sock)
+        latencies.append(clock() - sent)
+        if status != 200 or expect not in body:
+            raise BenchError(f"answer {status}: {body[:300]!r}")
+    return {"count": len(latencies), "elapsed": clock() - start, "latencies": latencies}
+
+
+# --- the two servers, each in its own process -------------------------------------------------
+
+
+def bare_app() -> Flask:
+    app = Flask("bare")
+
+    @app.get("/hello")
+    def hello() -> Any:
+        return jsonify(message="hello")
+
+    return app
+
+
+def mock_app(connections: int) -> tuple[Flask, list[tuple[str, str, dict[str, str], bytes]]]:
+    """The mock with rate limiting on (a limit too high to trip) and one script session per connection."""
+    settings = Settings(admin_key=ADMIN_KEY, client_secret=CLIENT_SECRET, rate_limit_per_minute=10**9)
+    app = create_app(settings)
+    client = app.test_client()
+
+    def expect(response: Any, status: int) -> Any:
+        if response.status_code != status:
+            raise BenchError(f"setup {response.request.path} answered {response.status_code}: {response.text[:300]}")
+        return response.json
+
+    basic = base64.b64encode(f"{settings.client_id}:{CLIENT_SECRET}".encode()).decode()
+    token = expect(
+        client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+        ),
+        200,
+    )["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    users = expect(client.get("/mock/info", headers={"Authorization": f"Bearer {ADMIN_KEY}"}), 200)["users"]
+    specs = []
+    body = json.dumps({"value": VALUE}).encode()
+    for index in range(connections):
+        agent_id = users[index % len(users)]["id"]
+        call = expect(client.post("/api/v2/conversations/calls", json={"callUserId": agent_id}, headers=auth), 200)
+        session = expect(
+            client.post(
+                "/api/v2/scripts/sessions", json={"userId": agent_id, "conversationId": call["id"]}, headers=auth
+            ),
+            201,
+        )
+        path = f"/api/v2/scripts/sessions/{session['id']}/variables/preferenceCode"
+        specs.append(("PUT", path, {**auth, "Content-Type": "application/json"}, body))
+    return app, specs
+
+
+def serve(kind: str, connections: int, threads: int, control: Connection) -> None:
+    """Server process: build the app, serve it with mockgc.server, stop when told (or orphaned)."""
+    try:
+        if kind == HOT:
+            app, specs = mock_app(connections)
+            expect = VALUE.encode()
+        else:
+            app, specs = bare_app(), [("GET", "/hello", {}, b"")] * connections
+            expect = b"hello"
+        server = ServerThread(app, "127.0.0.1", 0, threads).start()
+    except Exception as error:
+        control.send(("error", f"{type(error).__name__}: {error}"))
+        return
+    requests = [raw_request(method, path, server.port, headers, body) for method, path, headers, body in specs]
+    control.send(("ready", Target(kind, server.port, requests, expect)))
+    with suppress(EOFError):  # EOF: the parent is gone, so stop anyway
+        control.recv()
+    stats: dict[str, int] = {}
+    holder = app.extensions.get("mockgc")
+    if isinstance(holder, PlatformHolder):
+        journal = holder.platform.journal
+        stats = {"journal_kept": len(journal), "journal_dropped": journal.dropped}
+    server.stop()
+    with suppress(OSError):
+        control.send(("stopped", stats))
+
+
+def load(targets: dict[str, tuple[int, bytes, bytes]], control: Connection) -> None:
+    """Client process: one persistent connection per target, driven when the parent says so."""
+    sockets: dict[str, socket.socket] = {}
+    try:
+        while True:
+            try:
+                command = control.recv()
+            except EOFError:
+                return
+            if command is None:
+                return
+            name, max_requests, seconds = command
+            port, request, expect = targets[name]
+            try:
+                sock = sockets.get(name)
+                if sock is None:
+                    sock = sockets[name] = socket.create_connection(("127.0.0.1", port), timeout=30)
+                control.send(("ok", drive(sock, request, expect, max_requests, seconds)))
+            except Exception as error:
+                control.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        for sock in sockets.values():
+            sock.close()
+
+
+# --- the parent: orchestration and the report ---------------------------------------------------
+
+
+def receive(control: Connection, timeout: float, who: str) -> Any:
+    if not control.poll(timeout):
+        raise BenchError(f"{who} did not answer within {timeout:.0f} s")
+    try:
+        kind, payload = control.recv()
+    except EOFError:
+        raise BenchError(f"{who} exited without answering") from None
+    if kind == "error":
+        raise BenchError(f"{who}: {payload}")
+    return payload
+
+
+@contextmanager
+def processes() -> Iterator[list[tuple[BaseProcess, Connection, Any]]]:
+    """Started processes with their control pipes and a goodbye message; always ended on exit."""
+    started: list[tuple[BaseProcess, Connection, Any]] = []
+    try:
+        yield started
+    finally:
+        for _process, control, goodbye in started:
+            with suppress(OSError):
+                control.send(goodbye)
+        for process, control, _goodbye in started:
+            process.join(timeout=15)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+            control.close()
+
+
+def measure(clients: list[Connection], name: str, max_requests: int, seconds: float) -> Round:
+    """All clients drive one target at once; req/s is the sum of each connection's own rate."""
+    for control in clients:
+        control.send((name, max_requests, seconds))
+    results = [receive(control, seconds + 60, f"client {i}") for i, control in enumerate(clients)]
+    rps = sum(r["count"] / r["elapsed"] for r in results if r["elapsed"] > 0)
+    return Round(rps, [latency for r in results for latency in r["latencies"]])
+
+
+def check_headers(target: Target) -> dict[str, str]:
+    """One request through http.client: the hot path's answer carries the rate-limit headers."""
+    connection = HTTPConnection("127.0.0.1", target.port, timeout=30)
+    try:
+        head, _, body = target.requests[0].partition(b"\r\n\r\n")
+        method, path, _ = head.split(b"\r\n", 1)[0].decode().split(" ")
+        headers = dict(line.decode("latin-1").split(": ", 1) for line in head.split(b"\r\n")[1:])
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status != 200 or target.expect not in answer:
+            raise BenchError(f"{target.name} check answered {response.status}: {answer[:300]!r}")
+        return {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def run(config: Config | None = None) -> bool:
+    """Print the section; True unless the benchmark broke (a missed target is reported, not failed)."""
+    config = config or Config()
+    context = multiprocessing.get_context("spawn")
+    print(
+        f"== HTTP hot path: Set Data PUT (mock, rate limit + journal on) vs bare Flask hello ==\n"
+        f"   both on mockgc.server (waitress, {config.threads} threads) in their own process; "
+        f"{config.connections} keep-alive client processes; "
+        f"{config.rounds} alternating rounds of {config.round_seconds:g} s",
+        flush=True,
+    )
+    began = time.perf_counter()
+    with processes() as started:
+        servers: dict[str, Connection] = {}
+        for kind in (HOT, BARE):
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=serve, args=(kind, config.connections, config.threads, child), name=f"bench-{kind}"
+            )
+            process.start()
+            child.close()
+            started.append((process, parent, "stop"))
+            servers[kind] = parent
+        targets: dict[str, Target] = {
+            kind: receive(control, config.startup_timeout, f"{kind} server") for kind, control in servers.items()
+        }
+        hot_headers = check_headers(targets[HOT])
+        check_headers(targets[BARE])
+
+        clients: list[Connection] = []
+        for index in range(config.connections):
+            plan = {kind: (t.port, t.requests[index], t.expect) for kind, t in targets.items()}
+            parent, child = context.Pipe()
+            process = context.Process(target=load, args=(plan, child), name=f"bench-client-{index}")
+            process.start()
+            child.close()
+            started.append((process, parent, None))
+            clients.append(parent)
+
+        warmup = {
+            kind: measure(clients, kind, config.round_max_requests, config.warmup_seconds) for kind in (HOT, BARE)
+        }
+        rounds: dict[str, list[Round]] = {HOT: [], BARE: []}
+        for number in range(config.rounds):
+            # Alternate the order too, so a drift in machine load does not favour one side.
+            for kind in (HOT, BARE) if number % 2 == 0 else (BARE, HOT):
+                rounds[kind].append(measure(clients, kind, config.round_max_requests, config.round_seconds))
+        stall = {kind: measure(clients[:1], kind, config.stall_requests, config.stall_seconds) for kind in (HOT, BARE)}
+        server_stats = {}
+        for kind, control in servers.items():
+            control.send("stop")
+            server_stats[kind] = receive(control, 30, f"{kind} server")
+    sent = 1 + sum(len(r.latencies) for r in (warmup[HOT], *rounds[HOT], stall[HOT]))
+    report(rounds, stall)
+    ok = check_instrumented(hot_headers, server_stats[HOT], sent)
+    print(f"   section took {time.perf_counter() - began:.1f} s")
+    return ok
+
+
+def check_instrumented(hot_headers: dict[str, str], journal: dict[str, int], sent: int) -> bool:
+    """The hot path counts only with its rate limiter and journal really in the way."""
+    allowed = hot_headers.get("inin-ratelimit-allowed")
+    recorded = journal.get("journal_kept", 0) + journal.get("journal_dropped", 0)
+    print(
+        f"   instrumented: rate limit {'on' if allowed else 'OFF'} (inin-ratelimit-allowed={allowed}), "
+        f"journal recorded {recorded} requests for {sent} hot-path requests sent"
+    )
+    if not allowed or recorded < sent:
+        print("   BROKEN: the hot path ran without its rate limiter or journal", file=sys.stderr)
+        return False
+    return True
+
+
+def report(rounds: dict[str, list[Round]], stall: dict[str, Round]) -> None:
+    ratios = [h.rps / b.rps for h, b in zip(rounds[HOT], rounds[BARE], strict=True)]
+    print("   round   hot path req/s   bare req/s   ratio   hot p99 ms   bare p99 ms")
+    for number, (h, b, ratio) in enumerate(zip(rounds[HOT], rounds[BARE], ratios, strict=True), 1):
+        print(
+            f"   {number:>5}   {h.rps:>14.0f}   {b.rps:>10.0f}   {ratio:>5.2f}   {h.p99_ms:>10.2f}   {b.p99_ms:>11.2f}"
+        )
+
+    def median(kind: str, attribute: str) -> float:
+        return statistics.median(getattr(r, attribute) for r in rounds[kind])
+
+    ratio = statistics.median(ratios)
+    print(
+        f"   median: hot path {median(HOT, 'rps'):.0f} req/s, p99 {median(HOT, 'p99_ms'):.2f} ms | "
+        f"bare Flask {median(BARE, 'rps'):.0f} req/s, p99 {median(BARE, 'p99_ms'):.2f} ms"
+    )
+    verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
+    print(f"   ratio hot_path/bare (median of paired rounds): {ratio:.2f}  (target >= {TARGET_RATIO}: {verdict})")
+    worst = max(stall[HOT].p50_ms, stall[BARE].p50_ms)
+    print(
+        f"   keep-alive stall check (1 connection, sequential): p50 hot path {stall[HOT].p50_ms:.2f} ms, "
+        f"bare {stall[BARE].p50_ms:.2f} ms  (a Nagle/delayed-ACK stall shows as ~{STALL_MS:.0f} ms: "
+        f"{'none' if worst < STALL_MS / 4 else 'SUSPECT'})"
+    )
