@@ -11,6 +11,7 @@ ToxicType = Literal["latency", "http_error", "rate_limit"]
 
 FAULT_KINDS: tuple[str, ...] = ("reject", "clobber", "invalidate")
 TOXIC_TYPES: tuple[str, ...] = ("latency", "http_error", "rate_limit")
+MAX_MS = 86_400_000  # one day: bounds every duration so float conversions cannot overflow
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class PublishLock:
     def validate(self) -> None:
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        if self.interval_ms < 0 or self.hold_ms < 0 or self.start_delay_ms < 0:
-            raise ValueError("interval_ms, hold_ms and start_delay_ms must not be negative")
+        if not all(0 <= ms <= MAX_MS for ms in (self.interval_ms, self.hold_ms, self.start_delay_ms)):
+            raise ValueError(f"interval_ms, hold_ms and start_delay_ms must be between 0 and {MAX_MS}")
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         if not 0.0 <= self.toxicity <= 1.0:
@@ -58,8 +59,8 @@ class Toxic:
         if self.type == "latency":
             for key in ("latency_ms", "jitter_ms"):
                 value = self.attributes.get(key, 0)
-                if not isinstance(value, int | float) or value < 0:
-                    raise ValueError(f"{key} must be a non-negative number")
+                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_MS:
+                    raise ValueError(f"{key} must be a number from 0 to {MAX_MS}")
         if self.type == "http_error":
             status = self.attributes.get("status", 503)
             if not isinstance(status, int) or not 400 <= status <= 599:
@@ -127,7 +128,8 @@ class FaultProfile:
         if unknown:
             raise ValueError(f"unknown publish fields: {', '.join(sorted(unknown))}")
         for key, value in publish_data.items():
-            expected = str if key in ("kind", "platform_version") else (int, float)
+            # Counts and milliseconds must be integers: a float batch_size breaks range() at publish time.
+            expected = str if key in ("kind", "platform_version") else (int, float) if key == "toxicity" else int
             if isinstance(value, bool) or not isinstance(value, expected):
                 raise ValueError(f"publish.{key} has the wrong type")
         publish = PublishLock(**publish_data)

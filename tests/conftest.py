@@ -28,6 +28,19 @@ def settings() -> Settings:
     )
 
 
+class AutoClock(VirtualClock):
+    """A virtual clock that jumps to any deadline a request waits for (v1, latency toxics), recording the waits."""
+
+    def __init__(self, start: float = 1_795_000_000.0) -> None:
+        super().__init__(start)
+        self.waits: list[float] = []
+
+    def wait_until(self, deadline: float, real_timeout: float = 30.0) -> None:
+        self.waits.append(deadline - self.now())
+        if deadline > self.now():
+            self.set(deadline)
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock(start=1_795_000_000.0)
@@ -69,6 +82,25 @@ def auth(token: str) -> dict[str, str]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture
+def org(client: FlaskClient, auth: dict[str, str], admin: dict[str, str]) -> dict[str, str]:
+    """Ids of the seeded org, plus one call with a script session on the first agent, made over HTTP."""
+    info = client.get("/mock/info", headers=admin).json
+    user, bu = info["users"][0]["id"], info["businessUnits"][0]["id"]
+    call = client.post("/api/v2/conversations/calls", json={"callUserId": user}, headers=auth).json
+    participants = client.get(f"/api/v2/conversations/{call['id']}", headers=auth).json["participants"]
+    session = client.post(
+        "/api/v2/scripts/sessions", json={"userId": user, "conversationId": call["id"]}, headers=auth
+    ).json
+    return {
+        "user": user,
+        "bu": bu,
+        "conversation": call["id"],
+        "participant": next(p["id"] for p in participants if p.get("userId") == user),
+        "session": session["id"],
+    }
 
 
 @pytest.fixture

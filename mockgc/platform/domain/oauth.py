@@ -39,7 +39,8 @@ class OAuthRegistry:
 
     def issue(self, client_id: str, secret: str, now: float) -> Token:
         client = self.clients.get(client_id)
-        if client is None or not secrets.compare_digest(client.secret, secret):
+        # Compare bytes: compare_digest raises TypeError on non-ASCII str.
+        if client is None or not secrets.compare_digest(client.secret.encode(), secret.encode()):
             raise InvalidClient("client not found" if client is None else "invalid client secret")
         token = Token(secrets.token_urlsafe(32), client_id, now + self.token_ttl_seconds)
         self._tokens[token.value] = token

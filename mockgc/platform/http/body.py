@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import current_app, request
@@ -11,6 +12,25 @@ from mockgc.platform.domain.backend import Platform, Waited
 from mockgc.platform.domain.errors import BadRequest, UnsupportedMediaType
 
 _MISSING = object()
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constants(text: str) -> Any:
+    raise ValueError(f"{text} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity (nor 1e999), and deep nesting is a bad request, not a crash."""
+    try:
+        return json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
 
 
 def backend() -> Platform:
@@ -27,10 +47,7 @@ def json_body(default: Any = _MISSING) -> Any:
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
+    return parse_json(raw)
 
 
 def deliver(waited: Waited) -> dict[str, Any]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.errors import BadRequest, EntityTooLarge
-from mockgc.platform.http.body import backend, json_body
+from mockgc.platform.http.body import backend, json_body, parse_json
 
 bp = Blueprint("wfm", __name__, url_prefix="/api/v2/workforcemanagement/businessunits")
 uploads = Blueprint("uploads", __name__)
@@ -63,7 +62,7 @@ def list_operations(bu_id: str) -> ResponseReturnValue:
 @bp.get("/<bu_id>/operations/<operation_id>")
 def get_operation(bu_id: str, operation_id: str) -> ResponseReturnValue:
     """Mock-only: one operation's state (the real platform only announces completion)."""
-    return jsonify(backend().get_operation(operation_id))
+    return jsonify(backend().get_operation(operation_id, bu_id))
 
 
 @uploads.put("/uploads/schedules/<upload_key>")
@@ -79,8 +78,8 @@ def receive(upload_key: str) -> ResponseReturnValue:
         except (zlib.error, gzip.BadGzipFile):
             raise BadRequest("The upload is not valid gzip.") from None
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = parse_json(raw)
+    except BadRequest:
         raise BadRequest("The upload is not valid JSON.") from None
     backend().receive_upload(upload_key, document)
     return "", 200
