@@ -14,6 +14,10 @@ class Store(Protocol):
 
     def get(self, key: str) -> str | None: ...
 
+    def items(self, prefix: str = "") -> dict[str, str]:
+        """Every key starting with `prefix` and its value (the async worker scans intents this way)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -28,6 +32,15 @@ class MemoryStore:
 
     def get(self, key: str) -> str | None:
         return self.data.get(key)
+
+    def items(self, prefix: str = "") -> dict[str, str]:
+        return {k: v for k, v in sorted(self.data.items()) if k.startswith(prefix)}
+
+    def delete_prefix(self, prefix: str) -> int:
+        doomed = [k for k in self.data if k.startswith(prefix)]
+        for key in doomed:
+            del self.data[key]
+        return len(doomed)
 
     def close(self) -> None:
         pass

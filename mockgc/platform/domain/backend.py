@@ -252,43 +252,52 @@ class Platform:
         source = self._check_source(source_id)
         return self._agent(user_id).presence_to_api(source)
 
-    def _apply_presence(self, agent: Agent, body: Any) -> None:
+    @staticmethod
+    def _parse_presence(body: Any) -> tuple[str | None, str | None]:
+        """(system presence, message) from a presence body; validated before anything changes."""
         if not isinstance(body, dict):
             raise InvalidValue("the presence must be an object")
-        definition = body.get("presenceDefinition")
+        definition, system = body.get("presenceDefinition"), None
         if definition is not None:
             if not isinstance(definition, dict):
                 raise InvalidValue(
                     "presenceDefinition must be an object", details=[{"fieldName": "presenceDefinition"}]
                 )
-            system = PRESENCE_BY_ID.get(definition.get("id")) if definition.get("id") is not None else None
-            if system is None:
-                system = definition.get("systemPresence")
-            if system not in PRESENCE_DEFINITIONS:
+            # Only strings can name a presence; anything else (a list, say) is unhashable.
+            presence_id, system = definition.get("id"), definition.get("systemPresence")
+            if isinstance(presence_id, str):
+                system = PRESENCE_BY_ID.get(presence_id)
+            if not isinstance(system, str) or system not in PRESENCE_DEFINITIONS:
                 raise InvalidValue(
                     "presenceDefinition does not name a known presence",
                     details=[{"fieldName": "presenceDefinition.id"}],
                 )
+        message = body.get("message")
+        if message is not None:
+            _require_str(message, "message", max_length=1024, allow_empty=True)
+        if definition is None and message is None:
+            raise InvalidValue("nothing to change: give presenceDefinition or message")
+        return system, message
+
+    def _set_presence(self, agent: Agent, source: str, system: str | None, message: str | None) -> dict[str, object]:
+        if system is not None:
             agent.system_presence = system
             if system in ("Available", "On Queue"):
                 # An agent who makes themselves available by hand is no longer reserved.
                 agent.scenario_status = SCENARIO_AVAILABLE
-        message = body.get("message")
         if message is not None:
-            agent.presence_message = _require_str(message, "message", max_length=1024, allow_empty=True)
-        if definition is None and message is None:
-            raise InvalidValue("nothing to change: give presenceDefinition or message")
+            agent.presence_message = message
         agent.presence_modified = self.clock.now()
+        presence = agent.presence_to_api(source)
+        self.events.emit(agent.presence_modified, f"v2.users.{agent.id}.presence", presence)
+        return presence
 
     @operation
     def patch_presence(self, user_id: str, source_id: str, body: Any) -> dict[str, object]:
         """A manual change: it never takes the publish lock."""
         source = self._check_source(source_id)
         agent = self._agent(user_id)
-        self._apply_presence(agent, body)
-        presence = agent.presence_to_api(source)
-        self.events.emit(agent.presence_modified, f"v2.users.{user_id}.presence", presence)
-        return presence
+        return self._set_presence(agent, source, *self._parse_presence(body))
 
     @operation
     def put_presences_bulk(self, body: Any, source_id: str = PRESENCE_SOURCE) -> list[dict[str, object]]:
@@ -297,18 +306,13 @@ class Platform:
             raise InvalidValue("the body must be a list of user presences")
         if len(body) > MAX_BULK_PRESENCES:
             raise InvalidValue(f"at most {MAX_BULK_PRESENCES} user presences may be updated at once")
+        changes = []
         for item in body:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 raise InvalidValue("each entry needs the user's id", details=[{"fieldName": "id"}])
-            self._agent(item["id"])
-        results = []
-        for item in body:
-            agent = self.agents[item["id"]]
-            self._apply_presence(agent, item)
-            presence = agent.presence_to_api(source)
-            self.events.emit(agent.presence_modified, f"v2.users.{agent.id}.presence", presence)
-            results.append(presence)
-        return results
+            changes.append((self._agent(item["id"]), *self._parse_presence(item)))
+        # All entries were valid: apply them together, so a bad entry never leaves half a batch applied.
+        return [self._set_presence(agent, source, system, message) for agent, system, message in changes]
 
     # -- conversations ----------------------------------------------------------
 
@@ -576,9 +580,11 @@ class Platform:
         return self._start_update(schedule, publishes=True)
 
     @operation
-    def get_operation(self, operation_id: str) -> dict[str, Any]:
+    def get_operation(self, operation_id: str, bu_id: str | None = None) -> dict[str, Any]:
+        if bu_id is not None:
+            self._business_unit(bu_id)
         op = self.operations.get(operation_id)
-        if op is None:
+        if op is None or (bu_id is not None and op.business_unit_id != bu_id):
             raise NotFound(f"Operation {operation_id} not found")
         return op.to_api(self.schedules.get(op.schedule_id))
 

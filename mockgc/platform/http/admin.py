@@ -15,13 +15,18 @@ from mockgc.platform.http.body import backend, json_body
 
 bp = Blueprint("admin", __name__, url_prefix="/mock")
 
+MAX_EPOCH_MS = 32_503_680_000_000  # 3000-01-01T00:00:00Z
+MAX_RESET_AGENTS = 100_000
+
 
 @bp.before_request
 def require_admin() -> None:
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         raise AuthenticationRequired("The admin API needs 'Authorization: Bearer <admin key>'.")
-    if not secrets.compare_digest(header[7:].strip(), current_app.extensions["mockgc"].settings.admin_key):
+    # Compare bytes: compare_digest raises TypeError on non-ASCII str.
+    given, expected = header[7:].strip().encode(), current_app.extensions["mockgc"].settings.admin_key.encode()
+    if not secrets.compare_digest(given, expected):
         raise BadCredentials("That is not the admin key.")
 
 
@@ -33,8 +38,9 @@ def _int_arg(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise InvalidValue(f"{name} must be an integer", details=[{"fieldName": name}]) from None
-    if value < 0:
-        raise InvalidValue(f"{name} must not be negative", details=[{"fieldName": name}])
+    # The upper bound keeps a 4000-digit integer from overflowing float arithmetic downstream.
+    if not 0 <= value <= MAX_EPOCH_MS:
+        raise InvalidValue(f"{name} must be between 0 and {MAX_EPOCH_MS}", details=[{"fieldName": name}])
     return value
 
 
@@ -57,6 +63,9 @@ def reset() -> ResponseReturnValue:
     for key, value in changes.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "agents" else 0):
             raise InvalidValue(f"{key} must be a non-negative integer", details=[{"fieldName": key}])
+    if changes.get("agents", 0) > MAX_RESET_AGENTS:
+        # Seeding is linear in agents: a huge count would hang the server, not fail.
+        raise InvalidValue(f"agents must be at most {MAX_RESET_AGENTS}", details=[{"fieldName": "agents"}])
     profile = (
         _profile_from(body["profile"] if isinstance(body.get("profile"), dict) else {"name": body["profile"]})
         if "profile" in body
@@ -143,6 +152,10 @@ def move_clock() -> ResponseReturnValue:
     value = body.get("advanceMs", body.get("setEpochMs"))
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise InvalidValue("the clock value must be a number of milliseconds")
+    # Past year 3000 the platform's ISO timestamps (and float ms) stop making sense.
+    in_range = -MAX_EPOCH_MS <= value <= MAX_EPOCH_MS  # compared before any int->float conversion
+    if not in_range or not (clock.now() * 1000 + value if "advanceMs" in body else value) <= MAX_EPOCH_MS:
+        raise InvalidValue(f"the clock cannot move past epoch ms {MAX_EPOCH_MS}")
     try:
         if "advanceMs" in body:
             clock.advance(value / 1000)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -11,12 +13,18 @@ from flask import Flask, Response, g, request
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.platform.domain.backend import Platform
-from mockgc.platform.domain.errors import InjectedError, TooManyRequests
+from mockgc.platform.domain.errors import EntityTooLarge, InjectedError, TooManyRequests
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
 from mockgc.settings import MAX_BODY_BYTES, Settings
 
 API_PREFIX = "/api/v2/"
+
+
+def _correlation_id() -> str:
+    # Not uuid4(): its os.urandom() syscall drops the GIL on every request, and on a busy threaded
+    # server winning it back costs far more than the id itself. Correlation ids need no crypto.
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 class PlatformHolder:
@@ -26,14 +34,21 @@ class PlatformHolder:
         self.settings = settings
         self.clock = clock
         self.platform = Platform(settings, profile or get_profile(settings.profile), clock)
+        self._listeners: list[Callable[[Platform], None]] = []
+
+    def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
+        """Call `listener` with the current org now, and with each org a reset builds later."""
+        self._listeners.append(listener)
+        listener(self.platform)
 
     def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
         old = self.platform
         self.settings = replace(self.settings, **changes)
         self.platform = Platform(self.settings, profile or old.profile, self.clock)
-        # Clients registered through the admin API survive a reset so running load users keep working.
-        for client in old.oauth.clients.values():
-            self.platform.oauth.clients.setdefault(client.client_id, client)
+        # Clients and their tokens survive a reset, so load users that logged in keep working.
+        self.platform.oauth = old.oauth
+        for listener in self._listeners:
+            listener(self.platform)
         return self.platform
 
 
@@ -51,12 +66,21 @@ def create_app(
 
     for blueprint in (oauth.bp, users.bp, conversations.bp, scripts.bp, analytics.bp, wfm.bp, wfm.uploads, admin.bp):
         app.register_blueprint(blueprint)
+    # Publish events: the Notifications API (WebSocket on its own port) and mock-only webhooks.
+    from mockgc.platform.http import events_runtime, notifications, webhooks
+
+    events_runtime.install(app, holder)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(webhooks.bp)
     register_error_handlers(app)
 
     @app.before_request
     def authenticate_and_rate_limit() -> None:
-        g.correlation_id = str(uuid.uuid4())
+        g.correlation_id = _correlation_id()
         g.client_id = None
+        # Also for routes that never read their body: the platform refuses any body over the limit.
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise EntityTooLarge()
         if not request.path.startswith(API_PREFIX):
             return
         platform = holder.platform
@@ -82,7 +106,7 @@ def create_app(
 
     @app.after_request
     def stamp(response: Response) -> Response:
-        correlation_id = getattr(g, "correlation_id", "") or str(uuid.uuid4())
+        correlation_id = getattr(g, "correlation_id", "") or _correlation_id()
         headers = response.headers
         headers["ININ-Correlation-Id"] = correlation_id
         rate = getattr(g, "rate", None)

@@ -1,0 +1,199 @@
+"""The Notifications API's model: channels, topic subscriptions, and messages built from platform events."""
+
+from __future__ import annotations
+
+import queue
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockgc.clock import Clock
+from mockgc.platform.domain.clocktext import iso
+from mockgc.platform.domain.errors import BadRequest, InvalidValue, NotFound
+from mockgc.platform.domain.events import PlatformEvent
+
+HEARTBEAT_TOPIC = "channel.metadata"
+HEARTBEAT_BODY = {"message": "WebSocket Heartbeat"}
+MESSAGE_VERSION = "2"
+CHANNEL_TTL_SECONDS = 86_400.0  # channels live 24 hours
+MAX_CHANNELS_PER_CLIENT = 20  # creating one more removes the oldest, as the platform documents
+MAX_TOPICS_PER_CHANNEL = 1000
+MAX_QUEUED_MESSAGES = 10_000  # per channel with no socket draining it; the oldest are dropped
+_ID = r"[0-9A-Za-z][0-9A-Za-z-]*"
+# The topics this mock publishes; anything else is rejected at subscription time.
+TOPIC_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"^v2\.workforcemanagement\.businessunits\.{_ID}\.schedules$"),
+    re.compile(rf"^v2\.users\.{_ID}\.routingStatus$"),
+    re.compile(rf"^v2\.users\.{_ID}\.presence$"),
+)
+
+
+class InvalidTopic(BadRequest):
+    """A subscription named a topic the platform does not publish (400 bad.request)."""
+
+    def __init__(self, topics: list[str]) -> None:
+        shown = ", ".join(topics[:5]) + (", ..." if len(topics) > 5 else "")
+        super().__init__(
+            f"Invalid notification topic(s): {shown}. Known topics are "
+            "v2.workforcemanagement.businessunits.{id}.schedules, v2.users.{id}.routingStatus "
+            "and v2.users.{id}.presence.",
+            details=[{"errorCode": "notification.topic.invalid", "entityId": t} for t in topics],
+            message_with_params="Invalid notification topic(s): {topics}",
+            message_params={"topics": shown},
+        )
+
+
+def valid_topic(topic: str) -> bool:
+    return any(pattern.match(topic) for pattern in TOPIC_PATTERNS)
+
+
+def heartbeat() -> dict[str, Any]:
+    return {"topicName": HEARTBEAT_TOPIC, "eventBody": dict(HEARTBEAT_BODY)}
+
+
+def message_for(event: PlatformEvent, correlation_id: str) -> dict[str, Any]:
+    """The WebSocket (and webhook) message for one platform event."""
+    return {
+        "topicName": event.topic,
+        "version": MESSAGE_VERSION,
+        "eventBody": event.body,
+        "metadata": {"CorrelationId": correlation_id},
+    }
+
+
+@dataclass
+class Channel:
+    id: str
+    owner: str
+    created: float
+    expires: float
+    topics: dict[str, None] = field(default_factory=dict)  # insertion-ordered set
+    # Messages waiting for the channel's WebSocket; thread-safe because the socket drains it.
+    outbox: queue.Queue[dict[str, Any]] = field(default_factory=lambda: queue.Queue(MAX_QUEUED_MESSAGES))
+    # Bumped by each new connection, so an older connection knows it was replaced.
+    generation: int = 0
+    dropped: int = 0
+
+    def offer(self, message: dict[str, Any]) -> None:
+        """Queue without ever blocking the platform: a full queue loses its oldest message."""
+        while True:
+            try:
+                self.outbox.put_nowait(message)
+                return
+            except queue.Full:
+                try:
+                    self.outbox.get_nowait()
+                    self.dropped += 1
+                except queue.Empty:
+                    pass
+
+    def to_api(self, connect_uri: str) -> dict[str, Any]:
+        return {"connectUri": connect_uri, "id": self.id, "expires": iso(self.expires)}
+
+
+class NotificationHub:
+    """Channels per OAuth client; platform events fan out to every channel subscribed to their topic.
+
+    The hub is bound to one Platform at a time (`bind`), and rebound when the org is reset, so
+    channels survive a reset the way registered clients do.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        connect_uri: Callable[[str], str] | None = None,
+        ttl_seconds: float = CHANNEL_TTL_SECONDS,
+    ) -> None:
+        self.clock = clock
+        self.ttl_seconds = ttl_seconds
+        self.connect_uri = connect_uri or (lambda channel_id: f"ws://127.0.0.1/channels/{channel_id}")
+        self._ids = random.Random(f"channels:{seed}")
+        self._lock = threading.Lock()
+        self.channels: dict[str, Channel] = {}
+        self.delivered = 0
+
+    # -- channels --------------------------------------------------------------
+
+    def create_channel(self, owner: str) -> dict[str, Any]:
+        now = self.clock.now()
+        with self._lock:
+            self._expire(now)
+            mine = sorted((c for c in self.channels.values() if c.owner == owner), key=lambda c: c.created)
+            for oldest in mine[: max(0, len(mine) - MAX_CHANNELS_PER_CLIENT + 1)]:
+                del self.channels[oldest.id]
+            channel_id = "streaming-0-" + uuid.UUID(int=self._ids.getrandbits(128)).hex[:26]
+            channel = Channel(channel_id, owner, now, now + self.ttl_seconds)
+            self.channels[channel.id] = channel
+        return channel.to_api(self.connect_uri(channel.id))
+
+    def list_channels(self, owner: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._expire(self.clock.now())
+            return [c.to_api(self.connect_uri(c.id)) for c in self.channels.values() if c.owner == owner]
+
+    def channel(self, channel_id: str, owner: str | None = None) -> Channel:
+        """A live channel; one that expired, or belongs to another client, is not found."""
+        with self._lock:
+            self._expire(self.clock.now())
+            channel = self.channels.get(channel_id)
+        if channel is None or (owner is not None and channel.owner != owner):
+            raise NotFound(f"Channel {channel_id} not found", details=[{"entityId": channel_id}])
+        return channel
+
+    def _expire(self, now: float) -> None:
+        for channel_id in [c.id for c in self.channels.values() if c.expires <= now]:
+            del self.channels[channel_id]
+
+    # -- subscriptions ---------------------------------------------------------
+
+    def subscriptions(self, channel_id: str, owner: str) -> list[dict[str, str]]:
+        return [{"id": t} for t in self.channel(channel_id, owner).topics]
+
+    def subscribe(self, channel_id: str, owner: str, body: Any, *, replace: bool) -> list[dict[str, str]]:
+        """POST adds topics, PUT replaces them; either way every topic must be valid or nothing changes."""
+        channel = self.channel(channel_id, owner)
+        topics = _topics_from(body)
+        invalid = [t for t in topics if not valid_topic(t)]
+        if invalid:
+            raise InvalidTopic(invalid)
+        with self._lock:
+            wanted = dict.fromkeys(topics) if replace else {**channel.topics, **dict.fromkeys(topics)}
+            if len(wanted) > MAX_TOPICS_PER_CHANNEL:
+                raise InvalidValue(f"a channel may subscribe to at most {MAX_TOPICS_PER_CHANNEL} topics")
+            channel.topics = wanted
+        return [{"id": t} for t in channel.topics]
+
+    def unsubscribe_all(self, channel_id: str, owner: str) -> None:
+        channel = self.channel(channel_id, owner)
+        with self._lock:
+            channel.topics = {}
+
+    # -- events ------------------------------------------------------------------
+
+    def on_event(self, event: PlatformEvent) -> None:
+        """An EventBus listener: runs inside a platform operation, so it only enqueues."""
+        with self._lock:
+            targets = [c for c in self.channels.values() if event.topic in c.topics and c.expires > event.at]
+        if not targets:
+            return
+        message = message_for(event, str(uuid.uuid4()))
+        for channel in targets:
+            channel.offer(message)
+        self.delivered += len(targets)
+
+
+def _topics_from(body: Any) -> list[str]:
+    if not isinstance(body, list):
+        raise BadRequest('The body must be a list of topics: [{"id": "v2.users.{id}.presence"}]')
+    topics: list[str] = []
+    for item in body:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise BadRequest('Each subscription must be an object with the topic as "id"')
+        topics.append(item["id"])
+    return topics

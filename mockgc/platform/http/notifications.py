@@ -1,0 +1,68 @@
+"""Notifications API: channels and topic subscriptions; messages arrive on the channel's WebSocket."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+from flask.typing import ResponseReturnValue
+
+from mockgc.platform.domain.notifications import NotificationHub
+from mockgc.platform.http.body import json_body
+from mockgc.platform.http.events_runtime import events_runtime
+
+bp = Blueprint("notifications", __name__, url_prefix="/api/v2/notifications")
+
+AVAILABLE_TOPICS = (
+    ("v2.workforcemanagement.businessunits.{id}.schedules", "A business unit's schedule updates and publishes"),
+    ("v2.users.{id}.routingStatus", "A user's routing status"),
+    ("v2.users.{id}.presence", "A user's presence"),
+)
+
+
+def hub() -> NotificationHub:
+    return events_runtime(current_app).hub
+
+
+def owner() -> str:
+    return str(g.client_id)
+
+
+@bp.get("/availabletopics")
+def available_topics() -> ResponseReturnValue:
+    return jsonify(entities=[{"id": topic, "description": text} for topic, text in AVAILABLE_TOPICS])
+
+
+@bp.post("/channels")
+def create_channel() -> ResponseReturnValue:
+    return jsonify(hub().create_channel(owner()))
+
+
+@bp.get("/channels")
+def list_channels() -> ResponseReturnValue:
+    return jsonify(entities=hub().list_channels(owner()))
+
+
+@bp.route("/channels/<channel_id>", methods=["HEAD"])
+def channel_exists(channel_id: str) -> ResponseReturnValue:
+    hub().channel(channel_id, owner())
+    return "", 200
+
+
+@bp.get("/channels/<channel_id>/subscriptions")
+def get_subscriptions(channel_id: str) -> ResponseReturnValue:
+    return jsonify(entities=hub().subscriptions(channel_id, owner()))
+
+
+@bp.post("/channels/<channel_id>/subscriptions")
+def add_subscriptions(channel_id: str) -> ResponseReturnValue:
+    return jsonify(entities=hub().subscribe(channel_id, owner(), json_body(), replace=False))
+
+
+@bp.put("/channels/<channel_id>/subscriptions")
+def replace_subscriptions(channel_id: str) -> ResponseReturnValue:
+    return jsonify(entities=hub().subscribe(channel_id, owner(), json_body(), replace=True))
+
+
+@bp.delete("/channels/<channel_id>/subscriptions")
+def delete_subscriptions(channel_id: str) -> ResponseReturnValue:
+    hub().unsubscribe_all(channel_id, owner())
+    return "", 204

@@ -1,0 +1,1 @@
+"""The `mockgc worker` service: receives publish webhooks and re-applies script variables once publishes settle."""

@@ -1,0 +1,172 @@
+"""The async worker in the simulator: webhook delivery, the worker and its platform calls in virtual time."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Generator
+from typing import Any
+
+from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
+from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
+from mockgc.worker.engine import Job, RepairWorker, WorkerConfig
+
+PROCESS = "worker"
+WORKER_URL = "http://worker.simulated/webhook"
+
+
+class SimulatedWorker:
+    """A simulator component (`install(sim)`): the same RepairWorker and WebhookRegistry as live.
+
+    - The registry listens to the org's events; each publish completion becomes a delivery,
+      attempted `delivery_latency` after it is due. The first `failing_attempts` attempts of each
+      delivery fail (503), to exercise the retries and backoff in virtual time.
+    - The worker accepts the webhook at once and runs one repair job at a time; its platform
+      calls take the simulator's call latency and are recorded in the history under key None
+      (the checker counts them as cost, never as sessions).
+    - Each repair lands in sim.repairs; the worker's counters go to the result's "worker".
+    """
+
+    def __init__(self, config: WorkerConfig, *, delivery_latency: float = 0.05, failing_attempts: int = 0) -> None:
+        self.config = config
+        self.delivery_latency = delivery_latency
+        self.failing_attempts = failing_attempts
+        self.sim: Any = None
+        self.report: dict[str, Any] = {}
+
+    def install(self, sim: Any) -> None:
+        self.sim = sim
+        seed = getattr(sim, "seed", 0)
+        self.worker = RepairWorker(sim.store, self.config)
+        self.registry = WebhookRegistry(sim.clock, seed=seed)
+        self.registry.register({"url": WORKER_URL, "backoffSeconds": 1.0})
+        self.registry.on_change = self._arm
+        sim.platform.events.subscribe(self.registry.on_event)
+        self._latency = random.Random(f"worker-latency:{seed}")
+        self._armed: set[float] = set()
+        self._jobs: deque[Job] = deque()
+        self._running: Generator[Effect, Any, dict[str, Any]] | None = None
+        self.report = sim.extra.setdefault("worker", {})
+        for at in getattr(sim, "publish_times", ()):
+            # Runs just after the publish starts (same instant, scheduled later), to learn its end.
+            sim.schedule(at, lambda when: self.sim.schedule(when, self._watch_publishes))
+        self._update_report()
+
+    # -- event delivery ------------------------------------------------------------------------------
+
+    def _watch_publishes(self, now: float) -> None:
+        """Settle the org when each running publish completes, so its event fires on time even if
+        no flow happens to call the platform then."""
+        for op in self.sim.platform.operations.values():
+            if op.status == "Processing" and op.completes_at >= now:
+                self.sim.schedule(op.completes_at, lambda _when: self.sim.platform.settle())
+
+    def _arm(self) -> None:
+        due = self.registry.next_due()
+        if due is None:
+            return
+        at = max(due, self.sim.clock.now()) + self.delivery_latency
+        if at not in self._armed:
+            self._armed.add(at)
+            self.sim.schedule(at, self._pump)
+
+    def _pump(self, now: float) -> None:
+        self._armed.discard(now)
+        self.registry.pump(self._send)
+        self._update_report()
+
+    def _send(self, delivery: Delivery) -> SendResult:
+        if len(delivery.attempts) < self.failing_attempts:
+            return 503, "simulated receiver failure"
+        job = self.worker.accept(delivery.body, self.sim.clock.now())
+        if job is not None:
+            self._jobs.append(job)
+            if self._running is None:
+                self._next_job()
+        return 202, None
+
+    # -- the worker's jobs ---------------------------------------------------------------------------
+
+    def _next_job(self) -> None:
+        if not self._jobs:
+            self._running = None
+            self._update_report()
+            return
+        self._running = self.worker.run(self._jobs.popleft())
+        self._step(None)
+
+    def _step(self, answer: Any) -> None:
+        job = self._running
+        assert job is not None
+        sim = self.sim
+        while True:
+            try:
+                effect = job.send(answer)
+            except StopIteration:
+                self._next_job()
+                return
+            if isinstance(effect, Now):
+                answer = sim.clock.now()
+                continue
+            if isinstance(effect, Sleep):
+                sim.schedule(sim.clock.now() + max(0.0, effect.seconds), lambda _at: self._step(None))
+                return
+            if isinstance(effect, Call):
+                self._call(effect)
+                return
+            raise TypeError(f"a worker job yielded {effect!r}, which it may not")
+
+    def _call(self, effect: Call) -> None:
+        """Invoke now, reach the platform halfway through the latency, complete at the end."""
+        sim = self.sim
+        now = sim.clock.now()
+        config = getattr(sim, "config", None)
+        base = getattr(config, "latency_base_ms", 20.0)
+        jitter = getattr(config, "latency_jitter_ms", 30.0)
+        latency = (base + self._latency.random() * jitter) / 1000.0
+        params = _compact(effect)
+        sim.history.invoke(PROCESS, None, effect.op, params, now)
+
+        def reach(_at: float) -> None:
+            reply: Reply = sim.transport.call(effect.op, effect.params)
+            done = now + latency
+            if reply.ready_at is not None and reply.ready_at > done:
+                done = reply.ready_at
+
+            def complete(at: float) -> None:
+                sim.history.complete(PROCESS, None, effect.op, _without_body(reply), at)
+                self._step(reply)
+
+            sim.schedule(done, complete)
+
+        sim.schedule(now + latency / 2, reach)
+
+    def _update_report(self) -> None:
+        snapshot = self.worker.snapshot()
+        self.report.clear()
+        self.report.update(
+            {
+                "driver": "simulated",
+                "stats": snapshot["stats"],
+                "jobs": snapshot["jobs"],
+                "chunk_size": snapshot["chunkSize"],
+                "webhooks": self.registry.stats(),
+                "config": snapshot["config"],
+            }
+        )
+        self.sim.repairs.update(self.worker.repairs)
+
+
+def _compact(effect: Call) -> dict[str, Any]:
+    """The history keeps a chunk's size, not its items: a run makes thousands of them."""
+    if effect.op == "script_data":
+        return {"updates": len(effect.params.get("updates", []))}
+    return dict(effect.params)
+
+
+def _without_body(reply: Reply) -> Reply:
+    """Per-item results are the worker's business; the history keeps status and code."""
+    if reply.ok and isinstance(reply.body, dict) and "results" in reply.body:
+        failed = sum(1 for r in reply.body["results"] if r.get("status") != 200)
+        return Reply(reply.status, {"items": len(reply.body["results"]), "failedItems": failed})
+    return reply
