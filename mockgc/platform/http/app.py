@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, Response, g, request
