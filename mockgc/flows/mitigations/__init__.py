@@ -32,3 +32,22 @@ def load_mitigation(spec: str, **params: Any) -> Mitigation:
         return MITIGATIONS[spec](**params)
     except KeyError:
         raise ValueError(f"unknown mitigation {spec!r}; known: {', '.join(sorted(MITIGATIONS))}") from None
+
+
+# The seed's remedies and the best-practice one; imported last since they use the names above.
+from mockgc.flows.mitigations.backoff_verify import BackoffVerify  # noqa: E402
+from mockgc.flows.mitigations.retry import Retry  # noqa: E402
+from mockgc.flows.mitigations.soft_hold import SoftHold  # noqa: E402
+from mockgc.flows.mitigations.window_guard import WindowGuard  # noqa: E402
+
+register(SoftHold)
+register(Retry)
+register(WindowGuard)
+register(BackoffVerify)
+
+# State outside the synchronous flow: an external store, and an async worker that repairs later.
+from mockgc.flows.mitigations.async_worker import AsyncWorker  # noqa: E402
+from mockgc.flows.mitigations.external_store import ExternalStore  # noqa: E402
+
+register(ExternalStore)
+register(AsyncWorker)

@@ -1,0 +1,454 @@
+"""The virtual-time driver: many script flows against the in-process platform, deterministically, then checked."""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from itertools import count
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mockgc.checker import check
+from mockgc.clock import VirtualClock
+from mockgc.faults import FaultProfile, get_profile
+from mockgc.flows.effects import Call, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
+from mockgc.flows.history import History
+from mockgc.flows.mitigations import load_mitigation
+from mockgc.flows.mitigations.base import Mitigation
+from mockgc.flows.runner import store_reply
+from mockgc.flows.script import FlowContext, script_flow
+from mockgc.flows.store import MemoryStore, Store, StoreError
+from mockgc.flows.transports import InProcessTransport
+from mockgc.platform.domain.backend import Platform
+from mockgc.settings import Settings
+
+# The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
+# starts one minute before 06:00 on a Monday (2026-11-23, the week the in-process publish
+# uses) and the publishes fire from 06:00 on, so a calendar guard for "Monday 06:00 Chicago"
+# and the simulated publishes line up; move `start` and the calendar guard misses them.
+DEFAULT_START = datetime(2026, 11, 23, 5, 59, tzinfo=ZoneInfo("America/Chicago")).timestamp()
+MAX_RUN_SECONDS = 14 * 86_400.0  # a flow still sleeping two weeks in is a broken strategy, not a slow one
+
+# Event kinds, in the heap as (time, sequence, kind, a, b); the sequence keeps ties first-in first-out.
+_START, _WAKE, _APPLY, _DELIVER, _CALLBACK = range(5)
+
+
+MAX_SESSIONS, MAX_AGENTS, MAX_PUBLISHES = 2_000_000, 100_000, 10_000
+
+
+def _bounded(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+
+
+class SimulationError(RuntimeError):
+    """The run itself broke (a flow raised, yielded something that is not an effect, or never ended)."""
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Timing of a run. Latency is per call: uniform [base, base + jitter] ms, the request
+    reaching the platform halfway through; a v1 reply arrives no earlier than its ready_at."""
+
+    start: float = DEFAULT_START
+    first_publish_s: float = 60.0  # 06:00:00 local
+    publish_every_s: float = 30.0
+    arrival_span_s: float | None = None  # default: until one publish interval after the last publish starts
+    latency_base_ms: float = 20.0
+    latency_jitter_ms: float = 30.0
+
+    def validate(self) -> SimConfig:
+        for name in ("first_publish_s", "publish_every_s", "latency_base_ms", "latency_jitter_ms"):
+            value = getattr(self, name)
+            if not 0 <= value <= 86_400_000:
+                raise ValueError(f"{name} must be between 0 and 86400000, got {value!r}")
+        if self.arrival_span_s is not None and not 0 <= self.arrival_span_s <= 7 * 86_400:
+            raise ValueError("arrival_span_s must be between 0 and one week")
+        return self
+
+    def span(self, publishes: int) -> float:
+        if self.arrival_span_s is not None:
+            return self.arrival_span_s
+        return self.first_publish_s + publishes * self.publish_every_s
+
+
+class _Flow:
+    """One running interaction: its generator, who it is, and how many calls it has made."""
+
+    __slots__ = ("arrival", "calls", "flow", "key", "stream")
+
+    def __init__(self, key: str, flow: Flow, arrival: float, stream: int) -> None:
+        self.key = key
+        self.flow = flow
+        self.arrival = arrival
+        self.stream = stream
+        self.calls = 0
+
+
+class _SimClock(VirtualClock):
+    """A VirtualClock for one thread: the event loop moves it ~10^5 times a run, so no Condition."""
+
+    def set(self, when: float) -> float:
+        if when < self._now:
+            raise ValueError("a virtual clock cannot move backwards")
+        self._now = float(when)
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        return self.set(self._now + seconds) if seconds >= 0 else super().advance(seconds)
+
+    def wait_until(self, deadline: float, real_timeout: float = 30.0) -> None:
+        # Nothing else runs to move the time on: waiting would only ever time out.
+        if deadline > self._now:
+            raise SimulationError("a simulated component blocked on the clock; use Reply.ready_at or sim.schedule")
+
+
+_MASK = (1 << 64) - 1
+
+
+def _unit(x: int) -> float:
+    """splitmix64 of x, as a float in [0, 1): a seeded stream indexed by (session, call) without a Random each."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return ((x ^ (x >> 31)) >> 11) * (1.0 / (1 << 53))
+
+
+class Simulator:
+    """A discrete-event loop over flow generators in virtual time.
+
+    Extension points for components (objects with `install(sim)`, installed before the
+    run, plus whatever the mitigation's `simulation_components()` returns):
+    `platform`, `clock`, `transport` (register extra ops), `schedule(at, callback)`,
+    `store`, `repairs` (sessionId -> virtual time a repair made it durable), and `extra`
+    (merged into the result). `publish_times` lists when the publishes will start.
+    """
+
+    process = "sim"
+
+    def __init__(
+        self,
+        *,
+        mitigation: str | Mitigation,
+        profile: str | FaultProfile,
+        sessions: int,
+        seed: int,
+        agents: int = 50,
+        publishes: int = 3,
+        components: Iterable[Any] = (),
+        store: Store | None = None,
+        config: SimConfig | None = None,
+    ) -> None:
+        _bounded("sessions", sessions, 1, MAX_SESSIONS)
+        _bounded("agents", agents, 1, MAX_AGENTS)
+        _bounded("publishes", publishes, 0, MAX_PUBLISHES)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.mitigation = load_mitigation(mitigation) if isinstance(mitigation, str) else mitigation
+        if not isinstance(self.mitigation, Mitigation):
+            raise ValueError(f"{mitigation!r} is not a Mitigation")
+        self.label = _label(mitigation, self.mitigation)
+        self.profile = get_profile(profile) if isinstance(profile, str) else profile
+        self.profile.publish.validate()
+        self.sessions, self.seed, self.agents, self.publishes = sessions, seed, agents, publishes
+        self.config = (config or SimConfig()).validate()
+
+        self.clock: VirtualClock = _SimClock(self.config.start)
+        self.settings = Settings(seed=seed, agents=agents, profile=self.profile.name, rate_limit_per_minute=0)
+        self.platform = Platform(self.settings, self.profile, self.clock)
+        self.transport = InProcessTransport(self.platform)
+        self.store: Store = store if store is not None else MemoryStore()
+        self.history = History()
+        self.repairs: dict[str, float] = {}
+        self.extra: dict[str, Any] = {}
+        self.results: list[FlowResult] = []
+        self.publish_times = [
+            self.config.start + self.config.first_publish_s + k * self.config.publish_every_s for k in range(publishes)
+        ]
+        self._queue: list[tuple[float, int, int, Any, Any]] = []
+        self._order = count()
+        self._durations: list[float] = []
+        self._ran = False
+        self._base_s = self.config.latency_base_ms / 1000.0
+        self._jitter_s = self.config.latency_jitter_ms / 1000.0
+
+        found = getattr(self.mitigation, "simulation_components", None)
+        self.components = list(components) + (list(found()) if callable(found) else [])
+        for component in self.components:
+            component.install(self)
+
+    # -- the extension point ---------------------------------------------------
+
+    def schedule(self, at: float, callback: Callable[[float], None]) -> None:
+        """Run `callback(at)` at virtual time `at` (not before now), in order with everything else."""
+        if at < self.clock.now():
+            raise ValueError(f"cannot schedule at {at}, before now ({self.clock.now()})")
+        heapq.heappush(self._queue, (at, next(self._order), _CALLBACK, callback, None))
+
+    # -- the run ----------------------------------------------------------------
+
+    def _plan(self) -> None:
+        bu_id = next(iter(self.platform.business_units))
+        for at in self.publish_times:
+            self.schedule(at, lambda _at, bu=bu_id: self.platform.publish_schedule(bu))
+        arrivals = random.Random(f"arrivals:{self.seed}")
+        start, span = self.config.start, self.config.span(self.publishes)
+        times = sorted(start + arrivals.random() * span for _ in range(self.sessions))
+        agent_ids = list(self.platform.agents)
+        width = len(str(self.sessions))
+        streams = random.Random(f"latency:{self.seed}").getrandbits(64)
+        push, order, queue = heapq.heappush, self._order, self._queue
+        for index, at in enumerate(times):
+            key = f"s{index:0{width}d}"
+            ctx = FlowContext(key, agent_ids[index % len(agent_ids)], bu_id, self.seed, self.process)
+            # Each session draws its call latencies from its own stream, so a session meets the
+            # same network whichever mitigation runs and however the others interleave.
+            state = _Flow(key, script_flow(ctx, self.mitigation), at, streams ^ (index << 24))
+            push(queue, (at, next(order), _START, state, None))
+
+    def run(self) -> dict[str, Any]:
+        """Run every flow to its end, settle the platform, and return the checker's result."""
+        if self._ran:
+            raise SimulationError("a Simulator runs once; build a new one")
+        self._ran = True
+        self._plan()
+        queue, clock, pop = self._queue, self.clock, heapq.heappop
+        limit = self.config.start + self.config.span(self.publishes) + MAX_RUN_SECONDS
+        step, apply, history = self._step, self._apply, self.history
+        process = self.process
+        current = clock.now()
+        while queue:
+            at, _, kind, a, b = pop(queue)
+            if at > current:
+                if at > limit:
+                    raise SimulationError(
+                        f"the run passed {MAX_RUN_SECONDS / 86_400:g} virtual days; a flow never ends"
+                    )
+                current = clock.set(at)
+            if kind == _DELIVER:
+                f, reply = b
+                history.complete(process, a.key, f, reply, at)
+                step(a, reply, at)
+            elif kind == _APPLY:
+                apply(a, b, at)
+            elif kind == _CALLBACK:
+                a(at)
+                current = clock.now()  # in case a component moved the clock on
+            else:  # _START, _WAKE
+                step(a, None, at)
+        return self._finish()
+
+    def _latency(self, state: _Flow) -> float:
+        state.calls += 1
+        return self._base_s + _unit(state.stream ^ state.calls) * self._jitter_s
+
+    def _step(self, state: _Flow, answer: Any, now: float) -> None:
+        """Feed the flow until it yields something that takes time."""
+        send = state.flow.send
+        while True:
+            try:
+                effect = send(answer)
+            except StopIteration as stop:
+                self._finished(state, stop.value, now)
+                return
+            except Exception as error:
+                raise SimulationError(
+                    f"session {state.key}: {self.label} raised {type(error).__name__}: {error}"
+                ) from error
+            kind = type(effect)
+            if kind is Call:
+                self.history.invoke(self.process, state.key, effect.op, effect.params, now)
+                state.calls += 1
+                latency = self._base_s + _unit(state.stream ^ state.calls) * self._jitter_s
+                heapq.heappush(
+                    self._queue, (now + latency / 2, next(self._order), _APPLY, state, (effect, now, latency))
+                )
+                return
+            if kind is Sleep:
+                heapq.heappush(self._queue, (now + max(0.0, effect.seconds), next(self._order), _WAKE, state, None))
+                return
+            if kind is Now:
+                answer = now
+                continue
+            if kind is StorePut or kind is StoreGet:
+                f = "store_put" if kind is StorePut else "store_get"
+                self.history.invoke(self.process, state.key, f, {"key": effect.key}, now)
+                latency = self._latency(state)
+                heapq.heappush(
+                    self._queue, (now + latency / 2, next(self._order), _APPLY, state, (effect, now, latency))
+                )
+                return
+            raise SimulationError(f"session {state.key}: {self.label} yielded {effect!r}, which is not an effect")
+
+    def _apply(self, state: _Flow, payload: tuple[Any, float, float], now: float) -> None:
+        """The request reaches the platform (or the store); the reply travels back."""
+        effect, invoked, latency = payload
+        if type(effect) is Call:
+            f = effect.op
+            try:
+                reply: Reply = self.transport.call(f, effect.params)
+            except Exception as error:
+                raise SimulationError(
+                    f"session {state.key}: {f} {effect.params!r} broke the in-process platform: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        else:
+            f = "store_put" if type(effect) is StorePut else "store_get"
+            reply = store_reply(self.store, effect)
+        done = invoked + latency
+        if reply.ready_at is not None and reply.ready_at > done:
+            done = reply.ready_at
+        heapq.heappush(self._queue, (done, next(self._order), _DELIVER, state, (f, reply)))
+
+    def _finished(self, state: _Flow, result: Any, now: float) -> None:
+        if not isinstance(result, FlowResult):
+            raise SimulationError(f"session {state.key}: the flow returned {result!r}, not a FlowResult")
+        self.history.finish(self.process, result, now)
+        self.results.append(result)
+        self._durations.append(now - state.arrival)
+
+    def _finish(self) -> dict[str, Any]:
+        platform = self.platform
+        # Let every hold end (a clobber restores its snapshot then) before reading the truth.
+        settled = max([self.clock.now(), *(op.completes_at for op in platform.operations.values())])
+        self.clock.set(settled)
+        platform.settle()
+        truth = platform.ground_truth()
+        windows = [(w["startedEpochMs"] / 1000.0, w["completesEpochMs"] / 1000.0) for w in platform.lock_windows()]
+        store_keys = sorted({r.store_key for r in self.results if r.store_key})
+        try:
+            contents = {k: self.store.get(k) for k in store_keys} if store_keys else None
+        except StoreError as error:
+            # Durability cannot be judged without the store: a harness failure, not a verdict.
+            raise SimulationError(f"cannot read the external store to check durability: {error}") from None
+        extra: dict[str, Any] = {
+            "driver": "simulation",
+            "agents": self.agents,
+            "publishes": self.publishes,
+            "publish": asdict(self.profile.publish),
+            "mitigation_params": self.mitigation.describe().get("params", {}),
+            "simulation": {
+                "sessions_requested": self.sessions,
+                "start_epoch_s": round(self.config.start, 3),
+                "publish_at_epoch_s": [round(t, 3) for t in self.publish_times],
+                "arrival_span_s": round(self.config.span(self.publishes), 3),
+                "latency_base_ms": self.config.latency_base_ms,
+                "latency_jitter_ms": self.config.latency_jitter_ms,
+                "virtual_end_epoch_s": round(settled, 3),
+            },
+            "flow_ms": _spread([d * 1000.0 for d in self._durations]),
+        }
+        if self.profile.toxics:
+            # Toxics act on HTTP requests; the in-process transport has none to act on.
+            extra["simulation"]["toxics_not_simulated"] = sorted(t.name for t in self.profile.toxics)
+        extra.update(self.extra)
+        return check(
+            self.history.entries,
+            truth,
+            windows,
+            mitigation=self.label,
+            fault_profile=self.profile.name,
+            seed=self.seed,
+            store=contents,
+            repairs=self.repairs or None,
+            extra=extra,
+        )
+
+
+def _label(spec: str | Mitigation, mitigation: Mitigation) -> str:
+    """The name a result carries: the registry name, else where the class came from."""
+    if isinstance(spec, str) and ":" in spec:
+        return spec
+    if mitigation.name != Mitigation.name:
+        return mitigation.name
+    cls = type(mitigation)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _spread(values: list[float]) -> dict[str, float | None]:
+    """How long whole flows took (arrival to result), where the checker's call latency cannot see sleeps."""
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def rank(p: float) -> float:
+        return round(ordered[max(0, -(-len(ordered) * p // 100) - 1)], 3)
+
+    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": round(ordered[-1], 3)}
+
+
+def simulate(
+    *,
+    mitigation: str | Mitigation,
+    profile: str | FaultProfile,
+    sessions: int,
+    seed: int,
+    agents: int = 50,
+    publishes: int = 3,
+    components: Iterable[Any] = (),
+    store: Store | None = None,
+    config: SimConfig | None = None,
+) -> dict[str, Any]:
+    """Simulate `sessions` interactions while `publishes` publishes fire; the checker's result JSON."""
+    return Simulator(
+        mitigation=mitigation,
+        profile=profile,
+        sessions=sessions,
+        seed=seed,
+        agents=agents,
+        publishes=publishes,
+        components=components,
+        store=store,
+        config=config,
+    ).run()
+
+
+def run_all(
+    *, profile: str | FaultProfile, sessions: int, seed: int, agents: int = 50, publishes: int = 3
+) -> list[dict[str, Any]]:
+    """Every registered mitigation, with its default parameters, on one profile: the comparison."""
+    from mockgc.flows.mitigations import MITIGATIONS
+
+    return [
+        simulate(mitigation=name, profile=profile, sessions=sessions, seed=seed, agents=agents, publishes=publishes)
+        for name in MITIGATIONS
+    ]
+
+
+SUMMARY_COLUMNS = (
+    "mitigation",
+    "verdict",
+    "ok",
+    "lost",
+    "ack_lost",
+    "corrupted",
+    "indeterminate",
+    "req/session",
+    "call p99 ms",
+    "p99 in publish",
+    "400s",
+    "flow p99 s",
+)
+
+
+def summary_row(result: dict[str, Any]) -> list[str]:
+    """One result as the summary table's cells (SUMMARY_COLUMNS)."""
+
+    def ms(value: Any) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    counts = result["sessions"]
+    flow_p99 = (result.get("flow_ms") or {}).get("p99")
+    return [
+        str(result["mitigation"]),
+        str(result["verdict"]),
+        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "indeterminate")),
+        f"{result['requests_per_session']:.2f}",
+        ms(result["latency_ms"]["p99"]),
+        ms(result["latency_ms_by_window"]["inside"]["p99"]),
+        str(result["http"].get("400", 0)),
+        "-" if flow_p99 is None else f"{flow_p99 / 1000:.2f}",
+    ]
