@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint format serve demo bench clean
+.PHONY: venv test lint format serve demo bench load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Only the live-load scale run (1,000 Locust users, 3 publishes, about 75 s); `make bench` includes it.
+load: $(STAMP)
+	$(BIN)/python -m bench.load_scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

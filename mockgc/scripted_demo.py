@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from mockgc.harness.nemesis import publish_schedule  # moved there: the live nemesis publishes the same way
 from mockgc.platform.http.app import create_app
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
@@ -25,20 +24,6 @@ def _expect(response: requests.Response, *statuses: int) -> Any:
             f"{response.request.method} {response.url} answered {response.status_code}: {response.text[:300]}"
         )
     return response.json() if response.content else None
-
-
-def publish_schedule(http: requests.Session, base: str, bu_id: str, week: str = "2026-11-23") -> dict[str, Any]:
-    """The real update-upload flow: create, upload URL, PUT gzipped JSON, then update."""
-    schedules = f"{base}/api/v2/workforcemanagement/businessunits/{bu_id}/weeks/{week}/schedules"
-    schedule = _expect(http.post(schedules, json={"description": "Monday publish", "weekCount": 1}), 200)
-    document = gzip.compress(
-        json.dumps({"published": True, "metadata": {"version": schedule["metadata"]["version"]}}).encode()
-    )
-    upload = _expect(
-        http.post(f"{schedules}/{schedule['id']}/update/uploadurl", json={"contentLengthBytes": len(document)}), 200
-    )
-    _expect(requests.put(upload["url"], data=document, headers=upload["headers"], timeout=10), 200)
-    return _expect(http.post(f"{schedules}/{schedule['id']}/update", json={"uploadKey": upload["uploadKey"]}), 200)  # type: ignore[no-any-return]
 
 
 def run_scripted_demo(say: Callable[[str], None], profile: str = "seed-default") -> bool:

@@ -1,0 +1,320 @@
+"""mockgc's Locust entry point: agents running the script flow under a mitigation while the nemesis publishes.
+
+By hand, against a running mock (`mockgc serve` prints the credentials):
+
+    export MOCKGC_CLIENT_SECRET=... MOCKGC_ADMIN_KEY=...
+    locust -f loadtests/locustfile.py --host http://127.0.0.1:8321 --mitigation none --fault-profile fast --publishes 3
+
+Headless: add `--headless -u 50 -r 25 -t 60s`. Distributed: one `--master` and any number of
+`--worker --master-host HOST` processes; only the master (or a single local process) runs the
+nemesis and writes the history, so each scheduled publish fires exactly once.
+
+The flow and mitigation code is the simulator's (mockgc.flows); the logic behind this glue is in
+mockgc.harness.live. `mockgc run` drives this file and turns the history into a verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+import gevent
+import requests
+from locust import FastHttpUser, events, task
+from locust.env import Environment
+from locust.exception import StopUser
+from locust.runners import MasterRunner, WorkerRunner
+
+from mockgc.flows.mitigations import load_mitigation
+from mockgc.flows.runner import run_flow
+from mockgc.flows.script import FlowContext, script_flow
+from mockgc.harness.live import (
+    BAD_OUTCOMES,
+    OUTCOME_REQUEST_TYPE,
+    LocustTransport,
+    MasterCollector,
+    NodeCollector,
+    classify_outcome,
+    global_user_index,
+    mitigation_params,
+    open_flow_store,
+    pick_agent,
+)
+from mockgc.harness.nemesis import publish_offsets, run_schedule
+
+log = logging.getLogger("mockgc")
+
+NODE = NodeCollector()  # this process's users
+MASTER = MasterCollector()  # on the master or a local runner: everything
+AGENTS: list[dict[str, Any]] = []  # the mock's users, listed once per process
+_nemesis: list[gevent.Greenlet] = []
+
+FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    # Straight on the parser: Locust's web UI keywords (is_secret, include_in_web_ui) only work there.
+    group = parser
+    group.add_argument(
+        "--mitigation", env_var="MOCKGC_MITIGATION", default="none", help="Mitigation name or module:Class."
+    )
+    # Locust has its own --profile (a run label), hence --fault-profile.
+    group.add_argument(
+        "--fault-profile",
+        env_var="MOCKGC_PROFILE",
+        default="",
+        help="Fault profile to set at test start (needs the admin key).",
+    )
+    group.add_argument(
+        "--publish-at", env_var="MOCKGC_PUBLISH_AT", default="", help="Publish offsets in seconds after start: 5,15,25."
+    )
+    group.add_argument(
+        "--publishes",
+        type=int,
+        env_var="MOCKGC_PUBLISHES",
+        default=3,
+        help="Without --publish-at: this many publishes spread over the run (or 60 s without --run-time).",
+    )
+    # An option rather than only the variable, so a master passes it on to its workers.
+    group.add_argument(
+        "--mitigation-params",
+        env_var="MOCKGC_MITIGATION_PARAMS",
+        default="",
+        help='Mitigation parameters as a JSON object, e.g. {"attempts": 5}.',
+    )
+    group.add_argument("--seed", type=int, env_var="MOCKGC_SEED", default=1, help="Seed of preference codes and waits.")
+    group.add_argument("--client-id", env_var="MOCKGC_CLIENT_ID", default="mockgc-client", help="OAuth client id.")
+    group.add_argument("--client-secret", env_var="MOCKGC_CLIENT_SECRET", default="", is_secret=True)
+    group.add_argument("--admin-key", env_var="MOCKGC_ADMIN_KEY", default="", is_secret=True, help="Mock admin key.")
+    group.add_argument(
+        "--store", env_var="MOCKGC_STORE", default="", help="External store URL (sqlite:///f.db, redis://...)."
+    )
+    group.add_argument(
+        "--think-time", type=float, env_var="MOCKGC_THINK_TIME", default=1.0, help="Mean seconds between interactions."
+    )
+    group.add_argument(
+        "--drain-timeout",
+        type=float,
+        env_var="MOCKGC_DRAIN_TIMEOUT",
+        default=10.0,
+        help="At stop, seconds to let interactions in flight finish.",
+    )
+    group.add_argument(
+        "--history-dir",
+        env_var="MOCKGC_HISTORY_DIR",
+        default="",
+        include_in_web_ui=False,
+        help="Where the master writes history.jsonl and live.json (nothing is written without it).",
+    )
+
+
+def _options_of(environment: Environment) -> Any:
+    return environment.parsed_options
+
+
+def _is_coordinator(environment: Environment) -> bool:
+    """The master, or a single local process: the one place the nemesis runs and the history is written."""
+    return not isinstance(environment.runner, WorkerRunner)
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.register_message(FLUSH, _on_flush, concurrent=True)
+
+        @events.report_to_master.add_listener
+        def _ship(client_id: str, data: dict[str, Any], **__: Any) -> None:
+            data["mockgc"] = {"entries": NODE.take(), "report": NODE.report()}
+
+    elif isinstance(runner, MasterRunner):
+        runner.register_message(HISTORY, lambda environment, msg, **__: MASTER.receive(msg.node_id, msg.data))
+
+        @events.worker_report.add_listener
+        def _gather(client_id: str, data: dict[str, Any], **__: Any) -> None:
+            if "mockgc" in data:
+                MASTER.receive(client_id, data["mockgc"])
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    NODE.reset()
+    NODE.node = f"w{runner.worker_index}" if isinstance(runner, WorkerRunner) else "local"
+    if not _is_coordinator(environment):
+        return
+    MASTER.reset()
+    options = _options_of(environment)
+    base = (environment.host or "").rstrip("/")
+    if options.fault_profile and options.admin_key:
+        reply = requests.put(
+            f"{base}/mock/faults/profile",
+            json={"name": options.fault_profile},
+            headers={"Authorization": f"Bearer {options.admin_key}"},
+            timeout=30,
+        )
+        if reply.status_code != 200:
+            log.error("setting profile %s answered %s: %s", options.fault_profile, reply.status_code, reply.text[:200])
+    offsets = publish_offsets(options.publish_at, options.publishes, float(options.run_time or 60))
+    log.info("nemesis: %d publish(es) at %s s", len(offsets), offsets)
+    _nemesis.append(
+        gevent.spawn(
+            run_schedule,
+            base,
+            options.client_id,
+            options.client_secret,
+            offsets,
+            started=MASTER.started or time.time(),
+            sleep=gevent.sleep,
+            log=MASTER.nemesis,
+        )
+    )
+
+
+def _wait_for(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        gevent.sleep(0.05)
+    return True
+
+
+def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
+    """On a worker: stop starting interactions, let those in flight finish, ship the rest, finally."""
+    NODE.draining = True
+    _wait_for(lambda: NODE.in_flight == 0, float(_options_of(environment).drain_timeout))
+    environment.runner.send_message(HISTORY, {"entries": NODE.take(), "report": NODE.report(), "final": True})
+
+
+@events.test_stopping.add_listener
+def _on_test_stopping(environment: Environment, **_: Any) -> None:
+    if not _is_coordinator(environment):
+        return
+    while _nemesis:
+        _nemesis.pop().kill(block=False)
+    drain = float(_options_of(environment).drain_timeout)
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        expected = {client.id for client in runner.clients.all}
+        runner.send_message(FLUSH, {})
+        if not _wait_for(lambda: expected <= MASTER.flushed, drain + 10):
+            log.error("workers %s sent no final history", sorted(expected - MASTER.flushed))
+    else:
+        NODE.draining = True
+        _wait_for(lambda: NODE.in_flight == 0, drain)
+
+
+def _write(environment: Environment) -> None:
+    if not _is_coordinator(environment):
+        return
+    if not isinstance(environment.runner, MasterRunner):
+        MASTER.entries.extend(NODE.take())
+        MASTER.nodes["local"] = NODE.report()
+    MASTER.stopped = time.time()
+    directory = _options_of(environment).history_dir
+    if directory:
+        exceptions = len(getattr(environment.runner, "exceptions", {}) or {})
+        MASTER.write(directory, {"exceptions": exceptions})
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    _write(environment)
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Environment, **_: Any) -> None:
+    # A SIGTERM shutdown fires quitting before it stops the test; test_stop then writes again, complete.
+    _write(environment)
+
+
+class Agent(FastHttpUser):
+    """One agent desk: log in, then run interactions (the script flow under the mitigation) one after another."""
+
+    # geventhttpclient keeps a small pool per user; one connection is what a desk needs.
+    concurrency = 1
+    network_timeout = 60.0
+    connection_timeout = 30.0
+
+    def on_start(self) -> None:
+        options = _options_of(self.environment)
+        self.local_index = NODE.next_user()
+        runner = self.environment.runner
+        worker_index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
+        workers = int(getattr(options, "expect_workers", 1) or 1) if isinstance(runner, WorkerRunner) else 1
+        self.user_index = global_user_index(self.local_index, max(0, worker_index), workers)
+        self.process = f"{NODE.node}/u{self.local_index}"
+        self.iteration = 0
+        self.seed = int(options.seed)
+        self._waits = random.Random(f"wait:{self.seed}:{self.process}")
+        self.think_time = max(0.0, float(options.think_time))
+        self.mitigation = load_mitigation(options.mitigation, **mitigation_params(options.mitigation_params))
+        self.store = open_flow_store(options.store) if self.mitigation.needs_store else None
+        self.transport = LocustTransport(self.client, NODE.harness_error)
+        with self.client.post(
+            "/oauth/token",
+            data="grant_type=client_credentials",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=(options.client_id, options.client_secret),
+            name="/oauth/token",
+            catch_response=True,
+        ) as reply:
+            if reply.status_code != 200:
+                reply.failure(f"token request answered {reply.status_code}")
+                NODE.harness_error("oauth_token", reply.status_code, (reply.text or "")[:200])
+                raise StopUser()
+            self.client.auth_header = f"Bearer {reply.json()['access_token']}"
+        if not AGENTS:
+            with self.client.get("/api/v2/users", name="/api/v2/users", catch_response=True) as listing:
+                if listing.status_code != 200:
+                    listing.failure(f"listing users answered {listing.status_code}")
+                    NODE.harness_error("list_users", listing.status_code, (listing.text or "")[:200])
+                    raise StopUser()
+                if not AGENTS:
+                    AGENTS.extend(listing.json()["entities"])
+
+    def on_stop(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def wait_time(self) -> float:
+        # Seeded per user, so the same run paces itself the same way.
+        return self.think_time * self._waits.uniform(0.5, 1.5)
+
+    @task
+    def interaction(self) -> None:
+        if NODE.draining:
+            gevent.sleep(0.2)
+            return
+        agent = pick_agent(AGENTS, self.user_index, self.iteration)
+        key = f"{NODE.node}.u{self.local_index}.{self.iteration}"
+        self.iteration += 1
+        ctx = FlowContext(key, agent["id"], agent.get("mockgcBusinessUnitId", ""), self.seed, self.process)
+        began = time.perf_counter()
+        NODE.in_flight += 1
+        try:
+            result = run_flow(
+                script_flow(ctx, self.mitigation),
+                self.transport,
+                NODE.history,
+                process=self.process,
+                key=key,
+                store=self.store,
+                sleep=gevent.sleep,
+            )
+        finally:
+            NODE.in_flight -= 1
+        outcome = classify_outcome(result)
+        NODE.flows[outcome] += 1
+        self.environment.events.request.fire(
+            request_type=OUTCOME_REQUEST_TYPE,
+            name=outcome,
+            response_time=(time.perf_counter() - began) * 1000,
+            response_length=0,
+            exception=RuntimeError(f"session {outcome}") if outcome in BAD_OUTCOMES else None,
+            context={},
+        )

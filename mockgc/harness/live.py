@@ -1,0 +1,239 @@
+"""What the locustfile runs inside each Locust process, kept free of Locust imports so tests can load it.
+
+The locustfile is glue: Locust users, events and options. The logic it calls lives here: the
+transport adapter over Locust's FastHttpUser client, the per-flow outcome classification, the
+per-process history collector and the deterministic agent choice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mockgc.flows.effects import OPERATIONS, FlowResult, Reply
+from mockgc.flows.history import History
+from mockgc.flows.script import PERSONALIZED
+from mockgc.flows.transports import build_request, reply_from
+
+# Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
+# a rate limit, an injected outage): the checker classifies them, so Locust counts them as
+# successes. Anything else (401, 404, 500...) means the harness itself is wrong.
+EXPECTED_STATUSES = frozenset({400, 409, 429, 502, 503, 504})
+OUTCOME_REQUEST_TYPE = "OUTCOME"
+# Outcomes that mean customer data went wrong; Locust shows them as failures so they stand out.
+BAD_OUTCOMES = frozenset({"lost", "ack_lost", "corrupted"})
+PARAMS_ENV = "MOCKGC_MITIGATION_PARAMS"
+
+
+class HarnessFault(Exception):
+    """A request the harness got wrong (the mock answered 401/404/500...), shown as a Locust failure."""
+
+
+def is_expected(status: int) -> bool:
+    return 200 <= status < 300 or status in EXPECTED_STATUSES
+
+
+def mitigation_params(text: str | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments for load_mitigation: a JSON object, from `text` or else MOCKGC_MITIGATION_PARAMS."""
+    raw = (text if text is not None else (os.environ if environ is None else environ).get(PARAMS_ENV, "")).strip()
+    if not raw:
+        return {}
+    try:
+        params = json.loads(raw)
+    except ValueError as error:
+        raise ValueError(f"{PARAMS_ENV} is not JSON: {error}") from None
+    if not isinstance(params, dict):
+        raise ValueError(f"{PARAMS_ENV} must be a JSON object")
+    return params
+
+
+class LocustTransport:
+    """A flow transport over a Locust HTTP client (FastHttpUser's `client`).
+
+    Requests are named by their templated path so Locust groups them, and use catch_response
+    so an expected 400/429 is a success in Locust's stats (the checker judges it, not Locust).
+    `on_harness_error(op, status, detail)` is told about everything else.
+    """
+
+    def __init__(self, client: Any, on_harness_error: Callable[[str, int, str], None] | None = None) -> None:
+        self.client = client
+        self.on_harness_error = on_harness_error
+
+    def call(self, op: str, params: dict[str, Any]) -> Reply:
+        try:
+            method, path, body = build_request(op, params)
+        except (ValueError, KeyError) as error:
+            self._harness_error(op, 0, f"cannot build the request: {error}")
+            return Reply(0, None, error=f"harness: {error}")
+        name = OPERATIONS[op][1]
+        with self.client.request(method, path, json=body, name=name, catch_response=True) as response:
+            status = int(response.status_code or 0)
+            if status == 0:
+                error = getattr(response, "error", None)
+                detail = f"{type(error).__name__}: {error}" if error else "no answer"
+                # No answer is indeterminate for the flow; for Locust it is a failure (load or harness trouble).
+                response.failure(detail)
+                self._harness_error(op, 0, detail)
+                return Reply(0, None, error=detail[:300])
+            content = response.content
+            reply = reply_from(status, content, response.headers or {})
+            if is_expected(status):
+                response.success()
+            else:
+                detail = f"{op} answered {status}: {(content or b'')[:200]!r}"
+                response.failure(HarnessFault(detail))
+                self._harness_error(op, status, detail)
+            return reply
+
+    def _harness_error(self, op: str, status: int, detail: str) -> None:
+        if self.on_harness_error is not None:
+            self.on_harness_error(op, status, detail)
+
+
+def open_flow_store(url: str | None) -> Any:
+    """The external store a user's flows write through: mockgc.stores.open_store(url), memory by default."""
+    if not url or url == "memory://":
+        try:
+            from mockgc.stores import open_store
+        except ImportError:
+            from mockgc.flows.store import MemoryStore
+
+            return MemoryStore()
+        return open_store("memory://")
+    from mockgc.stores import open_store
+
+    return open_store(url)
+
+
+def classify_outcome(result: FlowResult) -> str:
+    """The flow's own view of how it ended; the checker's verdict later uses ground truth."""
+    if result.branch is None:
+        return "indeterminate"
+    if result.branch == PERSONALIZED:
+        return "ok" if result.value == result.expected else "corrupted"
+    # The default branch: whether an acknowledged write was later lost (ack_lost) or is still
+    # stored but unseen (lost) only ground truth can tell; the checker decides that at the end.
+    return "corrupted" if result.value and result.value != result.expected else "lost"
+
+
+def pick_agent(agents: list[dict[str, Any]], user_index: int, iteration: int) -> dict[str, Any]:
+    """Deterministic: user u's k-th interaction goes to agent (u + k) mod n, in the mock's listing order."""
+    if not agents:
+        raise ValueError("the mock listed no agents")
+    return agents[(user_index + iteration) % len(agents)]
+
+
+def global_user_index(local_index: int, worker_index: int, workers: int) -> int:
+    """Interleave the workers' users so a 2-worker run spreads over agents like a 1-process one."""
+    workers = max(1, workers, worker_index + 1)
+    return local_index * workers + worker_index
+
+
+@dataclass
+class NodeCollector:
+    """One Locust process's share of the run: its history, flows in flight, and harness errors.
+
+    Workers ship what they have gathered to the master in batches (`take`); the master or a
+    local runner keeps everything and writes it out.
+    """
+
+    node: str = "local"
+    history: History = field(default_factory=History)
+    in_flight: int = 0
+    draining: bool = False
+    users: int = 0
+    flows: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    error_samples: list[str] = field(default_factory=list)
+
+    def next_user(self) -> int:
+        index = self.users
+        self.users += 1
+        return index
+
+    def harness_error(self, op: str, status: int, detail: str) -> None:
+        self.errors[f"{op} {status}"] += 1
+        if len(self.error_samples) < 20:
+            self.error_samples.append(detail[:300])
+
+    def take(self) -> list[dict[str, Any]]:
+        """Entries gathered since the last take; the list is swapped so shipping never copies."""
+        batch, self.history.entries = self.history.entries, []
+        return batch
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "flows": dict(self.flows),
+            "errors": dict(self.errors),
+            "error_samples": list(self.error_samples),
+        }
+
+    def reset(self) -> None:
+        self.history = History()
+        self.in_flight = 0
+        self.draining = False
+        self.flows.clear()
+        self.errors.clear()
+        self.error_samples.clear()
+
+
+@dataclass
+class MasterCollector:
+    """On the master (or a local runner): every process's entries and reports, written at the end."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flushed: set[str] = field(default_factory=set)
+    nemesis: list[dict[str, Any]] = field(default_factory=list)
+    started: float | None = None
+    stopped: float | None = None
+
+    def receive(self, client_id: str, payload: dict[str, Any]) -> None:
+        self.entries.extend(payload.get("entries", []))
+        report = payload.get("report")
+        if report:
+            self.nodes[client_id] = report
+        if payload.get("final"):
+            self.flushed.add(client_id)
+
+    def reset(self) -> None:
+        self.entries = []
+        self.nodes = {}
+        self.flushed = set()
+        self.nemesis = []
+        self.started = time.time()
+        self.stopped = None
+
+    def harness_errors(self) -> int:
+        from_nodes = sum(sum(n.get("errors", {}).values()) for n in self.nodes.values())
+        return from_nodes + sum(1 for record in self.nemesis if record.get("error"))
+
+    def write(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
+        """history.jsonl (one entry a line) and live.json (the processes' reports and the nemesis log)."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / "history.jsonl.tmp"
+        with tmp.open("w") as handle:
+            for entry in self.entries:
+                handle.write(json.dumps(entry, separators=(",", ":")))
+                handle.write("\n")
+        tmp.replace(out / "history.jsonl")
+        meta = {
+            "started": self.started,
+            "stopped": self.stopped,
+            "entries": len(self.entries),
+            "nodes": {key: self.nodes[key] for key in sorted(self.nodes)},
+            "flushed": sorted(self.flushed),
+            "nemesis": self.nemesis,
+            "harness_errors": self.harness_errors(),
+        } | (extra or {})
+        tmp = out / "live.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
+        tmp.replace(out / "live.json")

@@ -1,0 +1,391 @@
+"""The live harness's parts without live load: schedule, outcome classes, transport adapter, collection, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockgc.checker import check
+from mockgc.flows.effects import FlowResult, Reply
+from mockgc.flows.history import History
+from mockgc.harness import services
+from mockgc.harness.demo import demo_exit, summary_lines
+from mockgc.harness.live import (
+    LocustTransport,
+    MasterCollector,
+    NodeCollector,
+    classify_outcome,
+    global_user_index,
+    mitigation_params,
+    pick_agent,
+)
+from mockgc.harness.nemesis import parse_offsets, publish_offsets, run_schedule
+from mockgc.harness.procs import Children, wait_until
+from mockgc.harness.report import write_matrix_report, write_run_report
+from mockgc.harness.run import (
+    EXIT_FAILS,
+    EXIT_HARNESS,
+    EXIT_HOLDS,
+    EXIT_INTERRUPTED,
+    RunConfig,
+    RunOutcome,
+    comparison,
+    live_counts,
+    run_exit,
+)
+from mockgc.server import ServerThread
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
+
+# -- the nemesis schedule ------------------------------------------------------------
+
+
+def test_explicit_offsets_win_and_are_sorted() -> None:
+    assert publish_offsets("15, 5,30s", 9, 60) == [5.0, 15.0, 30.0]
+
+
+def test_a_count_spreads_over_the_first_80_percent_of_the_run() -> None:
+    assert publish_offsets("", 3, 30) == [4.0, 12.0, 20.0]
+    assert publish_offsets(None, 0, 30) == []
+
+
+@pytest.mark.parametrize("text", ["x", "5,-1", "1e9"])
+def test_bad_offsets_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_offsets(text)
+
+
+def test_publish_count_is_bounded() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        publish_offsets("", 101, 600)
+
+
+def test_run_schedule_publishes_once_per_offset_through_the_upload_flow(live_server: ServerThread) -> None:
+    slept: list[float] = []
+    now = [1000.0]
+    log = run_schedule(
+        live_server.url,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        [0.0, 2.5],
+        started=1000.0,
+        sleep=lambda s: (slept.append(s), now.__setitem__(0, now[0] + s)),
+        clock=lambda: now[0],
+    )
+    assert [r.get("error") for r in log] == [None, None]
+    assert slept == [2.5]
+    operations = live_server.holder.platform.lock_windows()
+    assert sorted(op["operationId"] for op in operations) == sorted(r["operationId"] for r in log)
+
+
+def test_run_schedule_logs_a_failed_setup_for_every_publish_without_raising(live_server: ServerThread) -> None:
+    log = run_schedule(live_server.url, CLIENT_ID, "wrong-secret", [0.0, 1.0], started=time.time())
+    assert len(log) == 2 and all("nemesis setup" in r["error"] for r in log)
+    assert live_server.holder.platform.lock_windows() == []
+
+
+# -- what a Locust process does with a finished flow --------------------------------------
+
+
+def _result(branch: str | None, value: str | None, acknowledged: bool = True) -> FlowResult:
+    return FlowResult("k", "PREF-AA-0001", branch, value, "s1", acknowledged)
+
+
+@pytest.mark.parametrize(
+    ("branch", "value", "outcome"),
+    [
+        ("personalized", "PREF-AA-0001", "ok"),
+        ("personalized", "PREF-ZZ-9999", "corrupted"),
+        ("default", None, "lost"),
+        ("default", "PREF-ZZ-9999", "corrupted"),
+        (None, None, "indeterminate"),
+    ],
+)
+def test_classify_outcome_from_the_flow_result_alone(branch: str | None, value: str | None, outcome: str) -> None:
+    assert classify_outcome(_result(branch, value)) == outcome
+
+
+def test_agents_are_picked_by_user_index_and_workers_never_share_an_index() -> None:
+    agents = [{"id": f"a{i}"} for i in range(5)]
+    assert [pick_agent(agents, 3, k)["id"] for k in range(3)] == ["a3", "a4", "a0"]
+    indexes = [global_user_index(local, worker, 2) for worker in range(2) for local in range(50)]
+    assert len(set(indexes)) == 100 and sorted(indexes) == list(range(100))
+
+
+def test_mitigation_params_come_from_a_json_object() -> None:
+    assert mitigation_params(None, {"MOCKGC_MITIGATION_PARAMS": '{"attempts": 5}'}) == {"attempts": 5}
+    assert mitigation_params('{"delay_s": 1}', {"MOCKGC_MITIGATION_PARAMS": '{"attempts": 5}'}) == {"delay_s": 1}
+    assert mitigation_params(None, {}) == {}
+    with pytest.raises(ValueError, match="object"):
+        mitigation_params("[1]")
+
+
+class _FakeResponse:
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        self.content = json.dumps(body).encode() if body is not None else b""
+        self.headers = headers
+        self.marked: Any = None
+
+    def success(self) -> None:
+        self.marked = "success"
+
+    def failure(self, reason: Any) -> None:
+        self.marked = reason
+
+
+class _FakeClient:
+    """Stands in for FastHttpUser.client: records each request and answers from a script."""
+
+    def __init__(self, *answers: _FakeResponse) -> None:
+        self.answers = list(answers)
+        self.requests: list[dict[str, Any]] = []
+
+    @contextmanager
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.requests.append({"method": method, "path": path} | kwargs)
+        yield self.answers.pop(0)
+
+
+def test_transport_names_requests_by_template_and_counts_an_expected_400_as_success() -> None:
+    locked = _FakeResponse(400, {"code": "bad.request", "details": [{"errorCode": "script.session.locked"}]}, {})
+    client = _FakeClient(locked)
+    errors: list[tuple[str, int, str]] = []
+    reply = LocustTransport(client, lambda *e: errors.append(e)).call(
+        "set_data", {"sessionId": "s/1", "name": "preferenceCode", "value": "v"}
+    )
+    assert reply.status == 400 and reply.detail_code == "script.session.locked"
+    assert locked.marked == "success" and errors == []
+    sent = client.requests[0]
+    assert sent["name"] == "/api/v2/scripts/sessions/{sessionId}/variables/{name}"
+    assert sent["path"] == "/api/v2/scripts/sessions/s%2F1/variables/preferenceCode"
+    assert sent["json"] == {"value": "v"} and sent["catch_response"] is True
+
+
+def test_transport_reads_retry_after_of_a_429() -> None:
+    client = _FakeClient(_FakeResponse(429, {"code": "too.many.requests.retry.after"}, {"Retry-After": "3"}))
+    reply = LocustTransport(client).call("evaluate", {"sessionId": "s", "variable": "preferenceCode"})
+    assert reply.retry_after == 3.0 and client.answers == []
+
+
+def test_transport_marks_harness_errors_as_locust_failures() -> None:
+    not_found = _FakeResponse(404, {"code": "not.found"}, {})
+    no_answer = _FakeResponse(0, None, None)
+    errors: list[tuple[str, int, str]] = []
+    transport = LocustTransport(_FakeClient(not_found, no_answer), lambda *e: errors.append(e))
+    assert transport.call("read_session", {"sessionId": "s"}).status == 404
+    assert transport.call("read_session", {"sessionId": "s"}) == Reply(0, None, error="no answer")
+    assert not_found.marked != "success" and no_answer.marked == "no answer"
+    assert [(op, status) for op, status, _ in errors] == [("read_session", 404), ("read_session", 0)]
+
+
+def test_transport_refuses_an_unknown_operation_as_a_harness_error() -> None:
+    errors: list[tuple[str, int, str]] = []
+    reply = LocustTransport(_FakeClient(), lambda *e: errors.append(e)).call("no_such_op", {})
+    assert reply.status == 0 and errors[0][0] == "no_such_op"
+
+
+# -- collecting histories from every process ------------------------------------------------
+
+
+def test_workers_ship_batches_and_the_master_writes_one_history(tmp_path: Path) -> None:
+    worker = NodeCollector("w1")
+    worker.history.entries.append({"key": "a", "type": "flow"})
+    first = worker.take()
+    worker.history.entries.append({"key": "b", "type": "flow"})
+    worker.harness_error("set_data", 404, "boom")
+    master = MasterCollector()
+    master.reset()
+    master.receive("client-1", {"entries": first, "report": worker.report()})
+    master.receive("client-1", {"entries": worker.take(), "report": worker.report(), "final": True})
+    master.nemesis.append({"index": 0, "error": "x"})
+    assert worker.take() == [] and master.flushed == {"client-1"}
+    master.write(tmp_path, {"exceptions": 0})
+    lines = (tmp_path / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == ["a", "b"]
+    live = json.loads((tmp_path / "live.json").read_text())
+    assert live["harness_errors"] == 2 and live["nodes"]["client-1"]["node"] == "w1"
+
+
+def test_live_counts_reads_outcomes_and_failures_from_locust_csv(tmp_path: Path) -> None:
+    stats = tmp_path / "s.csv"
+    stats.write_text(
+        "Type,Name,Request Count,Failure Count\n"
+        "PUT,/api/v2/x,90,2\nOUTCOME,ok,8,0\nOUTCOME,lost,2,2\n,Aggregated,100,4\n"
+    )
+    assert live_counts(stats) == (90, {"ok": 8, "lost": 2}, 2)
+    assert live_counts(tmp_path / "missing.csv") == (0, {}, 0)
+
+
+# -- configuration, exit codes, services -----------------------------------------------------
+
+
+def test_config_validates_and_repeats_itself_without_secrets() -> None:
+    config = RunConfig(mitigation="retry", profile="fast", duration=10, publish_at="2,4", admin_key="k").validate()
+    public = config.public()
+    assert public["admin_key"] == "***" and public["publish_offsets"] == [2.0, 4.0]
+    assert "--publish-at 2,4" in public["command"] and "--profile fast" in public["command"]
+    with pytest.raises(ValueError, match="inside"):
+        RunConfig(duration=5, publish_at="6").validate()
+    with pytest.raises(ValueError, match="admin-key"):
+        RunConfig(target="http://127.0.0.1:1").validate()
+    assert RunConfig(mitigation="all").mitigations()[0] == "none"
+
+
+def _outcome(name: str, code: int, verdict: str = "holds") -> RunOutcome:
+    return RunOutcome(name, Path(name), {"verdict": verdict}, code)
+
+
+def test_exit_codes_of_single_runs_and_of_a_matrix() -> None:
+    assert run_exit([_outcome("none", EXIT_FAILS)]) == EXIT_FAILS
+    assert run_exit([_outcome("none", EXIT_FAILS), _outcome("retry", EXIT_HOLDS)]) == EXIT_HOLDS
+    assert run_exit([_outcome("none", EXIT_FAILS), _outcome("retry", EXIT_HARNESS)]) == EXIT_HARNESS
+    assert run_exit([_outcome("none", EXIT_INTERRUPTED), _outcome("retry", EXIT_HARNESS)]) == EXIT_INTERRUPTED
+
+
+def test_service_hooks_load_lazily_and_default_to_nothing(tmp_path: Path) -> None:
+    ctx = services.ServiceContext("http://x", "k", "id", "secret", tmp_path, None, 1)
+    with services.enter_service("none", ctx) as env:
+        assert env == {}
+    services.SERVICE_HOOKS["test-lazy"] = "mockgc.harness.services:no_service"
+    try:
+        assert services.hook_for("test-lazy") is services.no_service
+        services.SERVICE_HOOKS["test-broken"] = "mockgc.nothing_here:hook"
+        with pytest.raises(ValueError, match="cannot load"):
+            services.hook_for("test-broken")
+    finally:
+        services.SERVICE_HOOKS.pop("test-lazy", None)
+        services.SERVICE_HOOKS.pop("test-broken", None)
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie still answers kill(0) until reaped; psutil tells them apart.
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_stopping_a_child_stops_its_whole_process_group(tmp_path: Path) -> None:
+    script = "import subprocess,sys,time; p=subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); print(p.pid, flush=True); time.sleep(60)"
+    with Children() as children:
+        child = children.start("sleeper", [sys.executable, "-c", script], tmp_path / "sleeper.log")
+        assert wait_until(lambda: child.log_path.read_text().strip() != "", 10)
+        grandchild = int(child.log_path.read_text().split()[0])
+    assert _gone(child.pid) and wait_until(lambda: _gone(grandchild), 5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_children_die_with_a_harness_that_is_killed_outright(tmp_path: Path) -> None:
+    harness = (
+        "import sys, time; from pathlib import Path; from mockgc.harness.procs import Children;"
+        "c = Children().start('sleeper', [sys.executable, '-c', 'import time; time.sleep(60)'], Path(sys.argv[1]));"
+        "print(c.pid, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", harness, str(tmp_path / "s.log")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        parent.kill()  # SIGKILL: no finally, no atexit in the harness
+        parent.wait(10)
+        assert wait_until(lambda: _gone(child), 10)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_a_child_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    )
+    children = Children()
+    child = children.start("stubborn", [sys.executable, "-c", script], tmp_path / "s.log")
+    assert wait_until(lambda: "up" in child.log_path.read_text(), 10)
+    began = time.monotonic()
+    code = child.stop(grace=0.5)
+    assert code == -signal.SIGKILL and time.monotonic() - began < 5
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _history() -> History:
+    history = History()
+    t = 1_795_000_000.0
+    for i, (status, branch) in enumerate([(200, "personalized"), (400, "default"), (200, "personalized")]):
+        key, expected = f"k{i}", f"PREF-AA-000{i}"
+        history.invoke("p", key, "set_data", {"sessionId": f"s{i}", "name": "preferenceCode", "value": expected}, t + i)
+        history.complete(
+            "p", key, "set_data", Reply(status, {"code": "bad.request"} if status == 400 else {}), t + i + 0.01
+        )
+        value = expected if branch == "personalized" else None
+        history.finish("p", FlowResult(key, expected, branch, value, f"s{i}", status == 200), t + i + 0.02)
+    return history
+
+
+def test_reports_are_self_contained(tmp_path: Path) -> None:
+    history = _history()
+    truth = {"s0": {"variables": {"preferenceCode": "PREF-AA-0000"}}, "s2": {"variables": {"preferenceCode": "PREF-AA-0002"}}, "s1": {"variables": {}}}  # fmt: skip
+    result = check(
+        history.entries,
+        truth,
+        [(1_795_000_000.5, 1_795_000_001.5)],
+        mitigation="none",
+        fault_profile="fast",
+        seed=1,
+        extra={"run": {"command": "mockgc run --target http://127.0.0.1:9"}, "harness": {"errors": 0, "problems": []}},
+        include_sessions=True,
+    )
+    sessions = result.pop("session_outcomes")
+    assert result["sessions"]["lost"] == 1
+    sections = write_run_report(tmp_path / "report.html", result, history.entries, sessions)
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4 and sections in page
+    outcomes = [RunOutcome("none", tmp_path, result | {"harness": {"errors": 0, "problems": []}}, EXIT_FAILS, sections)]
+    write_matrix_report(
+        tmp_path / "matrix.html",
+        outcomes,
+        comparison(outcomes),
+        {"fault_profile": "fast", "seed": 1, "holding": [], "run": {}},
+    )
+    for name in ("report.html", "matrix.html"):
+        text = (tmp_path / name).read_text().lower()
+        assert "http://" not in text and "https://" not in text and "<script" not in text
+
+
+def test_demo_summary_and_exit() -> None:
+    lost = RunOutcome(
+        "none",
+        Path("a"),
+        {"sessions": {"total": 10, "lost": 3, "ack_lost": 1, "corrupted": 0}, "verdict": "fails"},
+        EXIT_FAILS,
+    )
+    held = RunOutcome(
+        "backoff-verify",
+        Path("b"),
+        {"sessions": {"total": 9, "lost": 0, "ack_lost": 0, "corrupted": 0}, "verdict": "holds"},
+        EXIT_HOLDS,
+    )
+    lines = summary_lines([lost, held])
+    assert "baseline (none):" in lines[0] and "4 of" in lines[0] and "0 of" in lines[1]
+    assert demo_exit([lost, held]) == EXIT_HOLDS
+    assert demo_exit([lost, RunOutcome("x", Path("c"), held.result | {"verdict": "fails"}, EXIT_FAILS)]) == EXIT_FAILS
