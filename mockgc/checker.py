@@ -50,7 +50,8 @@ def percentile(values: list[float], p: float) -> float | None:
     return _r(values[rank - 1])
 
 
-def _latency_summary(values: list[float]) -> dict[str, Any]:
+def latency_summary(values: list[float]) -> dict[str, Any]:
+    """p50/p95/p99/max (nearest rank, 3 decimals) and the count; None everywhere when empty."""
     ordered = sorted(values)
     return {
         "p50": percentile(ordered, 50),
@@ -310,8 +311,8 @@ def check(
             "outcome_gap": outcome_gap,
             "time_to_consistency_ms": {"p50": percentile(ttc, 50), "max": _r(ttc[-1]) if ttc else None},
         },
-        "latency_ms": _latency_summary(lat_all),
-        "latency_ms_by_window": {"inside": _latency_summary(lat_in), "outside": _latency_summary(lat_out)},
+        "latency_ms": latency_summary(lat_all),
+        "latency_ms_by_window": {"inside": latency_summary(lat_in), "outside": latency_summary(lat_out)},
         "http": {str(k): statuses[k] for k in sorted(statuses)},
         "errors": {
             "400": statuses[400],

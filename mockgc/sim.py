@@ -11,7 +11,7 @@ from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mockgc.checker import check
+from mockgc.checker import check, latency_summary
 from mockgc.clock import VirtualClock
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.flows.effects import Call, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
@@ -339,7 +339,8 @@ class Simulator:
                 "latency_jitter_ms": self.config.latency_jitter_ms,
                 "virtual_end_epoch_s": round(settled, 3),
             },
-            "flow_ms": _spread([d * 1000.0 for d in self._durations]),
+            # Whole flows (arrival to result), where the checker's call latency cannot see sleeps.
+            "flow_ms": latency_summary([d * 1000.0 for d in self._durations]),
         }
         if self.profile.toxics:
             # Toxics act on HTTP requests; the in-process transport has none to act on.
@@ -366,18 +367,6 @@ def _label(spec: str | Mitigation, mitigation: Mitigation) -> str:
         return mitigation.name
     cls = type(mitigation)
     return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _spread(values: list[float]) -> dict[str, float | None]:
-    """How long whole flows took (arrival to result), where the checker's call latency cannot see sleeps."""
-    if not values:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
-    ordered = sorted(values)
-
-    def rank(p: float) -> float:
-        return round(ordered[max(0, -(-len(ordered) * p // 100) - 1)], 3)
-
-    return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": round(ordered[-1], 3)}
 
 
 def simulate(

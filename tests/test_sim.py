@@ -92,7 +92,7 @@ def test_the_result_carries_the_run_configuration() -> None:
     assert result["mitigation_params"] == {"attempts": 4, "delay_s": 2.0, "retry_evaluate": False}
     assert result["sessions"]["total"] == 50
     assert len(result["windows"]) == 2
-    assert set(result["flow_ms"]) == {"p50", "p95", "p99", "max"}
+    assert set(result["flow_ms"]) == {"p50", "p95", "p99", "max", "count"}
 
 
 def test_publishes_fire_on_monday_morning_chicago_time_inside_the_weekly_window() -> None:
