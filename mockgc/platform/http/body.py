@@ -25,10 +25,14 @@ def _no_constants(text: str) -> Any:
     raise ValueError(f"{text} is not valid JSON")
 
 
+# Built once: json.loads with hooks would build a decoder on every request.
+_STRICT = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constants)
+
+
 def parse_json(raw: bytes) -> Any:
     """Strict JSON: no NaN/Infinity (nor 1e999), and deep nesting is a bad request, not a crash."""
     try:
-        return json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
+        return _STRICT.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
 
@@ -39,12 +43,13 @@ def backend() -> Platform:
 
 def json_body(default: Any = _MISSING) -> Any:
     """The request's JSON; an empty body gives `default` when one is allowed."""
-    raw = request.get_data(cache=True)
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    raw = req.get_data(cache=True)
     if not raw:
         if default is not _MISSING:
             return default
         raise BadRequest("A JSON request body is required.")
-    mimetype = request.mimetype
+    mimetype = req.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType()
     return parse_json(raw)

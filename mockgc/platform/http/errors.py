@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mockgc.platform.domain.errors import (
@@ -30,7 +30,7 @@ _HTTP_TO_PLATFORM: dict[int, type[PlatformError]] = {
 
 
 def render(error: PlatformError) -> Response:
-    response = jsonify(error.to_body(getattr(g, "correlation_id", "")))
+    response = jsonify(error.to_body(getattr(request, "correlation_id", "")))
     response.status_code = error.status
     response.headers.update(error.headers())
     return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.notifications import NotificationHub
@@ -23,7 +23,7 @@ def hub() -> NotificationHub:
 
 
 def owner() -> str:
-    return str(g.client_id)
+    return str(request.client_id)  # set by the app's authentication hook
 
 
 @bp.get("/availabletopics")
