@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 FaultKind = Literal["reject", "clobber", "invalidate"]
 PlatformVersion = Literal["v1", "v2"]
-ToxicType = Literal["latency", "http_error", "rate_limit"]
+ToxicType = Literal["latency", "http_error", "rate_limit", "slow_body", "reset_peer"]
 
 FAULT_KINDS: tuple[str, ...] = ("reject", "clobber", "invalidate")
-TOXIC_TYPES: tuple[str, ...] = ("latency", "http_error", "rate_limit")
+TOXIC_TYPES: tuple[str, ...] = ("latency", "http_error", "rate_limit", "slow_body", "reset_peer")
+LATENCY_DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal", "lognormal")
 MAX_MS = 86_400_000  # one day: bounds every duration so float conversions cannot overflow
 
 
@@ -61,6 +62,23 @@ class Toxic:
                 value = self.attributes.get(key, 0)
                 if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_MS:
                     raise ValueError(f"{key} must be a number from 0 to {MAX_MS}")
+        if self.type == "latency":
+            if self.attributes.get("distribution", "uniform") not in LATENCY_DISTRIBUTIONS:
+                raise ValueError(f"distribution must be one of {', '.join(LATENCY_DISTRIBUTIONS)}")
+            sigma = self.attributes.get("sigma", 0.5)
+            if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 <= sigma <= 5:
+                raise ValueError("sigma must be a number from 0 to 5")
+        if self.type == "slow_body":
+            rate = self.attributes.get("bytes_per_second", 1024)
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 1 <= rate <= 10**9:
+                raise ValueError("bytes_per_second must be a number from 1 to 10^9")
+            chunk = self.attributes.get("chunk_bytes", 256)
+            if isinstance(chunk, bool) or not isinstance(chunk, int) or not 1 <= chunk <= 65536:
+                raise ValueError("chunk_bytes must be an integer from 1 to 65536")
+        if self.type == "reset_peer":
+            after = self.attributes.get("after_bytes", 0)
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                raise ValueError("after_bytes must be a non-negative integer")
         if self.type == "http_error":
             status = self.attributes.get("status", 503)
             if not isinstance(status, int) or not 400 <= status <= 599:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import threading
@@ -15,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from faker import Faker
 
 from mockgc.clock import Clock
-from mockgc.faults import FaultProfile, Toxic
+from mockgc.faults import MAX_MS, FaultProfile, Toxic
 from mockgc.platform.domain.agents import (
     PRESENCE_BY_ID,
     PRESENCE_DEFINITIONS,
@@ -189,14 +190,23 @@ class Platform:
         """Pick the first matching toxic that fires; the HTTP layer carries out its effect."""
         for toxic in self.toxics.values():
             if path.startswith(toxic.path_prefix) and self._toxic_rng.random() < toxic.toxicity:
-                delay = 0.0
-                if toxic.type == "latency":
-                    jitter = float(toxic.attributes.get("jitter_ms", 0))
-                    delay = (
-                        float(toxic.attributes.get("latency_ms", 0)) + self._toxic_rng.uniform(-jitter, jitter)
-                    ) / 1000
-                return ToxicEffect(toxic, max(0.0, delay))
+                delay = self._toxic_latency(toxic) if toxic.type == "latency" else 0.0
+                return ToxicEffect(toxic, delay)
         return None
+
+    def _toxic_latency(self, toxic: Toxic) -> float:
+        """Seconds of delay: latency_ms spread by jitter_ms (uniform, normal) or by sigma (lognormal)."""
+        attributes, rng = toxic.attributes, self._toxic_rng
+        latency, jitter = float(attributes.get("latency_ms", 0)), float(attributes.get("jitter_ms", 0))
+        distribution = attributes.get("distribution", "uniform")
+        if distribution == "normal":
+            ms = rng.gauss(latency, jitter)
+        elif distribution == "lognormal":
+            # latency_ms is the median; a heavy right tail, as real service latency has.
+            ms = latency * math.exp(rng.gauss(0.0, float(attributes.get("sigma", 0.5))))
+        else:
+            ms = latency + rng.uniform(-jitter, jitter)
+        return min(max(0.0, ms), MAX_MS) / 1000
 
     @operation
     def set_toxic(self, toxic: Toxic) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -11,7 +11,7 @@ from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
-from mockgc.platform.domain.backend import Platform
+from mockgc.platform.domain.backend import Platform, ToxicEffect
 from mockgc.platform.domain.errors import EntityTooLarge, InjectedError, TooManyRequests
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
@@ -37,24 +37,53 @@ class PlatformRequest(Request):
     correlation_id: str = ""
     client_id: str | None = None
     rate: RateStatus | None = None
+    toxic: ToxicEffect | None = None
 
 
-def apply_toxic(platform: Platform, path: str) -> None:
-    """Roll the active toxics for this request and carry out the one that fires, if any."""
+def apply_toxic(platform: Platform, path: str) -> ToxicEffect | None:
+    """Roll the active toxics for this request and carry out the one that fires, if any.
+
+    Request-phase toxics act before the route runs (nothing is applied). Response-phase ones
+    (slow_body, reset_peer) are returned: they shape the answer after the platform has acted,
+    so a cut connection leaves the client not knowing whether its request took effect.
+    """
     effect = platform.roll_toxics(path)
     if effect is None:
-        return
+        return None
     toxic = effect.toxic
     if toxic.type == "latency":
         platform.clock.wait_until(platform.clock.now() + effect.delay)
     elif toxic.type == "rate_limit":
         raise TooManyRequests(int(toxic.attributes.get("retry_after", 1)))
-    else:
+    elif toxic.type == "http_error":
         raise InjectedError(
             int(toxic.attributes.get("status", 503)),
             str(toxic.attributes.get("code", "service.unavailable")),
             str(toxic.attributes.get("message", f"injected by toxic {toxic.name}")),
         )
+    else:
+        return effect
+    return None
+
+
+def _slow(body: bytes, chunk: int, bytes_per_second: float, clock: Clock) -> Iterator[bytes]:
+    for start in range(0, len(body), chunk):
+        piece = body[start : start + chunk]
+        clock.wait_until(clock.now() + len(piece) / bytes_per_second)
+        yield piece
+
+
+def shape_response(response: Response, effect: ToxicEffect, clock: Clock) -> None:
+    """slow_body trickles the body out; reset_peer stops short of the Content-Length it announced,
+    and the server (waitress) then closes the connection: the client sees it broken mid-body."""
+    body = response.get_data()
+    attributes = effect.toxic.attributes
+    if effect.toxic.type == "slow_body":
+        chunk = int(attributes.get("chunk_bytes", 256))
+        response.response = _slow(body, chunk, float(attributes.get("bytes_per_second", 1024)), clock)
+    else:
+        response.response = [body[: min(int(attributes.get("after_bytes", 0)), max(0, len(body) - 1))]]
+    response.headers["Content-Length"] = str(len(body))
 
 
 class PlatformHolder:
@@ -123,7 +152,7 @@ def create_app(
         req.client_id = access.client.client_id
         req.rate = access.rate
         if platform.toxics:
-            apply_toxic(platform, path)
+            req.toxic = apply_toxic(platform, path)
 
     @app.after_request
     def stamp(response: Response) -> Response:
@@ -140,6 +169,8 @@ def create_app(
             ]
         # Straight onto the header list: Headers.extend re-validates each pair, and ours are known-good.
         response.headers._list.extend(added)  # type: ignore[attr-defined]
+        if req.toxic is not None:
+            shape_response(response, req.toxic, holder.clock)
         platform = holder.platform
         platform.journal.record(platform.clock.now(), req.method, req.path, status, req.client_id, correlation_id)
         return response
