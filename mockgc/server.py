@@ -28,6 +28,13 @@ def build_server(app: Flask, host: str = "127.0.0.1", port: int = 0, threads: in
     return server
 
 
+def stop_events(app: Flask) -> None:
+    """Stop what the app started on first use: the WebSocket server and the webhook delivery thread."""
+    runtime = app.extensions.get("mockgc.events")
+    if runtime is not None:
+        runtime.stop()
+
+
 class ServerThread:
     """A live server on an ephemeral port in a background thread, for tests and embedding."""
 
@@ -67,6 +74,7 @@ class ServerThread:
 
         server.trigger.pull_trigger(close_all)
         self._thread.join(timeout=10)
+        stop_events(self.app)
 
     def __enter__(self) -> ServerThread:
         return self.start()

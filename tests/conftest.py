@@ -13,7 +13,7 @@ from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
-from mockgc.server import ServerThread
+from mockgc.server import ServerThread, stop_events
 from mockgc.settings import Settings
 
 ADMIN_KEY = "test-admin-key"
@@ -52,8 +52,10 @@ def platform(settings: Settings, clock: VirtualClock) -> Platform:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: VirtualClock) -> Flask:
-    return create_app(settings, clock=clock)
+def app(settings: Settings, clock: VirtualClock) -> Iterator[Flask]:
+    app = create_app(settings, clock=clock)
+    yield app
+    stop_events(app)  # threads a channel or webhook started on first use
 
 
 @pytest.fixture
