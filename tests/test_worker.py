@@ -156,6 +156,25 @@ def test_chunks_resume_through_a_storm_nothing_lost_nothing_doubled(vclock: Virt
     assert json.loads(store.get(repair_key(NS, "s003", "preferenceCode")) or "{}")["value"] == "PREF-s003"
 
 
+def test_an_acknowledged_job_survives_a_crash_before_its_repair(vclock: VirtualClock) -> None:
+    """The webhook was answered 202; the worker died before repairing: its next life finishes the job."""
+    store = MemoryStore()
+    record_intents(store, ["a", "b"], T0 + 1)
+    crashed = RepairWorker(store, WorkerConfig(namespace=NS, rate_limit_per_minute=0))
+    assert crashed.accept(webhook("op-1"), vclock.now()) is not None  # acknowledged, never run
+
+    restarted = RepairWorker(store, WorkerConfig(namespace=NS, rate_limit_per_minute=0))
+    recovered = restarted.recover()
+    assert [job.operation_id for job in recovered] == ["op-1"]
+    assert restarted.accept(webhook("op-1"), vclock.now()) is None  # a redelivery joins the recovered job
+    fake = ScriptedPlatform(vclock, storm=[], refuse_first=set())
+    summary = run_job(restarted, recovered[0], fake, vclock)
+    assert summary["repaired"] == 2
+    assert fake.applied == Counter({"a": 1, "b": 1})
+    # Finished now: a third life recovers nothing.
+    assert RepairWorker(store, WorkerConfig(namespace=NS, rate_limit_per_minute=0)).recover() == []
+
+
 def test_a_duplicate_delivery_does_no_work_even_after_a_restart(vclock: VirtualClock) -> None:
     store = MemoryStore()
     record_intents(store, ["a", "b"], T0 + 1)

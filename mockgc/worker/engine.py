@@ -163,11 +163,13 @@ class RepairWorker:
                 return None
             self._seen.add(operation_id)
         try:
-            # A job key from an earlier life of this worker (same store) makes this a duplicate too.
-            if self.store.get(key) is not None:
+            # A job an earlier life of this worker finished (same store) makes this a duplicate too;
+            # one it acknowledged but never finished is taken up again by recover(), or here.
+            earlier = self.store.get(key)
+            if earlier is not None and json.loads(earlier).get("state") == "done":
                 self.count("duplicates")
                 return None
-            self.store.put(key, json.dumps({"state": "queued", "receivedAt": now}))
+            self.store.put(key, json.dumps({"state": "queued", "receivedAt": now, "businessUnitId": bu_id}))
         except StoreError:
             self.count("store_errors")  # the job itself will retry the store
         self.count("accepted")
@@ -175,6 +177,28 @@ class RepairWorker:
         with self._lock:
             self.jobs[operation_id] = {"state": "queued", "businessUnitId": bu_id, "receivedAt": now}
         return job
+
+    def recover(self) -> list[Job]:
+        """Jobs an earlier life of this worker acknowledged (202) but never finished: run them now.
+
+        A webhook answered at once must not be lost to a crash between the answer and the repair.
+        """
+        prefix = job_key(self.config.namespace, "")
+        recovered = []
+        for key, raw in self.store.items(prefix).items():
+            record = json.loads(raw)
+            bu_id = record.get("businessUnitId")
+            if record.get("state") == "done" or not isinstance(bu_id, str):
+                continue
+            operation_id = key[len(prefix) :]
+            with self._lock:
+                if operation_id in self._seen:
+                    continue
+                self._seen.add(operation_id)
+                self.jobs[operation_id] = {"state": "queued", "businessUnitId": bu_id, "recovered": True}
+            recovered.append(Job(operation_id, bu_id, float(record.get("receivedAt", 0.0))))
+        self.count("recovered", len(recovered))
+        return recovered
 
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:

@@ -91,6 +91,10 @@ class WorkerService:
         return job
 
     def start(self) -> WorkerService:
+        for job in self.worker.recover():
+            with self._lock:
+                self._outstanding += 1
+            self.queue.put(job)
         self._thread.start()
         return self
 
