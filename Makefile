@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 test: $(STAMP)
+	./scripts/ensure-redis
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

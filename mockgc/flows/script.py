@@ -5,10 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from faker import Faker
 
 from mockgc.flows.effects import Call, Flow, FlowResult, Reply
+
+if TYPE_CHECKING:
+    from mockgc.flows.mitigations.base import Mitigation
 
 PREFERENCE_VARIABLE = "preferenceCode"
 PERSONALIZED, DEFAULT = "personalized", "default"
@@ -84,7 +88,3 @@ def script_flow(ctx: FlowContext, mitigation: Mitigation) -> Flow:
         acknowledged,
         store_key=mitigation.store_key(ctx, session),
     )
-
-
-# Imported last: mitigations refer to the types above.
-from mockgc.flows.mitigations.base import Mitigation  # noqa: E402
