@@ -99,12 +99,19 @@ def profiles() -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory (default ./runs/demo-<time>)."
 )
-def demo(out: Path | None) -> None:
+@click.option(
+    "--scripted", is_flag=True, help="Instead: a few requests by hand showing 200 before, 400 during, 200 after a hold."
+)
+def demo(out: Path | None, scripted: bool) -> None:
     """Show the failure mode live: the baseline loses sessions during WFM publishes, a mitigation holds.
 
     Two short Locust runs against an embedded mock (about 45 s), then the report's path.
     """
     import time
+
+    if scripted:
+        _scripted_demo()
+        return
 
     from mockgc.harness.demo import demo_exit, run_demo, summary_lines
     from mockgc.harness.run import Interrupted, RichDisplay, RunError, sigint_as_keyboard_interrupt
@@ -123,6 +130,20 @@ def demo(out: Path | None) -> None:
         console.print(f"[bold]{line}[/]")
     console.print(f"report: {(out / 'report.html').resolve()}  ({seconds:.0f} s)")
     sys.exit(demo_exit(outcomes))
+
+
+def _scripted_demo() -> None:
+    from mockgc.scripted_demo import DemoError, run_scripted_demo
+
+    try:
+        shown = run_scripted_demo(console.print)
+    except (DemoError, OSError) as error:
+        raise HarnessError(str(error)) from None
+    if not shown:
+        raise HarnessError("the failure did not show: expected 200, then 400, then 200")
+    console.print(
+        "[bold]shown:[/] writes to a held agent's session fail during the publish, and succeed before and after it"
+    )
 
 
 @main.command()

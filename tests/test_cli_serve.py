@@ -93,3 +93,10 @@ def test_scripted_client_shows_the_failure() -> None:
     lines: list[str] = []
     assert run_scripted_demo(lines.append) is True
     assert any("Set Data -> 400" in line for line in lines), lines
+
+
+def test_demo_scripted_runs_the_scripted_client_from_the_cli() -> None:
+    result = CliRunner().invoke(main, ["demo", "--scripted"])
+    assert result.exit_code == 0, result.output
+    assert "before the publish: Set Data -> 200" in result.output
+    assert "Set Data -> 400" in result.output and "after the hold: Set Data -> 200" in result.output
