@@ -21,7 +21,7 @@ from mockgc.faults import get_profile
 from mockgc.flows.effects import Reply
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.runner import run_flow
+from mockgc.flows.runner import drive, run_flow
 from mockgc.flows.script import FlowContext, script_flow
 from mockgc.flows.store import MemoryStore
 from mockgc.flows.transports import HttpTransport
@@ -33,7 +33,7 @@ from mockgc.settings import Settings
 from mockgc.stores import open_store
 from mockgc.worker.app import create_worker_app
 from mockgc.worker.engine import Intent, RepairWorker, WorkerConfig, intent_key, repair_key
-from mockgc.worker.service import ReauthTransport, WorkerService, drive
+from mockgc.worker.service import ReauthTransport, WorkerService
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
 
 NS = "mockgc:aw:"

@@ -19,10 +19,10 @@ class History:
 
     entries: list[dict[str, Any]] = field(default_factory=list)
 
-    def invoke(self, process: str, key: str, f: str, params: dict[str, Any], time: float) -> None:
+    def invoke(self, process: str, key: str | None, f: str, params: dict[str, Any], time: float) -> None:
         self.entries.append({"process": process, "key": key, "type": "invoke", "f": f, "time": time, "params": params})
 
-    def complete(self, process: str, key: str, f: str, reply: Reply, time: float) -> None:
+    def complete(self, process: str, key: str | None, f: str, reply: Reply, time: float) -> None:
         self.entries.append(
             {
                 "process": process,

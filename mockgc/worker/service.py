@@ -6,39 +6,15 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
 
-from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
+from mockgc.flows.effects import Reply
+from mockgc.flows.runner import drive
 from mockgc.flows.transports import HttpTransport
 from mockgc.worker.engine import Job, RepairWorker
 
 log = logging.getLogger("mockgc.worker")
-
-
-def drive(
-    job: Generator[Effect, Any, Any],
-    transport: Any,
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Any:
-    """Interpret a job's effects synchronously: calls over the transport, sleeps and now in real time."""
-    answer: Any = None
-    while True:
-        try:
-            effect = job.send(answer)
-        except StopIteration as stop:
-            return stop.value
-        if isinstance(effect, Call):
-            answer = transport.call(effect.op, effect.params)
-        elif isinstance(effect, Sleep):
-            sleep(max(0.0, effect.seconds))
-            answer = None
-        elif isinstance(effect, Now):
-            answer = clock()
-        else:
-            raise TypeError(f"a worker job yielded {effect!r}, which it may not")
 
 
 class ReauthTransport:
