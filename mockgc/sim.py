@@ -259,10 +259,13 @@ class Simulator:
                     f"session {state.key}: {self.label} raised {type(error).__name__}: {error}"
                 ) from error
             kind = type(effect)
-            if kind is Call:
-                self.history.invoke(self.process, state.key, effect.op, effect.params, now)
-                state.calls += 1
-                latency = self._base_s + _unit(state.stream ^ state.calls) * self._jitter_s
+            if kind is Call or kind is StorePut or kind is StoreGet:
+                if kind is Call:
+                    f, params = effect.op, effect.params
+                else:
+                    f, params = ("store_put" if kind is StorePut else "store_get"), {"key": effect.key}
+                self.history.invoke(self.process, state.key, f, params, now)
+                latency = self._latency(state)
                 heapq.heappush(
                     self._queue, (now + latency / 2, next(self._order), _APPLY, state, (effect, now, latency))
                 )
@@ -273,14 +276,6 @@ class Simulator:
             if kind is Now:
                 answer = now
                 continue
-            if kind is StorePut or kind is StoreGet:
-                f = "store_put" if kind is StorePut else "store_get"
-                self.history.invoke(self.process, state.key, f, {"key": effect.key}, now)
-                latency = self._latency(state)
-                heapq.heappush(
-                    self._queue, (now + latency / 2, next(self._order), _APPLY, state, (effect, now, latency))
-                )
-                return
             raise SimulationError(f"session {state.key}: {self.label} yielded {effect!r}, which is not an effect")
 
     def _apply(self, state: _Flow, payload: tuple[Any, float, float], now: float) -> None:
