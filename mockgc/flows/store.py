@@ -18,6 +18,10 @@ class Store(Protocol):
         """Every key starting with `prefix` and its value (the async worker scans intents this way)."""
         ...
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every key starting with `prefix`; how many went (a run clears its namespace first)."""
+        ...
+
     def close(self) -> None: ...
 
 

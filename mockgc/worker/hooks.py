@@ -42,8 +42,7 @@ def clear_namespace(store_url: str, namespace: str) -> int:
         return 0
     store = open_store(store_url)
     try:
-        delete = getattr(store, "delete_prefix", None)
-        return int(delete(namespace)) if callable(delete) else 0
+        return store.delete_prefix(namespace)
     finally:
         store.close()
 
