@@ -1,25 +1,29 @@
-"""Webhooks for publish events: registration, delivery with retries and backoff, and the delivery log."""
+"""Webhooks for publish events: registration and its secret, signed delivery with retries and backoff, the log."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask, request
 from flask.testing import FlaskClient
+from standardwebhooks.webhooks import Webhook
 
 from mockgc.clock import VirtualClock
 from mockgc.platform.domain.events import PlatformEvent
-from mockgc.platform.domain.webhooks import Delivery, WebhookRegistry
+from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
+from mockgc.standard_webhooks import Verifier, new_secret
 from tests.conftest import ADMIN_KEY
 
 SCHEDULES = "v2.workforcemanagement.businessunits.bu-1.schedules"
@@ -81,6 +85,53 @@ def test_a_target_that_recovers_gets_the_event_once(clock: VirtualClock) -> None
     assert logged["state"] == "delivered" and [a["status"] for a in logged["attempts"]] == [0, 500, 202]
 
 
+def test_a_receiver_that_says_retry_after_is_believed(clock: VirtualClock) -> None:
+    """A full receiver answers 429 with Retry-After: the next attempt waits that long, not the 1 s backoff."""
+    registry = WebhookRegistry(clock)
+    registry.register({"url": "http://127.0.0.1:9/hook", "backoffSeconds": 1})
+    start = clock.now()
+    registry.on_event(event(start))
+    answers = iter([SendResult(429, "queue full", 10.0), SendResult(202)])
+    sent: list[float] = []
+
+    def full_then_free(delivery: Delivery) -> SendResult:
+        sent.append(clock.now() - start)
+        return next(answers)
+
+    for _ in range(30):
+        registry.pump(full_then_free)
+        clock.advance(1)
+    assert sent == [0, 10]
+    assert registry.deliveries("delivered")[0]["attempts"][0]["status"] == 429
+
+
+def test_every_attempt_is_signed_with_the_targets_secret(clock: VirtualClock) -> None:
+    registry = WebhookRegistry(clock)
+    secret = new_secret()
+    registry.register({"url": "http://127.0.0.1:9/hook", "secret": secret, "backoffSeconds": 1})
+    other = registry.register({"url": "http://127.0.0.1:9/other"})
+    assert other.secret != secret and other.secret.startswith("whsec_")  # one per registration, generated
+    registry.on_event(event(clock.now()))
+    signed: list[tuple[bytes, dict[str, str]]] = []
+
+    def record(delivery: Delivery) -> SendResult:
+        if delivery.target.secret == secret:
+            signed.append(delivery.signed(clock.now()))
+            return SendResult(503 if len(signed) == 1 else 202)
+        return SendResult(202)
+
+    for _ in range(5):
+        registry.pump(record)
+        clock.advance(1)
+    (first_body, first), (second_body, second) = signed
+    assert first_body == second_body and json.loads(first_body)["eventBody"]["operationId"] == "op-1"
+    assert first["webhook-id"] == second["webhook-id"]  # the same delivery on a retry: a receiver can dedupe
+    assert int(second["webhook-timestamp"]) == int(first["webhook-timestamp"]) + 1  # signed when sent
+    verifier = Verifier(secret, clock.now)
+    assert verifier.verify(second_body, second) == second["webhook-id"]
+    assert "secret" not in repr(registry.targets)  # a log line cannot leak it
+
+
 def test_only_matching_topics_are_delivered(clock: VirtualClock) -> None:
     registry = WebhookRegistry(clock)
     registry.register({"url": "http://127.0.0.1:9/hook"})  # publish events by default
@@ -101,6 +152,10 @@ def test_only_matching_topics_are_delivered(clock: VirtualClock) -> None:
         {"url": "http://h/x", "timeoutSeconds": 0},
         {"url": "http://h/x", "topics": []},
         {"url": "http://h/x", "backoffSeconds": -1},
+        {"url": "http://h/x", "secret": "s3cret"},
+        {"url": "http://h/x", "secret": "whsec_" + base64.b64encode(b"too short").decode()},
+        {"url": "http://h/x", "secret": "whsec_not base64!"},
+        {"url": "http://h/x", "secret": 42},
         ["http://h/x"],
     ],
 )
@@ -123,12 +178,21 @@ def test_register_list_and_remove_targets(app: Flask, client: FlaskClient, admin
     try:
         created = client.post("/mock/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=admin)
         assert created.status_code == 201
-        target = created.json
+        target = dict(created.json)
+        secret = target.pop("secret")  # generated, and shown this once
+        assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
         assert target["timeoutSeconds"] == 30 and target["maxAttempts"] == 5
         assert target["topics"] == ["v2.workforcemanagement.businessunits.*.schedules"]
-        assert client.get("/mock/webhooks", headers=admin).json["entities"] == [target]
+        listed = client.get("/mock/webhooks", headers=admin)
+        assert listed.json["entities"] == [target]
+        assert secret[6:] not in listed.get_data(as_text=True)
+        mine = new_secret()
+        given = client.post("/mock/webhooks", json={"url": "http://127.0.0.1:9/b", "secret": mine}, headers=admin)
+        assert given.status_code == 201 and given.json["secret"] == mine
         bad = client.post("/mock/webhooks", json={"url": "nope"}, headers=admin)
         assert bad.status_code == 400 and bad.json["code"] == "invalid.value"
+        weak = client.post("/mock/webhooks", json={"url": "http://h/x", "secret": "hunter2"}, headers=admin)
+        assert weak.status_code == 400 and weak.json["details"] == [{"fieldName": "secret"}]
         assert client.delete(f"/mock/webhooks/{target['id']}", headers=admin).status_code == 204
         assert client.delete(f"/mock/webhooks/{target['id']}", headers=admin).status_code == 404
         assert client.get("/mock/webhooks/deliveries?state=lost", headers=admin).status_code == 400
@@ -146,12 +210,14 @@ class Receiver:
         self.statuses = statuses
         self.gate = gate
         self.received: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.raw: list[bytes] = []
         app = Flask("receiver")
 
         @app.post("/hook")
         def hook() -> tuple[str, int]:
             if self.gate is not None:
                 self.gate.wait(10)
+            self.raw.append(request.get_data())
             self.received.append((json.loads(request.data), dict(request.headers)))
             status = self.statuses.pop(0) if self.statuses else 202
             return "", status
@@ -191,7 +257,8 @@ def test_a_failing_live_target_is_retried_and_the_log_says_so(mock: ServerThread
     receiver = Receiver([500, 503, 500])
     with receiver.server:
         api = admin_api(mock)
-        api.post(f"{mock.url}/mock/webhooks", json={"url": receiver.url, "maxAttempts": 3, "backoffSeconds": 1})
+        registration = {"url": receiver.url, "maxAttempts": 3, "backoffSeconds": 1}
+        secret = api.post(f"{mock.url}/mock/webhooks", json=registration).json()["secret"]
         operation = mock.holder.platform.publish_schedule()
         clock.set(operation.completes_at)
 
@@ -210,7 +277,14 @@ def test_a_failing_live_target_is_retried_and_the_log_says_so(mock: ServerThread
     assert len(receiver.received) == 3
     body, headers = receiver.received[-1]
     assert body["eventBody"]["operationId"] == operation.id
-    assert headers["X-Mockgc-Attempt"] == "3" and headers["X-Mockgc-Delivery-Id"] == delivery["id"]
+    assert headers["X-Mockgc-Attempt"] == "3" and headers["Webhook-Id"] == delivery["id"]
+    assert headers["Content-Type"] == "application/json"
+    # Signed as the Standard Webhooks spec says: the reference implementation computes the same signature
+    # (its own verify() would use the wall clock; this mock runs on a virtual one).
+    stamp = int(headers["Webhook-Timestamp"])
+    assert stamp == int(clock.now())
+    reference = Webhook(secret).sign(delivery["id"], datetime.fromtimestamp(stamp, UTC), receiver.raw[-1].decode())
+    assert headers["Webhook-Signature"] == reference
 
 
 def test_an_unreachable_target_fails_with_no_answer(mock: ServerThread, clock: VirtualClock) -> None:

@@ -1,17 +1,19 @@
-"""Webhook targets for publish events (mock-only): deliveries, retries with backoff, and the delivery log."""
+"""Webhook targets for publish events (mock-only): signed deliveries, retries with backoff, and the delivery log."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import random
 import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from mockgc import standard_webhooks
 from mockgc.clock import Clock
 from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.errors import InvalidValue, NotFound
@@ -25,9 +27,27 @@ DEFAULT_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 MAX_TARGETS = 100
 
-# What a sender reports for one attempt: (HTTP status or 0 for no answer, error text or None).
-SendResult = tuple[int, str | None]
-Sender = Callable[["Delivery"], SendResult]
+
+class SendResult(NamedTuple):
+    """What a sender reports for one attempt."""
+
+    status: int  # the HTTP status, or 0 for no answer
+    error: str | None = None
+    retry_after: float | None = None  # the receiver's Retry-After (a 429 or 503): the next try waits at least this
+
+    @classmethod
+    def answered(cls, status: int, text: str, retry_after: str | None) -> SendResult:
+        """An HTTP answer: its error text unless 2xx, and Retry-After in seconds (capped like the backoff)."""
+        if 200 <= status < 300:
+            return cls(status)
+        try:
+            wait = min(MAX_BACKOFF_SECONDS, max(0.0, float(retry_after))) if retry_after else None
+        except ValueError:
+            wait = None  # the HTTP-date form: the backoff decides
+        return cls(status, text[:300] or None, wait)
+
+
+Sender = Callable[["Delivery"], SendResult | tuple[int, str | None]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,8 @@ class WebhookTarget:
     max_attempts: int
     backoff_seconds: float
     created: float
+    # Standard Webhooks signing secret: shown once, in the registration's answer, and never listed.
+    secret: str = field(repr=False, compare=False)
 
     def matches(self, topic: str) -> bool:
         return any(fnmatch.fnmatchcase(topic, pattern) for pattern in self.topics)
@@ -85,6 +107,16 @@ class Delivery:
     attempts: list[Attempt] = field(default_factory=list)
     state: str = "pending"  # pending | sending | delivered | failed
 
+    def payload(self) -> bytes:
+        """The exact bytes every attempt sends (the signature covers these bytes, not the object)."""
+        return json.dumps(self.body, separators=(",", ":"), sort_keys=True).encode()
+
+    def signed(self, at: float) -> tuple[bytes, dict[str, str]]:
+        """The body and the Standard Webhooks headers of an attempt made at `at` (the sender's clock);
+        webhook-id is the delivery's id, the same on every retry, so a receiver can dedupe on it."""
+        body = self.payload()
+        return body, standard_webhooks.sign(self.target.secret, self.id, at, body)
+
     def to_api(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -111,7 +143,8 @@ class WebhookRegistry:
 
     Sending is someone else's job: `pump(send)` hands each due delivery to a sender (an HTTP
     POST in a live server's background thread, an in-process call in the simulator) and records
-    the attempt. A failure is retried after backoff * 2**(n-1) seconds, up to max_attempts.
+    the attempt. A failure is retried after backoff * 2**(n-1) seconds (or the receiver's Retry-After,
+    if longer), up to max_attempts. Each target has its own signing secret (Standard Webhooks).
     """
 
     def __init__(self, clock: Clock, *, seed: int = 0, log_size: int = 10_000) -> None:
@@ -140,6 +173,14 @@ class WebhookRegistry:
         topics = body.get("topics", [PUBLISH_TOPICS])
         if not isinstance(topics, list) or not topics or not all(isinstance(t, str) and t for t in topics):
             raise InvalidValue("topics must be a non-empty list of topic patterns", details=[{"fieldName": "topics"}])
+        secret = body.get("secret")
+        if secret is None:
+            secret = standard_webhooks.new_secret()
+        else:
+            try:
+                standard_webhooks.secret_key(secret)
+            except ValueError as error:
+                raise InvalidValue(str(error), details=[{"fieldName": "secret"}]) from None
         attempts = body.get("maxAttempts", DEFAULT_MAX_ATTEMPTS)
         if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 20:
             raise InvalidValue("maxAttempts must be an integer from 1 to 20", details=[{"fieldName": "maxAttempts"}])
@@ -151,6 +192,7 @@ class WebhookRegistry:
             attempts,
             _number(body, "backoffSeconds", DEFAULT_BACKOFF_SECONDS, 0, MAX_BACKOFF_SECONDS),
             self.clock.now(),
+            secret,
         )
         with self._lock:
             if len(self.targets) >= MAX_TARGETS:
@@ -198,8 +240,10 @@ class WebhookRegistry:
                 delivery.state = "sending"
         return due
 
-    def record(self, delivery: Delivery, at: float, result: SendResult, duration_ms: float = 0.0) -> None:
-        status, error = result
+    def record(
+        self, delivery: Delivery, at: float, result: SendResult | tuple[int, str | None], duration_ms: float = 0.0
+    ) -> None:
+        status, error, retry_after = SendResult(*result)
         with self._lock:
             number = len(delivery.attempts) + 1
             delivery.attempts.append(Attempt(number, at, status, error, duration_ms))
@@ -208,7 +252,9 @@ class WebhookRegistry:
             elif number >= delivery.target.max_attempts:
                 delivery.state = "failed"
             else:
-                delay = min(MAX_BACKOFF_SECONDS, delivery.target.backoff_seconds * 2 ** (number - 1))
+                delay = delivery.target.backoff_seconds * 2 ** (number - 1)
+                # A receiver that says when to come back (429 with Retry-After: its queue is full) is believed.
+                delay = min(MAX_BACKOFF_SECONDS, max(delay, retry_after or 0.0))
                 delivery.state, delivery.next_attempt_at = "pending", at + delay
             if delivery.state != "pending":
                 self._pending.remove(delivery)

@@ -96,22 +96,18 @@ class EventsRuntime:
 
     def _send(self, delivery: Delivery) -> SendResult:
         target = delivery.target
+        body, signature = delivery.signed(self.holder.clock.now())
+        headers = {
+            **signature,
+            "Content-Type": "application/json",
+            "X-Mockgc-Attempt": str(len(delivery.attempts) + 1),
+            "X-Mockgc-Topic": str(delivery.body.get("topicName")),
+        }
         try:
-            response = self.http.post(
-                target.url,
-                json=delivery.body,
-                timeout=target.timeout_seconds,
-                headers={
-                    "X-Mockgc-Delivery-Id": delivery.id,
-                    "X-Mockgc-Attempt": str(len(delivery.attempts) + 1),
-                    "X-Mockgc-Topic": str(delivery.body.get("topicName")),
-                },
-            )
+            response = self.http.post(target.url, data=body, timeout=target.timeout_seconds, headers=headers)
         except requests.RequestException as error:
-            return 0, f"{type(error).__name__}: {error}"[:300]
-        if 200 <= response.status_code < 300:
-            return response.status_code, None
-        return response.status_code, response.text[:300] or None
+            return SendResult(0, f"{type(error).__name__}: {error}"[:300])
+        return SendResult.answered(response.status_code, response.text, response.headers.get("Retry-After"))
 
     def stop(self) -> None:
         self._stopping.set()

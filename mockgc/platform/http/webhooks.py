@@ -23,10 +23,11 @@ def registry() -> WebhookRegistry:
 
 @bp.post("")
 def register_target() -> ResponseReturnValue:
-    """{"url", "topics"?: [patterns], "timeoutSeconds"?: 30, "maxAttempts"?: 5, "backoffSeconds"?: 1}."""
+    """{"url", "secret"?: "whsec_...", "topics"?: [patterns], "timeoutSeconds"?: 30, "maxAttempts"?: 5,
+    "backoffSeconds"?: 1}. The answer is the only place the signing secret is ever shown."""
     target = registry().register(json_body())
     events_runtime(current_app).start_delivery()
-    return jsonify(target.to_api()), 201
+    return jsonify({**target.to_api(), "secret": target.secret}), 201
 
 
 @bp.get("")
