@@ -26,10 +26,12 @@ from mockgc.flows.script import FlowContext, script_flow
 from mockgc.flows.store import MemoryStore
 from mockgc.flows.transports import HttpTransport
 from mockgc.platform.domain.backend import Platform
+from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
+from mockgc.standard_webhooks import Verifier, new_secret, sign
 from mockgc.stores import open_store
 from mockgc.worker.app import create_worker_app
 from mockgc.worker.engine import Intent, RepairWorker, WorkerConfig, intent_key, repair_key
@@ -48,6 +50,13 @@ def webhook(operation_id: str, bu: str = BU, status: str = "Complete") -> dict[s
         "eventBody": {"status": status, "operationId": operation_id, "eventType": "Update"},
         "metadata": {"CorrelationId": "c-1"},
     }
+
+
+def signed_post(client: Any, message: Any, secret: str, at: float, delivery_id: str = "msg-1") -> Any:
+    """POST a delivery to the worker's test client as the mock sends it: raw JSON bytes, signed at `at`."""
+    body = json.dumps(message).encode()
+    headers = sign(secret, delivery_id, at, body)
+    return client.post("/webhook", data=body, headers=headers, content_type="application/json")
 
 
 def record_intents(store: Any, sessions: list[str], at: float, value: str = "PREF-{}") -> None:
@@ -188,10 +197,12 @@ def test_a_duplicate_delivery_does_no_work_even_after_a_restart(vclock: VirtualC
     assert restarted.accept(webhook("op-1"), vclock.now()) is None  # the job key is in the store
     assert worker.stats["duplicates"] == 1 and restarted.stats["duplicates"] == 1
     assert fake.applied == Counter({"a": 1, "b": 1})
-    # Events that ask for nothing are ignored, not errors.
+    # Events that ask for nothing are ignored; a message of the wrong shape is refused.
     assert worker.accept(webhook("op-2", status="Processing"), vclock.now()) is None
     assert worker.accept({"topicName": "v2.users.u.presence", "eventBody": {}}, vclock.now()) is None
-    assert worker.accept("not a message", vclock.now()) is None
+    assert worker.stats["ignored"] == 2
+    with pytest.raises(InvalidValue):
+        worker.accept("not a message", vclock.now())
 
 
 def test_the_worker_paces_itself_under_the_rate_limit(vclock: VirtualClock) -> None:
@@ -315,21 +326,23 @@ def test_the_webhook_answers_202_at_once_and_dedupes(vclock: VirtualClock) -> No
     store = MemoryStore()
     record_intents(store, ["a"], T0 + 1)
     gate = threading.Event()
+    secret = new_secret()
+    fake = ScriptedPlatform(vclock, storm=[], refuse_first=set())
     service = WorkerService(
-        RepairWorker(store, WorkerConfig(namespace=NS, rate_limit_per_minute=0)),
-        GatedTransport(ScriptedPlatform(vclock, storm=[], refuse_first=set()), gate),
+        RepairWorker(store, WorkerConfig(namespace=NS, rate_limit_per_minute=0), verifier=Verifier(secret, vclock.now)),
+        GatedTransport(fake, gate),
+        check_transport=fake,  # the intake's check is not held: only the job is
         clock=vclock.now,
         sleep=vclock.advance,
     ).start()
     try:
         client = create_worker_app(service).test_client()
         started = time.monotonic()
-        first = client.post("/webhook", json=webhook("op-1"))
+        first = signed_post(client, webhook("op-1"), secret, vclock.now())
         assert first.status_code == 202 and first.json == {"accepted": True, "operationId": "op-1"}
         assert time.monotonic() - started < 1.0
-        assert client.post("/webhook", json=webhook("op-1")).json["accepted"] is False
+        assert signed_post(client, webhook("op-1"), secret, vclock.now(), "msg-2").json["accepted"] is False
         assert client.get("/status").json["idle"] is False  # the job is held at the gate
-        assert client.post("/webhook", data="{", content_type="application/json").status_code == 400
         gate.set()
         assert service.wait_idle(10)
         assert client.get("/repairs").json == {"repairs": {"a": pytest.approx(vclock.now(), abs=60)}, "count": 1}
@@ -345,7 +358,9 @@ def test_the_webhook_answers_202_at_once_and_dedupes(vclock: VirtualClock) -> No
 
 def test_end_to_end_repairs_what_the_publish_rejected(mock: ServerThread, clock: VirtualClock, tmp_path: Path) -> None:
     store_url = f"sqlite:///{tmp_path}/store.db"
-    worker = RepairWorker(open_store(store_url), WorkerConfig(namespace=NS, rate_limit_per_minute=0))
+    secret = new_secret()
+    verifier = Verifier(secret, clock.now)
+    worker = RepairWorker(open_store(store_url), WorkerConfig(namespace=NS, rate_limit_per_minute=0), verifier=verifier)
     service = WorkerService(
         worker, ReauthTransport(mock.url, CLIENT_ID, CLIENT_SECRET), clock=clock.now, sleep=clock.advance
     ).start()
@@ -353,7 +368,10 @@ def test_end_to_end_repairs_what_the_publish_rejected(mock: ServerThread, clock:
     try:
         admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
         requests.post(
-            f"{mock.url}/mock/webhooks", json={"url": f"{worker_server.url}/webhook"}, headers=admin, timeout=5
+            f"{mock.url}/mock/webhooks",
+            json={"url": f"{worker_server.url}/webhook", "secret": secret},
+            headers=admin,
+            timeout=5,
         ).raise_for_status()
         platform = mock.holder.platform
         operation = platform.publish_schedule()  # batch 0 (5 agents) is held from now on

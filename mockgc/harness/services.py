@@ -46,9 +46,6 @@ SERVICE_HOOKS: dict[str, ServiceHook | str] = {
     "async-worker": "mockgc.worker.hooks:async_worker_service",
     "external-store": "mockgc.worker.hooks:external_store_service",
 }
-# The decoupled-state mitigations: the async worker process, and a clean store namespace.
-SERVICE_HOOKS["async-worker"] = "mockgc.worker.hooks:async_worker_service"
-SERVICE_HOOKS["external-store"] = "mockgc.worker.hooks:external_store_service"
 
 
 def service(name: str) -> Callable[[ServiceHook], ServiceHook]:

@@ -1,12 +1,20 @@
-"""The worker's HTTP face (Flask): POST /webhook answers 202 at once; GET /repairs and /status report."""
+"""The worker's HTTP face (Flask): POST /webhook (signed deliveries only) answers at once; GET /repairs and /status report.
+
+Every refusal is the platform's JSON error body, rendered by the platform's own handlers
+(mockgc/platform/http/errors.py): 401 unsigned, badly signed or stale; 400 not JSON, too deep, the
+wrong shape, or an unknown business unit or operation; 409 an operation not Complete; 413 too big;
+415 not JSON's media type; 429 with Retry-After when the queue is full; 503 the platform or the store
+is unavailable. Never a 500 page for what a client sent.
+"""
 
 from __future__ import annotations
-
-import json
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from mockgc.flows.store import StoreError
+from mockgc.platform.domain.errors import ServiceUnavailable, UnsupportedMediaType
+from mockgc.platform.http.errors import register_error_handlers
 from mockgc.worker.service import WorkerService
 
 MAX_BODY_BYTES = 512_000
@@ -16,23 +24,22 @@ def create_worker_app(service: WorkerService) -> Flask:
     app = Flask("mockgc.worker")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["mockgc.worker"] = service
+    register_error_handlers(app)
 
     @app.post("/webhook")
     def webhook() -> ResponseReturnValue:
-        # Acknowledge well inside the sender's 30 s: the work happens on the job thread.
-        try:
-            message = json.loads(request.get_data() or b"null")
-        except ValueError:
-            return jsonify(error="the body must be JSON"), 400
-        if not isinstance(message, dict):
-            return jsonify(error="the body must be a JSON object"), 400
-        job = service.submit(message)
-        body = message.get("eventBody") if isinstance(message.get("eventBody"), dict) else {}
-        return jsonify(accepted=job is not None, operationId=body.get("operationId")), 202
+        # Acknowledge well inside the sender's 30 s: the repair happens on the job thread.
+        if request.mimetype != "application/json":
+            raise UnsupportedMediaType()
+        event, job = service.receive(request.get_data(), request.headers)
+        return jsonify(accepted=job is not None, operationId=event and event.operation_id), 202
 
     @app.get("/repairs")
     def repairs() -> ResponseReturnValue:
-        found = service.worker.repaired()
+        try:
+            found = service.worker.repaired()
+        except StoreError as error:
+            raise ServiceUnavailable(f"the worker's store is unavailable: {error}") from None
         return jsonify(repairs=found, count=len(found))
 
     @app.get("/status")

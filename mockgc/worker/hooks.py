@@ -1,8 +1,10 @@
 """Live-run service hooks (SERVICE_HOOKS) for the decoupled-state mitigations.
 
-- async-worker: start a `mockgc worker` process, register its /webhook on the mock, and after the
-  load wait until every publish has completed, every delivery settled and the worker is idle,
-  then collect its repairs (sessionId -> epoch seconds) and counters into the ServiceContext.
+- async-worker: start a `mockgc worker` process with a fresh webhook signing secret (by environment,
+  never argv), register its /webhook on the mock with that secret, and after the load wait until every
+  publish has completed, every delivery settled and the worker is idle, then collect its repairs
+  (sessionId -> epoch seconds) and counters into the ServiceContext. Every poll is retried (tenacity)
+  before the run gives up on it: one lost answer must not end a run.
 - external-store: clear the mitigation's key namespace in the run's store first, so values a
   previous run left (same seed, same session ids) cannot pass for this run's writes.
 """
@@ -18,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import tenacity
 
 from mockgc.flows.store import StoreError
+from mockgc.standard_webhooks import new_secret
 
 READY_SECONDS = 30.0
 DRAIN_SECONDS = 300.0  # after the load: publishes complete, webhooks delivered, repairs done
+POLL_ATTEMPTS = 5  # tries of one status poll (no answer, a timeout or a 5xx) before the run gives up on it
+POLL_WAIT_SECONDS = 0.25  # first wait between tries; doubles, at most POLL_MAX_WAIT_SECONDS
+POLL_MAX_WAIT_SECONDS = 2.0
 
 
 class ServiceError(RuntimeError):
@@ -51,6 +58,37 @@ def _admin(ctx: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {ctx.admin_key}"}
 
 
+class _ServerTrouble(Exception):
+    """A 5xx answer: worth another try, like no answer at all."""
+
+
+def poll_json(http: requests.Session, url: str, headers: dict[str, str] | None = None) -> Any:
+    """GET a status URL and its JSON, retried with exponential backoff on no answer, a timeout or a 5xx;
+    ServiceError naming the URL and the last error once POLL_ATTEMPTS tries have failed."""
+
+    def get() -> Any:
+        response = http.get(url, headers=headers, timeout=10)
+        if response.status_code >= 500:
+            raise _ServerTrouble(f"{response.status_code}: {response.text[:200]}")
+        response.raise_for_status()
+        return response.json()
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(POLL_ATTEMPTS),
+        wait=tenacity.wait_exponential(multiplier=POLL_WAIT_SECONDS, max=POLL_MAX_WAIT_SECONDS),
+        retry=tenacity.retry_if_exception_type((requests.ConnectionError, requests.Timeout, _ServerTrouble)),
+        reraise=True,
+    )
+    try:
+        return retrying(get)
+    except (requests.RequestException, ValueError, _ServerTrouble) as error:
+        tries = retrying.statistics.get("attempt_number", 1)
+        raise ServiceError(
+            f"async-worker: GET {url} failed after {tries} {'try' if tries == 1 else 'tries'}: "
+            f"{type(error).__name__}: {error}"
+        ) from None
+
+
 @contextlib.contextmanager
 def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
     from mockgc.flows.mitigations.async_worker import AsyncWorker
@@ -62,6 +100,7 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
         cleared = clear_namespace(store_url, mitigation.namespace)
     except StoreError as error:
         raise ServiceError(f"async-worker: the store {store_url} is unavailable: {error}") from None
+    secret = new_secret()  # this run's alone: the worker refuses any delivery not signed with it
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     port_file = ctx.out_dir / "worker.port"
     port_file.unlink(missing_ok=True)
@@ -89,8 +128,14 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
         "--margin-seconds",
         str(mitigation.margin_seconds),
     ]
-    # Credentials go by environment, not argv, so they do not show in the process list.
-    env = dict(os.environ, MOCKGC_CLIENT_ID=ctx.client_id, MOCKGC_CLIENT_SECRET=ctx.client_secret)
+    # Credentials and the secret go by environment, not argv, so they do not show in the process list.
+    env = dict(
+        os.environ,
+        MOCKGC_CLIENT_ID=ctx.client_id,
+        MOCKGC_CLIENT_SECRET=ctx.client_secret,
+        MOCKGC_WEBHOOK_SECRET=secret,
+    )
+    env.pop("MOCKGC_WEBHOOK_SECRET_FILE", None)
     child = Child("worker", argv, ctx.out_dir / "worker.log", env=env)
     http = requests.Session()
     target_id = None
@@ -102,16 +147,19 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
         worker_url = f"http://127.0.0.1:{port_file.read_text().strip()}"
         http.get(f"{worker_url}/healthz", timeout=5).raise_for_status()
         response = http.post(
-            f"{ctx.target_url}/mock/webhooks", json={"url": f"{worker_url}/webhook"}, headers=_admin(ctx), timeout=10
+            f"{ctx.target_url}/mock/webhooks",
+            json={"url": f"{worker_url}/webhook", "secret": secret},
+            headers=_admin(ctx),
+            timeout=10,
         )
         if response.status_code != 201:
             raise ServiceError(f"registering the webhook answered {response.status_code}: {response.text[:200]}")
         target_id = response.json()["id"]
         yield {"MOCKGC_WORKER_URL": worker_url}
         drained = _drain(http, ctx, worker_url)
-        repairs = http.get(f"{worker_url}/repairs", timeout=10).json()["repairs"]
-        status = http.get(f"{worker_url}/status", timeout=10).json()
-        deliveries = http.get(f"{ctx.target_url}/mock/webhooks/deliveries", headers=_admin(ctx), timeout=10).json()
+        repairs = poll_json(http, f"{worker_url}/repairs")["repairs"]
+        status = poll_json(http, f"{worker_url}/status")
+        deliveries = poll_json(http, f"{ctx.target_url}/mock/webhooks/deliveries", _admin(ctx))
         ctx.repairs.update({str(k): float(v) for k, v in repairs.items()})
         ctx.extra["worker"] = {
             "driver": "live",
@@ -121,6 +169,7 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
             "drained": drained,
             "stats": status.get("stats", {}),
             "jobs": status.get("jobs", {}),
+            "waits": status.get("waits", {}),  # each job's wait for the publishes to settle, and its bound
             "chunk_size": status.get("chunkSize"),
             "webhooks": deliveries.get("stats", {}),
             "deliveries": deliveries.get("entities", [])[-20:],
@@ -140,13 +189,13 @@ def _drain(http: requests.Session, ctx: Any, worker_url: str) -> bool:
     deadline = time.monotonic() + DRAIN_SECONDS
 
     def settled() -> bool:
-        windows = http.get(f"{ctx.target_url}/mock/windows", headers=_admin(ctx), timeout=10).json()
+        windows = poll_json(http, f"{ctx.target_url}/mock/windows", _admin(ctx))
         if any(op.get("status") != "Complete" for op in windows.get("operations", [])):
             return False
-        stats = http.get(f"{ctx.target_url}/mock/webhooks/deliveries", headers=_admin(ctx), timeout=10).json()["stats"]
+        stats = poll_json(http, f"{ctx.target_url}/mock/webhooks/deliveries", _admin(ctx))["stats"]
         if stats.get("pending", 0) or stats.get("sending", 0):
             return False
-        return bool(http.get(f"{worker_url}/status", timeout=10).json().get("idle"))
+        return bool(poll_json(http, f"{worker_url}/status").get("idle"))
 
     while time.monotonic() < deadline:
         # Twice in a row: a delivery can land between reading the log and asking the worker.

@@ -1,28 +1,56 @@
-"""Build and run the worker service: store, authenticated transport, job thread, waitress."""
+"""Build and run the worker service: store, authenticated transport, webhook secret, job thread, waitress."""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mockgc.server import build_server
+from mockgc.standard_webhooks import Verifier, secret_key
 from mockgc.stores import describe_store, open_store
 from mockgc.worker.app import create_worker_app
 from mockgc.worker.engine import RepairWorker, WorkerConfig
 from mockgc.worker.service import ReauthTransport, WorkerService
 
 log = logging.getLogger("mockgc.worker")
+SECRET_ENV, SECRET_FILE_ENV = "MOCKGC_WEBHOOK_SECRET", "MOCKGC_WEBHOOK_SECRET_FILE"
+CHECK_TIMEOUT_SECONDS = 10.0  # the intake's platform check must leave the sender's 30 s with room to spare
+
+
+def load_webhook_secret(environ: Mapping[str, str] | None = None) -> str:
+    """The webhook signing secret, from MOCKGC_WEBHOOK_SECRET or the file MOCKGC_WEBHOOK_SECRET_FILE
+    names: never from argv, where every user of the machine can read it."""
+    env = os.environ if environ is None else environ
+    secret = env.get(SECRET_ENV, "").strip()
+    if not secret and env.get(SECRET_FILE_ENV):
+        secret = Path(env[SECRET_FILE_ENV]).read_text().strip()
+    if not secret:
+        raise ValueError(
+            f"the worker needs the webhook's signing secret: set {SECRET_ENV}, or {SECRET_FILE_ENV} to a file holding it"
+        )
+    secret_key(secret)  # a readable error now rather than a 401 on every delivery
+    return secret
 
 
 def build_worker(
-    target: str, client_id: str, client_secret: str, store_url: str, config: WorkerConfig
+    target: str,
+    client_id: str,
+    client_secret: str,
+    store_url: str,
+    config: WorkerConfig,
+    *,
+    webhook_secret: str | None = None,
 ) -> tuple[WorkerService, Any]:
     """The service (not started) and its waitress-ready Flask app."""
+    verifier = Verifier(webhook_secret or load_webhook_secret(), time.time)
     store = open_store(store_url)
     transport = ReauthTransport(target, client_id, client_secret)
-    service = WorkerService(RepairWorker(store, config), transport)
+    check = ReauthTransport(target, client_id, client_secret, timeout=CHECK_TIMEOUT_SECONDS)
+    service = WorkerService(RepairWorker(store, config, verifier=verifier), transport, check_transport=check)
     return service, create_worker_app(service)
 
 

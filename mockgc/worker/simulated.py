@@ -8,7 +8,10 @@ from collections.abc import Generator
 from typing import Any
 
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
+from mockgc.flows.runner import drive
+from mockgc.platform.domain.errors import PlatformError
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
+from mockgc.standard_webhooks import Verifier
 from mockgc.worker.engine import Job, RepairWorker, WorkerConfig
 
 PROCESS = "worker"
@@ -21,6 +24,9 @@ class SimulatedWorker:
     - The registry listens to the org's events; each publish completion becomes a delivery,
       attempted `delivery_latency` after it is due. The first `failing_attempts` attempts of each
       delivery fail (503), to exercise the retries and backoff in virtual time.
+    - Each attempt is signed (Standard Webhooks, the registration's secret, the virtual clock) and
+      the worker verifies it and confirms the operation with the platform, as live. That check is
+      answered in process at once and not recorded: live runs do not count the worker's calls either.
     - The worker accepts the webhook at once and runs one repair job at a time; its platform
       calls take the simulator's call latency and are recorded in the history under key None
       (the checker counts them as cost, never as sessions).
@@ -37,9 +43,10 @@ class SimulatedWorker:
     def install(self, sim: Any) -> None:
         self.sim = sim
         seed = getattr(sim, "seed", 0)
-        self.worker = RepairWorker(sim.store, self.config)
         self.registry = WebhookRegistry(sim.clock, seed=seed)
-        self.registry.register({"url": WORKER_URL, "backoffSeconds": 1.0})
+        # The secret comes from `secrets`: it never enters the result, so runs stay byte-identical.
+        target = self.registry.register({"url": WORKER_URL, "backoffSeconds": 1.0})
+        self.worker = RepairWorker(sim.store, self.config, verifier=Verifier(target.secret, sim.clock.now))
         self.registry.on_change = self._arm
         sim.platform.events.subscribe(self.registry.on_event)
         self._latency = random.Random(f"worker-latency:{seed}")
@@ -77,13 +84,19 @@ class SimulatedWorker:
 
     def _send(self, delivery: Delivery) -> SendResult:
         if len(delivery.attempts) < self.failing_attempts:
-            return 503, "simulated receiver failure"
-        job = self.worker.accept(delivery.body, self.sim.clock.now())
+            return SendResult(503, "simulated receiver failure")
+        now = self.sim.clock.now()
+        body, headers = delivery.signed(now)
+        try:
+            event = self.worker.open_delivery(body, headers)
+            job = None if event is None else drive(self.worker.admit(event, now), self.sim.transport)
+        except PlatformError as refused:
+            return SendResult(refused.status, refused.message)
         if job is not None:
             self._jobs.append(job)
             if self._running is None:
                 self._next_job()
-        return 202, None
+        return SendResult(202)
 
     # -- the worker's jobs ---------------------------------------------------------------------------
 
