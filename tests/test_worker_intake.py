@@ -303,14 +303,15 @@ def test_a_full_queue_answers_429_and_the_mocks_retries_deliver_everything(setti
 
 
 class VanishingPlatform(ScriptedPlatform):
-    """list_operations answers with a status of our choosing (404: the business unit is gone; 0: no answer)."""
+    """list_operations answers with a status of our choosing (404: the business unit is gone; 0: no answer;
+    200: ScriptedPlatform's completed op-1)."""
 
     def __init__(self, clock: VirtualClock, status: int) -> None:
         super().__init__(clock, storm=[], refuse_first=set())
         self.status = status
 
     def call(self, op: str, params: dict[str, Any]) -> Reply:
-        if op == "list_operations":
+        if op == "list_operations" and self.status != 200:
             self.calls.append((self.clock.now(), op))
             return Reply(self.status, {"code": "not.found"} if self.status == 404 else None)
         return super().call(op, params)
@@ -341,6 +342,27 @@ def test_a_jobs_wait_is_bounded_reported_and_repairs_nothing_it_cannot_place(
     assert wait["outcome"] == outcome and wait["maxWaitSeconds"] == 900
     assert wait["waitedSeconds"] == pytest.approx(waited, abs=1.0)
     assert worker.jobs[job.operation_id]["error"] == outcome.replace("_", " ")
+
+
+def test_a_platform_that_cannot_confirm_gets_the_event_back_later_nothing_remembered() -> None:
+    clock = VirtualClock(T0 + 6)
+    secret = new_secret()
+    down = VanishingPlatform(clock, 0)
+    worker = RepairWorker(MemoryStore(), WorkerConfig(namespace=NS), verifier=Verifier(secret, clock.now))
+    client = create_worker_app(WorkerService(worker, down, clock=clock.now)).test_client()
+    body = json.dumps(webhook("op-1")).encode()
+
+    def deliver() -> Any:
+        return client.post(
+            "/webhook", data=body, headers=sign(secret, "m", clock.now(), body), content_type="application/json"
+        )
+
+    unavailable = deliver()
+    platform_error(unavailable, 503, "service.unavailable")
+    assert unavailable.headers["Retry-After"] == "5"
+    assert worker.jobs == {} and worker.stats["refused_platform_unavailable"] == 1
+    down.status = 200  # back: the sender's retry is accepted, not taken for a duplicate
+    assert deliver().json == {"accepted": True, "operationId": "op-1"}
 
 
 # -- bad input: JSON 4xx in the platform's body, never a 500 or HTML -------------------------------------------
