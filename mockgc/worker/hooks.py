@@ -91,7 +91,7 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
     ]
     # Credentials go by environment, not argv, so they do not show in the process list.
     env = dict(os.environ, MOCKGC_CLIENT_ID=ctx.client_id, MOCKGC_CLIENT_SECRET=ctx.client_secret)
-    child = Child("worker", argv, ctx.out_dir / "worker.log", env=env)
+    child = ctx.watch.add(Child("worker", argv, ctx.out_dir / "worker.log", env=env))
     http = requests.Session()
     target_id = None
     try:
