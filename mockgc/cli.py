@@ -47,31 +47,28 @@ def main() -> None:
 @click.option("--rate-limit", "rate_limit_per_minute", type=int, help="Requests per minute per token; 0 turns it off.")
 @click.option("--threads", type=int, help="Worker threads.")
 def serve(config_file: Path | None, **options: Any) -> None:
-    """Run the mock platform (waitress) until interrupted.
+    """Run the mock platform (granian) until interrupted.
 
     Settings come from defaults, then --config, then MOCKGC_* variables, then options.
     """
     from mockgc.platform.http.app import create_app
-    from mockgc.server import build_server
+    from mockgc.server import ServerThread, serve_until_signalled
     from mockgc.settings import load_settings
 
     try:
         settings = load_settings(config_file, **options).with_credentials()
         app = create_app(settings)
-        server = build_server(app, settings.host, settings.port, settings.threads)
+        server = ServerThread(app, settings.host, settings.port, settings.threads)
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
-    port = server.effective_port  # type: ignore[attr-defined]
     console.print(
-        f"mockgc mock platform on http://{settings.host}:{port}  profile={settings.profile} seed={settings.seed} agents={settings.agents}"
+        f"mockgc mock platform on {server.url}  profile={settings.profile} seed={settings.seed} agents={settings.agents}"
     )
     console.print(f"  OAuth client: id={settings.client_id} secret={settings.client_secret}")
     console.print(f"  admin key:    {settings.admin_key}   (Authorization: Bearer <key> on /mock/...)")
     sys.stdout.flush()
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        console.print("stopped")
+    serve_until_signalled(server)
+    console.print("stopped")
 
 
 @main.command()

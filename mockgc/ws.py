@@ -1,6 +1,6 @@
 """The Notifications WebSocket server: a channel's connectUri, on its own loopback port in a thread.
 
-waitress cannot upgrade a connection, and the real platform streams from its own host too, so
+A WSGI app cannot upgrade a connection, and the real platform streams from its own host too, so
 the mock runs the `websockets` package's threaded server beside the HTTP server.
 """
 

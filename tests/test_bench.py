@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench import idle_connections
 from bench.http_hot_path import BenchError, Config, drive, percentile, raw_request, read_response, run
 
 
@@ -91,6 +92,16 @@ def test_a_short_run_prints_the_ratio_and_the_stall_check(capsys: pytest.Capture
     )
     assert run(config) is True
     out = capsys.readouterr().out
-    assert "ratio hot_path/bare (median of paired rounds)" in out
+    assert "ratio hot_path granian/waitress (median of paired rounds)" in out
+    assert "ratio hot_path cheroot/waitress (median of paired rounds)" in out
+    assert "ratio hot_path/bare on granian (median of paired rounds)" in out
     assert "keep-alive stall check" in out
-    assert "instrumented: rate limit on (inin-ratelimit-allowed=1000000000)" in out
+    for server in ("granian", "waitress", "cheroot"):
+        assert f"instrumented hot_path@{server}: rate limit on (inin-ratelimit-allowed=1000000000)" in out
+
+
+def test_a_short_idle_connections_run_answers_everything(capsys: pytest.CaptureFixture[str]) -> None:
+    assert idle_connections.run(idle_connections.Config(idle=1200, requests=30)) is True
+    out = capsys.readouterr().out
+    assert "1,200 still open after the traffic" in out
+    assert "1,200 idle connections:      30 answered" in out

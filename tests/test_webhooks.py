@@ -204,7 +204,7 @@ def test_register_list_and_remove_targets(app: Flask, client: FlaskClient, admin
 
 
 class Receiver:
-    """A waitress-served endpoint answering with scripted statuses, recording what it got."""
+    """A served endpoint answering with scripted statuses, recording what it got."""
 
     def __init__(self, statuses: list[int], gate: threading.Event | None = None) -> None:
         self.statuses = statuses

@@ -9,8 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,6 +59,8 @@ class Child:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
+        # Set once the harness itself asks the child to stop: any exit before that is a death.
+        self.stopping = False
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = log_path.open("wb")
         try:
@@ -97,6 +101,7 @@ class Child:
 
     def stop(self, grace: float = 10.0, signum: int = signal.SIGTERM) -> int | None:
         """Ask (SIGTERM), wait up to `grace` seconds, then SIGKILL the group. Returns the exit code."""
+        self.stopping = True
         if self.alive():
             self.send(signum)
             if self.wait(grace) is None:
@@ -116,15 +121,64 @@ class Child:
         return "\n".join(text.splitlines()[-lines:])
 
 
+@dataclass(frozen=True)
+class Death:
+    """A watched child that exited while the run still needed it."""
+
+    name: str
+    pid: int
+    exit_code: int | None
+    at: float  # epoch seconds when the harness noticed (it polls every fraction of a second)
+    log_tail: str
+
+    def describe(self) -> str:
+        how = f"was killed by signal {-self.exit_code}" if (self.exit_code or 0) < 0 else f"exited {self.exit_code}"
+        return f"the {self.name} (pid {self.pid}) {how} at {time.strftime('%H:%M:%S', time.localtime(self.at))}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"process": self.name, "pid": self.pid, "exit_code": self.exit_code, "at": round(self.at, 3)}
+
+
+class ChildWatch:
+    """The children a run cannot go on without (the mock, a service such as the async worker).
+
+    Whoever starts such a child adds it; the run polls `death()` while the load runs and stops the
+    load as soon as one has exited without being asked to.
+    """
+
+    def __init__(self) -> None:
+        self._children: list[Child] = []
+        self._lock = threading.Lock()
+
+    def add(self, child: Child) -> Child:
+        with self._lock:
+            self._children.append(child)
+        return child
+
+    def death(self) -> Death | None:
+        """The first watched child found dead, if any."""
+        with self._lock:
+            children = list(self._children)
+        for child in children:
+            code = child.poll()
+            if code is not None and not child.stopping:
+                return Death(child.name, child.pid, code, time.time(), child.log_tail(10))
+        return None
+
+
 class Children:
     """Every child a run started, stopped in reverse order however the run ends."""
 
     def __init__(self) -> None:
         self.children: list[Child] = []
+        self.watch = ChildWatch()
 
-    def start(self, *args: Any, **kwargs: Any) -> Child:
+    def start(self, *args: Any, watch: bool = False, **kwargs: Any) -> Child:
+        """Start a child; `watch=True`: the run must stop if it dies (see ChildWatch)."""
         child = Child(*args, **kwargs)
         self.children.append(child)
+        if watch:
+            self.watch.add(child)
         return child
 
     def pids(self) -> dict[str, int]:

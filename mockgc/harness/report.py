@@ -188,7 +188,11 @@ def _badge(result: dict[str, Any]) -> str:
     verdict = result.get("verdict", "?")
     badge = f'<span class="verdict {_text(verdict)}">{_text(verdict)}</span>'
     if result.get("partial"):
-        badge += ' <span class="verdict partial">partial: interrupted</span>'
+        stopped = result.get("stopped_by")
+        reason = f"the {stopped['process']} died" if stopped else "interrupted"
+        badge += f' <span class="verdict partial">partial: {_text(reason)}</span>'
+        if stopped:
+            badge += f" <p>{_text(result['harness']['problems'][0])}</p>"
     return badge
 
 

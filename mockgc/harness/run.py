@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.harness.nemesis import publish_offsets
-from mockgc.harness.procs import Child, Children, ProcessError, free_port
+from mockgc.harness.procs import Child, Children, Death, ProcessError, free_port
 from mockgc.harness.services import ServiceContext, enter_service
 from mockgc.harness.target import Target, TargetError, start_mock, window_spans
 
@@ -36,6 +36,14 @@ _SEVERITY = {EXIT_INTERRUPTED: 4, EXIT_HARNESS: 3, EXIT_FAILS: 2, EXIT_HOLDS: 1}
 
 class RunError(RuntimeError):
     """The harness itself failed: the mock or Locust did not start, or no history came back (exit 2)."""
+
+
+class ChildDied(Exception):
+    """A watched child (the mock, a service) exited during the load."""
+
+    def __init__(self, death: Death) -> None:
+        super().__init__(death.describe())
+        self.death = death
 
 
 class Interrupted(Exception):
@@ -309,6 +317,10 @@ class LiveRun:
         self.workers: list[Child] = []
         self.partial = False
         self.started = 0.0
+        self.watch = children.watch  # the mock if the run started it, and what a service hook adds
+        self.death: Death | None = None
+        self.loaded_seconds: float | None = None  # how long the load ran before a death stopped it
+        self.service_error: str | None = None
 
     def _env(self, store_url: str | None, service_env: dict[str, str]) -> dict[str, str]:
         env = dict(os.environ)
@@ -405,6 +417,9 @@ class LiveRun:
         try:
             while self.master.alive():
                 elapsed = time.monotonic() - self.started
+                death = self.watch.death()
+                if death is not None:
+                    raise ChildDied(death)
                 if elapsed > bound:
                     raise RunError(f"Locust ran past its bound of {bound:.0f} s:\n{self.master.log_tail()}")
                 self.display.update(elapsed, _status_text(stats))
@@ -443,6 +458,7 @@ class LiveRun:
             seed=c.seed,
             mitigation=self.mitigation,
             mitigation_params=dict(c.mitigation_params),
+            watch=self.watch,
         )
         (d / "config.json").write_text(
             json.dumps(c.public() | {"mitigation": self.mitigation, "store": store_url}, indent=2, sort_keys=True)
@@ -453,20 +469,52 @@ class LiveRun:
             + (f", {c.workers} workers" if c.workers else "")
             + (f", {c.remote_workers} remote workers" if c.remote_workers else "")
         )
-        with enter_service(self.mitigation, ctx) as service_env:
-            self.started = time.monotonic()
-            try:
-                self._start_locust(self._env(store_url, dict(service_env)))
-                self._wait()
-                self._stop_locust(graceful=True)
-            except KeyboardInterrupt:
-                self.partial = True
-                self.display.stop()
-                self.display.line("[yellow]interrupted: stopping Locust and writing a partial report[/]")
-                self._stop_locust(graceful=True)
-            except ProcessError as error:
-                raise RunError(str(error)) from None
+        try:
+            with enter_service(self.mitigation, ctx) as service_env:
+                self.started = time.monotonic()
+                try:
+                    self._start_locust(self._env(store_url, dict(service_env)))
+                    self._wait()
+                    self._stop_locust(graceful=True)
+                except KeyboardInterrupt:
+                    self.partial = True
+                    self.display.stop()
+                    self.display.line("[yellow]interrupted: stopping Locust and writing a partial report[/]")
+                    self._stop_locust(graceful=True)
+                except ChildDied as died:
+                    self._died(died.death)
+                    raise  # into the service hook too: no draining through a dead process, only its cleanup
+                except ProcessError as error:
+                    raise RunError(str(error)) from None
+        except ChildDied:
+            pass
+        except RuntimeError as error:
+            # A service cannot drain through a dead process; what the run has is still worth a report.
+            self.death = self.death or self.watch.death()
+            if self.death is None:
+                raise
+            self.partial = True
+            self.service_error = str(error)
         return self._finish(ctx, store_url)
+
+    def _died(self, death: Death) -> None:
+        """Stop the load at once (flows in flight fail fast against a dead process) and keep what it made."""
+        self.death, self.partial = death, True
+        self.loaded_seconds = round(time.monotonic() - self.started, 3)
+        self.display.stop()
+        self.display.line(f"[red]{death.describe()}: stopping the load, the report will be partial[/]")
+        self._stop_locust(graceful=True)
+
+    def _ground_truth(self) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]] | None:
+        """The mock's publish windows and stored sessions, or None when the mock is dead."""
+        try:
+            return self.target.windows(), self.target.truth()
+        except TargetError:
+            self.death = self.death or self.watch.death()
+            if self.death is None:
+                raise
+            self.partial = True
+            return None
 
     def _finish(self, ctx: ServiceContext, store_url: str | None) -> RunOutcome:
         from mockgc.checker import check, exit_code
@@ -482,9 +530,9 @@ class LiveRun:
         else:
             history = read_history(history_path)
         live = json.loads((d / "live.json").read_text()) if (d / "live.json").exists() else {}
-        operations = self.target.windows()
-        truth = self.target.truth()
-        harness = self._harness_section(live, operations)
+        ground = self._ground_truth()
+        operations, truth = ground if ground is not None else ([], {})
+        harness = self._harness_section(live, operations if ground is not None else None)
         result = check(
             history,
             truth,
@@ -500,14 +548,20 @@ class LiveRun:
                 "harness": harness,
                 "publish_operations": operations,
             }
-            | ({"services": ctx.extra} if ctx.extra else {}),
+            | ({"services": ctx.extra} if ctx.extra else {})
+            | ({"stopped_by": self._stopped_by(ground is not None)} if self.death else {}),
             include_sessions=True,
         )
+        if ground is None:
+            # No ground truth, so no verdict: the session classes above only say what the flows saw.
+            result["verdict"] = "unknown"
         sessions = result.pop("session_outcomes", [])
         (d / "sessions.json").write_text(json.dumps(sessions, indent=1, sort_keys=True))
         (d / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True))
         sections = write_run_report(d / "report.html", result, history, sessions)
-        if self.partial:
+        if self.death is not None:
+            code = EXIT_HARNESS
+        elif self.partial:
             code = EXIT_INTERRUPTED
         elif harness["errors"]:
             code = EXIT_HARNESS
@@ -515,10 +569,22 @@ class LiveRun:
             code = exit_code(result)
         return RunOutcome(self.mitigation, d, result, code, sections)
 
-    def _harness_section(self, live: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
+    def _stopped_by(self, truth_read: bool) -> dict[str, Any]:
+        assert self.death is not None
+        return self.death.as_dict() | {
+            "load_seconds": self.loaded_seconds,
+            "ground_truth": truth_read,
+            "service_error": self.service_error,
+            "log_tail": self.death.log_tail,
+        }
+
+    def _harness_section(self, live: dict[str, Any], operations: list[dict[str, Any]] | None) -> dict[str, Any]:
         """The harness's own health: anything here but zero errors makes the verdict untrustworthy (exit 2)."""
         c = self.config
         problems: list[str] = []
+        if self.death is not None:
+            when = f", {self.loaded_seconds:g} s into the load" if self.loaded_seconds is not None else ""
+            problems.append(f"{self.death.describe()}{when}: the load was stopped, the report is partial")
         nemesis = live.get("nemesis", [])
         failed = [r for r in nemesis if r.get("error")]
         if failed:
@@ -526,7 +592,7 @@ class LiveRun:
         if not self.partial and len(nemesis) != len(c.offsets()):
             problems.append(f"the nemesis made {len(nemesis)} of {len(c.offsets())} scheduled publishes")
         fired = {r.get("operationId") for r in nemesis if r.get("operationId")}
-        if fired - {op["operationId"] for op in operations}:
+        if operations is not None and fired - {op["operationId"] for op in operations}:
             problems.append("a publish the nemesis made is missing from /mock/windows")
         expected_workers = c.workers + c.remote_workers
         if expected_workers and not self.partial and len(live.get("flushed", [])) < expected_workers:
@@ -596,7 +662,10 @@ def run(config: RunConfig, display: Display | None = None) -> list[RunOutcome]:
                 live = LiveRun(config, target, children, name, directory, display)
                 outcome = live.execute()
                 outcomes.append(outcome)
-                if live.partial:
+                if live.death is not None:
+                    if target.child is not None and not target.child.alive():
+                        break  # nothing left to load
+                elif live.partial:
                     raise Interrupted(outcomes)
         except KeyboardInterrupt:
             raise Interrupted(outcomes) from None

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockgc.harness.procs import ChildWatch
+
 ServiceHook = Callable[["ServiceContext"], contextlib.AbstractContextManager[dict[str, str]]]
 
 
@@ -37,6 +39,9 @@ class ServiceContext:
     # Results: sessionId -> epoch seconds when a repair made it durable, and anything for the result JSON.
     repairs: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # A hook adds each process it starts (`ctx.watch.add(child)`): if one dies, the run stops the load
+    # within a second and writes a partial report naming it.
+    watch: ChildWatch = field(default_factory=ChildWatch)
 
 
 # Keyed by mitigation name. Values: a hook, or "module:function" imported on first use.

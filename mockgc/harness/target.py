@@ -138,7 +138,7 @@ def start_mock(
         "system",
     ]
     try:
-        child = children.start("mock", argv, log_dir / "mock.log", env=env)
+        child = children.start("mock", argv, log_dir / "mock.log", env=env, watch=True)
     except ProcessError as error:
         raise TargetError(str(error)) from None
     port: list[int] = []

@@ -135,7 +135,7 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
         MOCKGC_CLIENT_SECRET=ctx.client_secret,
         MOCKGC_WEBHOOK_SECRET=secret,
     )
-    child = Child("worker", argv, ctx.out_dir / "worker.log", env=env)
+    child = ctx.watch.add(Child("worker", argv, ctx.out_dir / "worker.log", env=env))
     http = requests.Session()
     target_id = None
     try:

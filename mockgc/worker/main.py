@@ -1,4 +1,4 @@
-"""Build and run the worker service: store, authenticated transport, webhook secret, job thread, waitress."""
+"""Build and run the worker service: store, authenticated transport, webhook secret, job thread, HTTP server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mockgc.server import build_server
+from mockgc.server import ServerThread, serve_until_signalled
 from mockgc.standard_webhooks import Verifier, secret_key
 from mockgc.stores import describe_store, open_store
 from mockgc.worker.app import create_worker_app
@@ -45,7 +45,7 @@ def build_worker(
     *,
     webhook_secret: str | None = None,
 ) -> tuple[WorkerService, Any]:
-    """The service (not started) and its waitress-ready Flask app."""
+    """The service (not started) and its Flask app."""
     verifier = Verifier(webhook_secret or load_webhook_secret(), time.time)
     store = open_store(store_url)
     transport = ReauthTransport(target, client_id, client_secret)
@@ -67,8 +67,8 @@ def serve_worker(
     announce: Any = print,
 ) -> None:
     service, app = build_worker(target, client_id, client_secret, store_url, config)
-    server: Any = build_server(app, host, port, threads=4)
-    actual = server.effective_port
+    server = ServerThread(app, host, port, threads=4)
+    actual = server.port
     if port_file is not None:
         # Written only once the socket is bound, atomically, so a launcher can poll for it.
         partial = port_file.with_suffix(port_file.suffix + ".tmp")
@@ -78,8 +78,6 @@ def serve_worker(
     announce("  POST /webhook (answers 202 at once), GET /repairs, GET /status")
     service.start()
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        serve_until_signalled(server)
     finally:
         service.stop()

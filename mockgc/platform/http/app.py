@@ -75,7 +75,7 @@ def _slow(body: bytes, chunk: int, bytes_per_second: float, clock: Clock) -> Ite
 
 def shape_response(response: Response, effect: ToxicEffect, clock: Clock) -> None:
     """slow_body trickles the body out; reset_peer stops short of the Content-Length it announced,
-    and the server (waitress) then closes the connection: the client sees it broken mid-body."""
+    and the HTTP server then closes the connection: the client sees it broken mid-body."""
     body = response.get_data()
     attributes = effect.toxic.attributes
     if effect.toxic.type == "slow_body":
@@ -119,6 +119,10 @@ def create_app(
         clock = VirtualClock() if settings.clock == "virtual" else SystemClock()
     app = Flask("mockgc")
     app.request_class = PlatformRequest
+    # No werkzeug HTML redirects: `a%2F` in an id decodes to `a/`, and merging the slashes would
+    # 308 to another resource. An id with a slash is simply not found (404, the platform's body).
+    app.url_map.merge_slashes = False
+    app.url_map.redirect_defaults = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     holder = PlatformHolder(settings, clock, profile)
