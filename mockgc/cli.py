@@ -281,7 +281,7 @@ def simulate_command(
         raise HarnessError(str(error)) from None
 
     # Piped or captured output gets room for every column; a terminal keeps its own width.
-    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 140))
+    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
     table = Table(
         *sim.SUMMARY_COLUMNS, title=f"profile {profile}, seed {seed}, {sessions} sessions, {publishes} publishes"
     )

@@ -409,6 +409,7 @@ SUMMARY_COLUMNS = (
     "lost",
     "ack_lost",
     "corrupted",
+    "unverified",
     "indeterminate",
     "req/session",
     "call p99 ms",
@@ -429,7 +430,7 @@ def summary_row(result: dict[str, Any]) -> list[str]:
     return [
         str(result["mitigation"]),
         str(result["verdict"]),
-        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "indeterminate")),
+        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "unverified", "indeterminate")),
         f"{result['requests_per_session']:.2f}",
         ms(result["latency_ms"]["p99"]),
         ms(result["latency_ms_by_window"]["inside"]["p99"]),

@@ -56,7 +56,8 @@ def interaction(
     op(h, key, "create_session", {"userId": "a1"}, Reply(201, {"id": sid, "conversationId": f"c-{key}"}), t + 0.1)
     set_reply = set_reply or Reply(200, {"sessionId": sid, "name": "preferenceCode", "value": expected})
     op(h, key, "set_data", {"sessionId": sid, "name": "preferenceCode", "value": expected}, set_reply, t + 0.2)
-    eval_reply = Reply(200, {"branch": branch, "value": seen}) if branch else Reply(0, None, error="timeout")
+    evaluated = {"sessionId": sid, "variable": "preferenceCode", "value": seen, "branch": branch}
+    eval_reply = Reply(200, evaluated) if branch else Reply(0, None, error="timeout")
     op(h, key, "evaluate", {"sessionId": sid, "variable": "preferenceCode"}, eval_reply, t + 0.3)
     if finish:
         ack = set_reply.ok if acknowledged is None else acknowledged
@@ -88,7 +89,15 @@ def test_ok_session_holds() -> None:
     h = History()
     interaction(h, "k1")
     result = run(h, truth_of(**{"s-k1": CODE}), include_sessions=True)
-    assert result["sessions"] == {"total": 1, "ok": 1, "lost": 0, "ack_lost": 0, "corrupted": 0, "indeterminate": 0}
+    assert result["sessions"] == {
+        "total": 1,
+        "ok": 1,
+        "lost": 0,
+        "ack_lost": 0,
+        "corrupted": 0,
+        "unverified": 0,
+        "indeterminate": 0,
+    }
     assert result["durability"]["durable"] == 1
     assert result["outcome"]["personalized_ok"] == 1
     assert result["verdict"] == "holds"
