@@ -23,7 +23,7 @@ from mockgc.flows.effects import Call, Effect
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import FlowContext, SessionRef
-from mockgc.sim import Simulator, simulate
+from mockgc.sim import SimulationError, Simulator, simulate
 from tests import planted
 
 H, F = "holds", "fails"
@@ -173,6 +173,14 @@ def test_a_forged_evaluate_record_is_refuted_by_the_mocks_own_log() -> None:
     # Without the log (a platform that keeps none), the history alone cannot tell the forgery.
     blind = {sid: {k: v for k, v in record.items() if k != "evaluatedPersonalized"} for sid, record in truth.items()}
     assert judge(blind)["sessions"]["ok"] == PLANTED_SESSIONS
+
+
+@pytest.mark.parametrize("profile", ALL_PROFILES)
+@pytest.mark.parametrize("strategy", planted.RUNAWAYS, ids=lambda cls: cls.name)
+def test_a_runaway_strategy_stops_the_run_on_every_profile(strategy: type[Mitigation], profile: str) -> None:
+    for seed in (1, 2):
+        with pytest.raises(SimulationError, match=rf"^runaway flow: {strategy.name}, session s\d+: "):
+            simulate(mitigation=strategy(), profile=profile, sessions=50, seed=seed)
 
 
 class RetriesOn200(Mitigation):
