@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +41,7 @@ class _Session:
     end: float = -math.inf
     latency_ms: float = 0.0
     first_set_data: float | None = None
-    first_invoke: float | None = None
-    created_id: str | None = None  # from create_session, for sessions that never finished
+    created_id: str | None = None  # the latest create_session's, for sessions that never finished
     written_value: str | None = None  # the first Set Data's value, same reason
     # (variable, value) of the writes that got a 2xx; None where the history does not record it.
     acked: list[tuple[Any, Any]] = field(default_factory=list)
@@ -78,7 +80,7 @@ def _merge(windows: list[tuple[float, float]]) -> tuple[list[float], list[float]
     """Sorted, merged [start, end) intervals as parallel lists, for a bisect lookup."""
     starts: list[float] = []
     ends: list[float] = []
-    for start, end in sorted((float(a), float(b)) for a, b in windows if b > a):
+    for start, end in sorted((float(a), float(b)) for a, b in windows):
         if ends and start <= ends[-1]:
             ends[-1] = max(ends[-1], end)
         else:
@@ -87,13 +89,26 @@ def _merge(windows: list[tuple[float, float]]) -> tuple[list[float], list[float]
     return starts, ends
 
 
-def _echoed(invoke: dict[str, Any] | None, completion: dict[str, Any], name: str) -> Any:
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause CPython's cyclic GC while reading a history: the checker keeps small objects alive for
+    every entry and makes no reference cycles, so each collection would only rescan the whole
+    history (measured: a third of the checker's time on 100,000 entries)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _echoed(invoke: dict[str, Any], completion: dict[str, Any], name: str) -> Any:
     """A field of what the reply says happened (its echo), else of what was sent; None if neither has it."""
     reply = completion.get("value")
     if isinstance(reply, dict) and name in reply:
         return reply[name]
-    params = invoke.get("params") if invoke else None
-    return params.get(name) if isinstance(params, dict) else None
+    return invoke["params"].get(name)
 
 
 def _classify(
@@ -103,28 +118,30 @@ def _classify(
     variable: str,
 ) -> dict[str, Any]:
     flow = s.flow or {}
-    expected = flow.get("expected") if s.flow is not None else s.written_value
+    expected = flow["expected"] if s.flow is not None else s.written_value
     session_id = flow.get("sessionId") or s.created_id
-    branch = flow.get("branch") if s.flow is not None else None
+    branch = flow.get("branch")
     seen = flow.get("value")
     store_key = flow.get("storeKey")
-    record = (truth.get(session_id) or {}) if session_id is not None else {}
+    record = truth.get(session_id) or {}
 
     # The branch's evidence, from driver-recorded completions only: an evaluate of this session's
     # variable that answered personalized with the expected value (and, when the truth carries the
     # mock's own evaluate log, that log agrees), or a read of the flow's store key that returned it.
-    evaluated = expected is not None and (session_id, variable, expected) in s.evaluations
+    evaluated = (session_id, variable, expected) in s.evaluations
     log = record.get(EVALUATE_LOG)
     refuted = evaluated and log is not None and expected not in log.get(variable, ())
-    proven = (evaluated and not refuted) or (
-        expected is not None and store_key is not None and (store_key, expected) in s.store_reads
-    )
+    proven = (evaluated and not refuted) or (store_key, expected) in s.store_reads
     # A flow may claim an acknowledgement the history does not show (a broken mitigation): any
     # source counts, so a dropped write can never hide behind a missing ack. A value the platform
     # (or store) was seen to hold is acknowledged too: losing it afterwards is ack_lost.
     acknowledged = bool(flow.get("acknowledged")) or s.write_acks > 0 or proven
 
-    stored = store.get(store_key) if store_key and store is not None else record.get("variables", {}).get(variable)
+    stored = (
+        store.get(store_key)
+        if store_key is not None and store is not None
+        else record.get("variables", {}).get(variable)
+    )
 
     if session_id is None or expected is None:
         durability = "unknown"
@@ -137,12 +154,10 @@ def _classify(
     else:
         durability = "not_stored"
 
-    if branch == PERSONALIZED:
-        # The engine only personalizes on a code it saw; seeing the wrong one (or none) is a wrong code.
-        if seen != expected or expected is None:
-            outcome = "wrong_code"
-        else:
-            outcome = "personalized_ok" if proven else "unverified"
+    if branch == PERSONALIZED and seen != expected:
+        outcome = "wrong_code"  # the engine only personalizes on a code it saw: the wrong one, or none
+    elif branch == PERSONALIZED:
+        outcome = "personalized_ok" if proven else "unverified"
     elif branch == DEFAULT:
         outcome = "default"
     else:
@@ -173,8 +188,8 @@ def _classify(
         "claimed_ack_without_write": bool(flow.get("acknowledged")) and s.write_acks == 0,
         "evaluate_not_in_mock_log": refuted,
         "latency_ms_total": _r(s.latency_ms),
-        "start": _r(s.start) if s.start != math.inf else None,
-        "end": _r(s.flow_time if s.flow_time is not None else s.end) if s.end != -math.inf else None,
+        "start": _r(s.start),
+        "end": _r(s.flow_time if s.flow_time is not None else s.end),
         "finished_at": s.flow_time,
     }
 
@@ -228,105 +243,94 @@ def check(
     timeline = include_sessions
     bisect_right = bisect.bisect_right
 
-    entry: Any = None
-    try:
+    with _gc_paused():
         for entry in history:
-            kind = entry.get("type")
-            key = entry.get("key")
-            t = float(entry.get("time", 0.0))
-            if t < origin:
-                origin = t
-            s: _Session | None = None
-            if key is not None:
-                s = sessions.get(key)
-                if s is None:
-                    s = sessions[key] = _Session(key)
-                if t < s.start:
-                    s.start = t
-                if t > s.end:
-                    s.end = t
-            if kind == "flow":
-                flow = entry.get("value")
-                if s is None or not isinstance(flow, dict):
-                    raise HistoryError("a flow entry needs a key and a value object")
-                if s.flow_time is None or t >= s.flow_time:
-                    s.flow, s.flow_time = flow, t
-                continue
-            if kind not in OP_TYPES:
-                raise HistoryError(f"unknown entry type {kind!r}")
-            f = str(entry.get("f"))
-            is_store = f.startswith("store_")
-            slot = (entry.get("process"), key, f)
-            if kind == "invoke":
-                pending[slot].append(entry)
+            try:
+                kind = entry["type"]
+                key = entry.get("key")
+                t = float(entry["time"])
+                origin = min(origin, t)
+                s: _Session | None = None
+                if key is not None:
+                    s = sessions.get(key)
+                    if s is None:
+                        s = sessions[key] = _Session(key, start=t, end=t)
+                    s.start, s.end = min(s.start, t), max(s.end, t)
+                if kind == "flow":
+                    flow = entry.get("value")
+                    if s is None or not isinstance(flow, dict) or not isinstance(flow.get("expected"), str):
+                        raise HistoryError("a flow entry needs a key, and a value with the expected code")
+                    if s.flow_time is None or t >= s.flow_time:
+                        s.flow, s.flow_time = flow, t
+                    continue
+                if kind not in OP_TYPES:
+                    raise HistoryError(f"unknown entry type {kind!r}")
+                f = entry["f"]
+                is_store = f.startswith("store_")
+                slot = (entry.get("process"), key, f)
+                if kind == "invoke":
+                    pending[slot].append(entry)
+                    if is_store:
+                        store_calls += 1
+                    else:
+                        platform_calls += 1
+                        if timeline:
+                            events.append((t, "calls"))
+                    if s is not None and f == "set_data" and s.first_set_data is None:
+                        s.first_set_data, s.written_value = t, entry["params"]["value"]
+                    continue
+
+                queue = pending.get(slot)
+                if not queue:
+                    raise HistoryError(f"a completion ({kind}) of {f} with no invoke before it")
+                invoke = queue.popleft()
+                began = invoke["time"]
+                latency = max(0.0, (t - began) * 1000.0)
+                status = int(entry["status"])
                 if is_store:
-                    store_calls += 1
+                    if kind != "ok":
+                        # A store that fails or never answers is never a silent success.
+                        store_failures += 1
                 else:
-                    platform_calls += 1
-                    if timeline:
-                        events.append((t, "calls"))
-                if s is not None:
-                    if s.first_invoke is None or t < s.first_invoke:
-                        s.first_invoke = t
-                    if f == "set_data":
-                        if s.first_set_data is None or t < s.first_set_data:
-                            s.first_set_data = t
-                        if s.written_value is None and isinstance(entry.get("params"), dict):
-                            s.written_value = entry["params"].get("value")
-                continue
-
-            queue = pending.get(slot)
-            if not queue:
-                raise HistoryError(f"a {kind} completion of {f} with no invoke before it")
-            invoke = queue.popleft()
-            began = float(invoke.get("time", t))
-            latency = (t - began) * 1000.0 if t > began else 0.0
-            status = int(entry.get("status") or 0)
-            if is_store:
+                    statuses[status] += 1
+                    if timeline and status in (400, 429):
+                        events.append((t, str(status)))
+                    lat_all.append(latency)
+                    i = bisect_right(starts, began) - 1
+                    (lat_in if i >= 0 and began < ends[i] else lat_out).append(latency)
+                if s is None:
+                    continue
+                s.latency_ms += latency
                 if kind != "ok":
-                    # A store that fails or never answers is never a silent success.
-                    store_failures += 1
-            else:
-                statuses[status] += 1
-                if timeline and status in (400, 429):
-                    events.append((t, str(status)))
-                lat_all.append(latency)
-                i = bisect_right(starts, began) - 1
-                (lat_in if i >= 0 and began < ends[i] else lat_out).append(latency)
-            if s is None:
-                continue
-            s.latency_ms += latency
-            if kind != "ok":
-                continue
-            reply = entry.get("value")
-            if f == "evaluate":
-                if isinstance(reply, dict) and reply.get("branch") == PERSONALIZED:
-                    s.evaluations.append(
-                        (_echoed(invoke, entry, "sessionId"), _echoed(invoke, entry, "variable"), reply.get("value"))
-                    )
-            elif f == "store_get":
-                s.store_reads.append((_echoed(invoke, entry, "key"), _echoed(invoke, entry, "value")))
-            elif f in WRITE_OPS:
-                # Compared with the expected value later: the flow entry comes after the writes.
-                s.acked.append((_echoed(invoke, entry, "name"), _echoed(invoke, entry, "value")))
-            elif f == "create_session" and isinstance(reply, dict) and s.created_id is None:
-                s.created_id = reply.get("id")
-    except HistoryError as error:
-        raise HistoryError(f"history entry {_position(history, entry)}: {error}") from None
-    except (AttributeError, TypeError, ValueError) as error:
-        where = _position(history, entry)
-        raise HistoryError(f"history entry {where} is malformed: {type(error).__name__}: {error}") from None
+                    continue
+                reply = entry.get("value")
+                if f == "evaluate":
+                    if isinstance(reply, dict) and reply.get("branch") == PERSONALIZED:
+                        evaluated = (_echoed(invoke, entry, "sessionId"), _echoed(invoke, entry, "variable"))
+                        s.evaluations.append((*evaluated, reply.get("value")))
+                elif f == "store_get":
+                    s.store_reads.append((_echoed(invoke, entry, "key"), _echoed(invoke, entry, "value")))
+                elif f in WRITE_OPS:
+                    # Compared with the expected value later: the flow entry comes after the writes.
+                    s.acked.append((_echoed(invoke, entry, "name"), _echoed(invoke, entry, "value")))
+                elif f == "create_session":
+                    s.created_id = reply["id"]
+            except HistoryError as error:
+                raise HistoryError(f"history entry {_position(history, entry)}: {error}") from None
+            except (LookupError, AttributeError, TypeError, ValueError) as error:
+                where = _position(history, entry)
+                raise HistoryError(f"history entry {where} is malformed: {type(error).__name__}: {error}") from None
 
-    outcomes: list[dict[str, Any]] = []
-    for key in sorted(sessions):
-        s = sessions[key]
-        expected = s.flow.get("expected") if s.flow is not None else s.written_value
-        # An acked write counts when it wrote the expected value to the preference variable; one
-        # whose history records no name or value (a store put) counts too.
-        s.write_acks = sum(
-            1 for name, value in s.acked if name in (None, variable) and (value is None or value == expected)
-        )
-        outcomes.append(_classify(s, truth, store, variable))
+        outcomes: list[dict[str, Any]] = []
+        for key in sorted(sessions):
+            s = sessions[key]
+            expected = s.flow["expected"] if s.flow is not None else s.written_value
+            # An acked write counts when it wrote the expected value to the preference variable; one
+            # whose history records no name or value (a store put) counts too.
+            s.write_acks = sum(
+                1 for name, value in s.acked if name in (None, variable) and (value is None or value == expected)
+            )
+            outcomes.append(_classify(s, truth, store, variable))
 
     total = len(outcomes)
     classes = Counter(o["class"] for o in outcomes)
@@ -337,13 +341,12 @@ def check(
     repaired = 0
     for o in outcomes:
         sid = o["session_id"]
-        if sid is None or sid not in repairs:
+        if sid not in repairs:
             continue
         repaired += 1
         s = sessions[o["key"]]
-        began = s.first_set_data if s.first_set_data is not None else s.first_invoke
-        if began is not None:
-            ttc.append(max(0.0, (float(repairs[sid]) - began) * 1000.0))
+        began = s.first_set_data if s.first_set_data is not None else s.start
+        ttc.append(max(0.0, (repairs[sid] - began) * 1000.0))
     ttc.sort()
     outcome_gap = sum(1 for o in outcomes if o["durability"] == "durable" and o["outcome"] == "default")
 
@@ -389,8 +392,8 @@ def check(
 
     if include_sessions:
         for o in outcomes:
-            if o["class"] in BAD_CLASSES and o["finished_at"] is not None:
-                events.append((float(o["finished_at"]), "lost"))
+            if o["class"] in BAD_CLASSES:  # only a finished flow is bad: its flow entry's time
+                events.append((o["finished_at"], "lost"))
         result["timeline"] = _timeline(events, origin)
         result["session_outcomes"] = [
             {k: o[k] for k in ("key", "class", "durability", "outcome", "branch", "durable", "latency_ms_total")}
@@ -420,10 +423,10 @@ def _timeline(events: list[tuple[float, str]], origin: float) -> dict[str, Any]:
         return {"origin": None, "bucket_s": 1, "t": []} | {c: [] for c in columns}
     span = max((t - origin for t, _ in events), default=0.0)
     bucket = max(1, math.ceil((span + 1) / MAX_BUCKETS))
-    size = 1 + int(span // bucket)
+    size = 1 + int(span / bucket)
     table = {c: [0] * size for c in columns}
     for t, column in events:
-        table[column][max(0, int((t - origin) // bucket))] += 1
+        table[column][int((t - origin) / bucket)] += 1  # every event is at or after the origin
     return {"origin": _r(origin), "bucket_s": bucket, "t": [i * bucket for i in range(size)]} | table
 
 
