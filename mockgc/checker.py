@@ -45,7 +45,6 @@ class _Session:
     written_value: str | None = None  # the first Set Data's value, same reason
     # (variable, value) of the writes that got a 2xx; None where the history does not record it.
     acked: list[tuple[Any, Any]] = field(default_factory=list)
-    write_acks: int = 0  # of those, the ones that wrote the expected value
     # The driver-recorded evidence of a branch: (sessionId, variable, value) of every ok evaluate
     # that answered personalized, and (key, value) of every ok store read.
     evaluations: list[tuple[Any, Any, Any]] = field(default_factory=list)
@@ -135,7 +134,10 @@ def _classify(
     # A flow may claim an acknowledgement the history does not show (a broken mitigation): any
     # source counts, so a dropped write can never hide behind a missing ack. A value the platform
     # (or store) was seen to hold is acknowledged too: losing it afterwards is ack_lost.
-    acknowledged = bool(flow.get("acknowledged")) or s.write_acks > 0 or proven
+    # An acked write counts when it wrote the expected value to this variable; one whose history
+    # records no name or value (a store put) counts too.
+    written = any(name in (None, variable) and (value is None or value == expected) for name, value in s.acked)
+    acknowledged = bool(flow.get("acknowledged")) or written or proven
 
     stored = (
         store.get(store_key)
@@ -185,11 +187,11 @@ def _classify(
         "branch": branch,
         "durable": None if durability == "unknown" else durability == "durable",
         "session_id": session_id,
-        "claimed_ack_without_write": bool(flow.get("acknowledged")) and s.write_acks == 0,
+        "claimed_ack_without_write": bool(flow.get("acknowledged")) and not written,
         "evaluate_not_in_mock_log": refuted,
         "latency_ms_total": _r(s.latency_ms),
         "start": _r(s.start),
-        "end": _r(s.flow_time if s.flow_time is not None else s.end),
+        "end": _r(s.end),
         "finished_at": s.flow_time,
     }
 
@@ -254,7 +256,7 @@ def check(
                 if key is not None:
                     s = sessions.get(key)
                     if s is None:
-                        s = sessions[key] = _Session(key, start=t, end=t)
+                        s = sessions[key] = _Session(key)
                     s.start, s.end = min(s.start, t), max(s.end, t)
                 if kind == "flow":
                     flow = entry.get("value")
@@ -323,14 +325,7 @@ def check(
 
         outcomes: list[dict[str, Any]] = []
         for key in sorted(sessions):
-            s = sessions[key]
-            expected = s.flow["expected"] if s.flow is not None else s.written_value
-            # An acked write counts when it wrote the expected value to the preference variable; one
-            # whose history records no name or value (a store put) counts too.
-            s.write_acks = sum(
-                1 for name, value in s.acked if name in (None, variable) and (value is None or value == expected)
-            )
-            outcomes.append(_classify(s, truth, store, variable))
+            outcomes.append(_classify(sessions[key], truth, store, variable))
 
     total = len(outcomes)
     classes = Counter(o["class"] for o in outcomes)
@@ -350,19 +345,18 @@ def check(
     ttc.sort()
     outcome_gap = sum(1 for o in outcomes if o["durability"] == "durable" and o["outcome"] == "default")
 
-    sessions_section = {name: classes.get(name, 0) for name in CLASSES}
+    sessions_section = {name: classes[name] for name in CLASSES}
     sessions_section["total"] = total
     # At least one ok session: otherwise a strategy that never finishes (all indeterminate) would "hold".
-    finished_well = classes.get("ok", 0) > 0
-    verdict = "holds" if finished_well and not any(classes.get(c, 0) for c in BAD_CLASSES) else "fails"
+    verdict = "holds" if classes["ok"] > 0 and not any(classes[c] for c in BAD_CLASSES) else "fails"
 
     result: dict[str, Any] = {
         "mitigation": mitigation,
         "fault_profile": fault_profile,
         "seed": seed,
         "sessions": sessions_section,
-        "durability": {name: durability.get(name, 0) for name in DURABILITY},
-        "outcome": {name: outcome_counts.get(name, 0) for name in OUTCOMES},
+        "durability": {name: durability[name] for name in DURABILITY},
+        "outcome": {name: outcome_counts[name] for name in OUTCOMES},
         "consistency": {
             "repaired": repaired,
             "outcome_gap": outcome_gap,

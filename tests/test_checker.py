@@ -329,7 +329,14 @@ def test_invokes_pair_with_completions_in_order_per_process_key_and_f() -> None:
 def test_http_counts_and_error_summary() -> None:
     h = History()
     op(h, "k1", "set_data", {"value": CODE}, Reply(400, LOCKED), T0)
-    op(h, "k1", "set_data", {"value": CODE}, Reply(429, {"code": "too.many.requests.retry.after"}, retry_after=2), T0 + 1)
+    op(
+        h,
+        "k1",
+        "set_data",
+        {"value": CODE},
+        Reply(429, {"code": "too.many.requests.retry.after"}, retry_after=2),
+        T0 + 1,
+    )
     op(h, "k1", "set_data", {"value": CODE}, Reply(503, "Service Unavailable"), T0 + 2)
     op(h, "k1", "set_data", {"value": CODE}, Reply(0, None, error="ConnectionError"), T0 + 3)
     op(h, "k1", "set_data", {"value": CODE}, Reply(200, {}), T0 + 4)

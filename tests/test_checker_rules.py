@@ -199,6 +199,19 @@ def test_a_store_read_of_the_flows_store_key_is_evidence() -> None:
     assert judged(run, stored(s1=None), store={"es:s1": CODE}) == ("ok", "durable", "personalized_ok")
 
 
+def test_a_store_reply_that_echoes_only_part_is_completed_from_the_request() -> None:
+    run = Run()
+    run.created("k", "s1")
+    run.call("k", "store_get", {"key": "es:s1"}, Reply(200, {"value": CODE}))  # the key: the one asked for
+    run.finish("k", store_key="es:s1")
+    assert judged(run, stored(s1=None), store={"es:s1": CODE})[0] == "ok"
+    run = Run()
+    run.created("k", "s1")
+    run.call("k", "store_get", {"key": "es:s1"}, Reply(200, {"key": "es:s1"}))  # no value: nothing read
+    run.finish("k", store_key="es:s1")
+    assert judged(run, stored(s1=None), store={"es:s1": CODE})[0] == "unverified"
+
+
 @pytest.mark.parametrize(
     "read, store_key",
     [
@@ -652,6 +665,25 @@ def test_the_first_write_starts_the_time_to_consistency_else_the_first_entry() -
     }  # fmt: skip
 
 
+def test_only_repaired_sessions_have_a_time_to_consistency() -> None:
+    run = Run()
+    for key in ("a", "b", "c"):
+        run.created(key, f"s-{key}")
+        run.write(key, f"s-{key}", status=400)
+        run.finish(key, branch="default", seen=None, sid=f"s-{key}")
+    result = run.judge(stored(**{"s-a": None, "s-b": CODE, "s-c": None}), repairs={"s-b": T0 + 10})
+    assert result["consistency"]["repaired"] == 1
+    assert result["consistency"]["time_to_consistency_ms"]["p50"] is not None
+
+
+def test_a_call_no_session_owns_is_cost_only_wherever_it_is() -> None:
+    run = Run()
+    run.call(None, "script_data", {"updates": []}, Reply(200, {"results": []}))  # type: ignore[arg-type]
+    run.honest()
+    result = run.judge(stored(s1=CODE))
+    assert (result["sessions"]["total"], result["sessions"]["ok"], result["requests"]) == (1, 1, 4)
+
+
 def test_a_repair_before_the_write_is_zero_time_to_consistency() -> None:
     run = Run()
     run.created("w", "s1")
@@ -667,6 +699,8 @@ def test_percentiles_are_nearest_rank_on_any_count() -> None:
     assert percentile([1.0, 2.0], 1) == 1.0
     assert percentile([1.0, 2.0], 100) == 2.0
     assert latency_summary([3.0, 1.0, 2.0]) == {"p50": 2.0, "p95": 3.0, "p99": 3.0, "max": 3.0, "count": 3}
+    hundred = [float(v) for v in range(100, 0, -1)]
+    assert latency_summary(hundred) == {"p50": 50.0, "p95": 95.0, "p99": 99.0, "max": 100.0, "count": 100}
 
 
 def test_windows_that_overlap_or_touch_count_as_one() -> None:
