@@ -131,11 +131,11 @@ def _classify(
     log = record.get(EVALUATE_LOG)
     refuted = evaluated and log is not None and expected not in log.get(variable, ())
     proven = (evaluated and not refuted) or (store_key, expected) in s.store_reads
-    # A flow may claim an acknowledgement the history does not show (a broken mitigation): any
-    # source counts, so a dropped write can never hide behind a missing ack. A value the platform
-    # (or store) was seen to hold is acknowledged too: losing it afterwards is ack_lost.
-    # An acked write counts when it wrote the expected value to this variable; one whose history
-    # records no name or value (a store put) counts too.
+    # A 2xx write acknowledges the value when it wrote the expected code to this variable (one
+    # whose history records no name or value, a store put, counts too). A flow may also claim an
+    # acknowledgement the history does not show (a broken mitigation): any source counts, so a
+    # dropped write cannot hide behind a missing ack. A value the platform (or store) was seen to
+    # hold is acknowledged too: losing it afterwards is ack_lost.
     written = any(name in (None, variable) and (value is None or value == expected) for name, value in s.acked)
     acknowledged = bool(flow.get("acknowledged")) or written or proven
 
