@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from mockgc.faults import PROFILES
+from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 
 console = Console(highlight=False, soft_wrap=True)
 EXIT_HOLDS, EXIT_FAILS, EXIT_HARNESS_ERROR = 0, 1, 2
@@ -232,6 +233,27 @@ def run(out: Path | None, params: tuple[str, ...], quiet: bool, **options: Any) 
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the result JSON here."
 )
+@click.option(
+    "--max-flow-steps",
+    type=int,
+    default=DEFAULT_MAX_FLOW_STEPS,
+    show_default=True,
+    help="Runaway bound: effects (calls, sleeps, clock reads) one flow may yield.",
+)
+@click.option(
+    "--max-mean-flow-steps",
+    type=int,
+    default=DEFAULT_MAX_MEAN_FLOW_STEPS,
+    show_default=True,
+    help="Runaway bound: effects per session, on average over the run.",
+)
+@click.option(
+    "--max-flow-seconds",
+    type=float,
+    default=DEFAULT_MAX_FLOW_SECONDS,
+    show_default=True,
+    help="Runaway bound: virtual seconds one flow may take from its arrival.",
+)
 def simulate_command(
     mitigation: str,
     profile: str,
@@ -241,6 +263,9 @@ def simulate_command(
     publishes: int,
     params: tuple[str, ...],
     json_path: Path | None,
+    max_flow_steps: int,
+    max_mean_flow_steps: int,
+    max_flow_seconds: float,
 ) -> None:
     """Run SESSIONS interactions in virtual time while the profile's publishes fire, then check them.
 
@@ -248,6 +273,11 @@ def simulate_command(
     fails, 2 bad input or a broken run. With --mitigation all, every registered mitigation
     runs with its defaults and the comparison is printed (the JSON holds every result);
     the exit code is then 0 whenever every run completed, whatever the verdicts.
+
+    A runaway strategy (one that never ends, or spins) stops the run with exit 2, naming the
+    strategy and the session, once a flow meets --max-flow-steps or --max-flow-seconds, or
+    the run --max-mean-flow-steps per session. The built-in strategies stay far below them
+    (at most 37 effects and about 1 h in a flow, 10.4 per session on average).
     """
     import json
 
@@ -260,7 +290,11 @@ def simulate_command(
         options = dict(_parse_param(item) for item in params)
         if mitigation == "all" and options:
             raise ValueError("--param applies to one mitigation, not to all")
+        config = sim.SimConfig(
+            max_flow_steps=max_flow_steps, max_mean_flow_steps=max_mean_flow_steps, max_flow_seconds=max_flow_seconds
+        ).validate()
         common = {"profile": profile, "sessions": sessions, "seed": seed, "agents": agents, "publishes": publishes}
+        common |= {"config": config}
         if mitigation == "all":
             results = sim.run_all(**common)
             document: dict[str, Any] = {"driver": "simulation", "fault_profile": profile, "seed": seed}
@@ -278,7 +312,7 @@ def simulate_command(
         raise HarnessError(str(error)) from None
 
     # Piped or captured output gets room for every column; a terminal keeps its own width.
-    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 140))
+    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
     table = Table(
         *sim.SUMMARY_COLUMNS, title=f"profile {profile}, seed {seed}, {sessions} sessions, {publishes} publishes"
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from itertools import count
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from mockgc.checker import check, latency_summary
@@ -23,6 +23,7 @@ from mockgc.flows.script import FlowContext, script_flow
 from mockgc.flows.store import MemoryStore, Store, StoreError
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
+from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.settings import Settings
 
 # The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
@@ -30,7 +31,7 @@ from mockgc.settings import Settings
 # uses) and the publishes fire from 06:00 on, so a calendar guard for "Monday 06:00 Chicago"
 # and the simulated publishes line up; move `start` and the calendar guard misses them.
 DEFAULT_START = datetime(2026, 11, 23, 5, 59, tzinfo=ZoneInfo("America/Chicago")).timestamp()
-MAX_RUN_SECONDS = 14 * 86_400.0  # a flow still sleeping two weeks in is a broken strategy, not a slow one
+MAX_RUN_SECONDS = 14 * 86_400.0  # a component still scheduling two weeks in is broken, not slow
 
 # Event kinds, in the heap as (time, sequence, kind, a, b); the sequence keeps ties first-in first-out.
 _START, _WAKE, _APPLY, _DELIVER, _CALLBACK = range(5)
@@ -59,6 +60,9 @@ class SimConfig:
     arrival_span_s: float | None = None  # default: until one publish interval after the last publish starts
     latency_base_ms: float = 20.0
     latency_jitter_ms: float = 30.0
+    max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
+    max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
+    max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
 
     def validate(self) -> SimConfig:
         for name in ("first_publish_s", "publish_every_s", "latency_base_ms", "latency_jitter_ms"):
@@ -67,6 +71,11 @@ class SimConfig:
                 raise ValueError(f"{name} must be between 0 and 86400000, got {value!r}")
         if self.arrival_span_s is not None and not 0 <= self.arrival_span_s <= 7 * 86_400:
             raise ValueError("arrival_span_s must be between 0 and one week")
+        _bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
+        _bounded("max_mean_flow_steps", self.max_mean_flow_steps, 1, 100_000_000)
+        seconds = self.max_flow_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_RUN_SECONDS:
+            raise ValueError(f"max_flow_seconds must be above 0 and at most {MAX_RUN_SECONDS:.0f}, got {seconds!r}")
         return self
 
     def span(self, publishes: int) -> float:
@@ -76,9 +85,9 @@ class SimConfig:
 
 
 class _Flow:
-    """One running interaction: its generator, who it is, and how many calls it has made."""
+    """One running interaction: its generator, who it is, how many calls and effects it has made."""
 
-    __slots__ = ("arrival", "calls", "flow", "key", "stream")
+    __slots__ = ("arrival", "calls", "flow", "key", "steps", "stream")
 
     def __init__(self, key: str, flow: Flow, arrival: float, stream: int) -> None:
         self.key = key
@@ -86,6 +95,7 @@ class _Flow:
         self.arrival = arrival
         self.stream = stream
         self.calls = 0
+        self.steps = 0
 
 
 class _SimClock(VirtualClock):
@@ -172,6 +182,8 @@ class Simulator:
         self._order = count()
         self._durations: list[float] = []
         self._ran = False
+        self._steps_budget = max(self.config.max_flow_steps, sessions * self.config.max_mean_flow_steps)
+        self._steps_left = self._steps_budget
         self._base_s = self.config.latency_base_ms / 1000.0
         self._jitter_s = self.config.latency_jitter_ms / 1000.0
 
@@ -248,6 +260,9 @@ class Simulator:
     def _step(self, state: _Flow, answer: Any, now: float) -> None:
         """Feed the flow until it yields something that takes time."""
         send = state.flow.send
+        max_steps = self.config.max_flow_steps
+        if now - state.arrival > self.config.max_flow_seconds:
+            self._runaway(state, f"still running {now - state.arrival:g} s (virtual time) after it began")
         while True:
             try:
                 effect = send(answer)
@@ -258,6 +273,15 @@ class Simulator:
                 raise SimulationError(
                     f"session {state.key}: {self.label} raised {type(error).__name__}: {error}"
                 ) from error
+            state.steps += 1
+            self._steps_left -= 1
+            if state.steps > max_steps or self._steps_left < 0:
+                last = f"{type(effect).__name__} {getattr(effect, 'op', '')}".strip()
+                if state.steps > max_steps:
+                    self._runaway(state, f"more than {max_steps} effects in one flow (the last: {last})")
+                self._runaway(
+                    state, f"the run's flows made more than {self._steps_budget} effects, this one {state.steps}"
+                )
             kind = type(effect)
             if kind is Call or kind is StorePut or kind is StoreGet:
                 if kind is Call:
@@ -271,12 +295,23 @@ class Simulator:
                 )
                 return
             if kind is Sleep:
-                heapq.heappush(self._queue, (now + max(0.0, effect.seconds), next(self._order), _WAKE, state, None))
+                wake = now + max(0.0, effect.seconds)
+                if wake - state.arrival > self.config.max_flow_seconds:
+                    self._runaway(state, f"a sleep until {wake - state.arrival:g} s (virtual time) after it began")
+                heapq.heappush(self._queue, (wake, next(self._order), _WAKE, state, None))
                 return
             if kind is Now:
                 answer = now
                 continue
             raise SimulationError(f"session {state.key}: {self.label} yielded {effect!r}, which is not an effect")
+
+    def _runaway(self, state: _Flow, what: str) -> NoReturn:
+        c = self.config
+        raise SimulationError(
+            f"runaway flow: {self.label}, session {state.key}: {what}; bounds: {c.max_flow_steps} effects "
+            f"and {c.max_flow_seconds:g} s per flow, {c.max_mean_flow_steps} effects per session over the run "
+            "(--max-flow-steps, --max-flow-seconds, --max-mean-flow-steps)"
+        )
 
     def _apply(self, state: _Flow, payload: tuple[Any, float, float], now: float) -> None:
         """The request reaches the platform (or the store); the reply travels back."""
@@ -391,13 +426,27 @@ def simulate(
 
 
 def run_all(
-    *, profile: str | FaultProfile, sessions: int, seed: int, agents: int = 50, publishes: int = 3
+    *,
+    profile: str | FaultProfile,
+    sessions: int,
+    seed: int,
+    agents: int = 50,
+    publishes: int = 3,
+    config: SimConfig | None = None,
 ) -> list[dict[str, Any]]:
     """Every registered mitigation, with its default parameters, on one profile: the comparison."""
     from mockgc.flows.mitigations import MITIGATIONS
 
     return [
-        simulate(mitigation=name, profile=profile, sessions=sessions, seed=seed, agents=agents, publishes=publishes)
+        simulate(
+            mitigation=name,
+            profile=profile,
+            sessions=sessions,
+            seed=seed,
+            agents=agents,
+            publishes=publishes,
+            config=config,
+        )
         for name in MITIGATIONS
     ]
 
@@ -409,6 +458,7 @@ SUMMARY_COLUMNS = (
     "lost",
     "ack_lost",
     "corrupted",
+    "unverified",
     "indeterminate",
     "req/session",
     "call p99 ms",
@@ -429,7 +479,7 @@ def summary_row(result: dict[str, Any]) -> list[str]:
     return [
         str(result["mitigation"]),
         str(result["verdict"]),
-        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "indeterminate")),
+        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "unverified", "indeterminate")),
         f"{result['requests_per_session']:.2f}",
         ms(result["latency_ms"]["p99"]),
         ms(result["latency_ms_by_window"]["inside"]["p99"]),

@@ -56,7 +56,8 @@ def interaction(
     op(h, key, "create_session", {"userId": "a1"}, Reply(201, {"id": sid, "conversationId": f"c-{key}"}), t + 0.1)
     set_reply = set_reply or Reply(200, {"sessionId": sid, "name": "preferenceCode", "value": expected})
     op(h, key, "set_data", {"sessionId": sid, "name": "preferenceCode", "value": expected}, set_reply, t + 0.2)
-    eval_reply = Reply(200, {"branch": branch, "value": seen}) if branch else Reply(0, None, error="timeout")
+    evaluated = {"sessionId": sid, "variable": "preferenceCode", "value": seen, "branch": branch}
+    eval_reply = Reply(200, evaluated) if branch else Reply(0, None, error="timeout")
     op(h, key, "evaluate", {"sessionId": sid, "variable": "preferenceCode"}, eval_reply, t + 0.3)
     if finish:
         ack = set_reply.ok if acknowledged is None else acknowledged
@@ -88,7 +89,15 @@ def test_ok_session_holds() -> None:
     h = History()
     interaction(h, "k1")
     result = run(h, truth_of(**{"s-k1": CODE}), include_sessions=True)
-    assert result["sessions"] == {"total": 1, "ok": 1, "lost": 0, "ack_lost": 0, "corrupted": 0, "indeterminate": 0}
+    assert result["sessions"] == {
+        "total": 1,
+        "ok": 1,
+        "lost": 0,
+        "ack_lost": 0,
+        "corrupted": 0,
+        "unverified": 0,
+        "indeterminate": 0,
+    }
     assert result["durability"]["durable"] == 1
     assert result["outcome"]["personalized_ok"] == 1
     assert result["verdict"] == "holds"
@@ -293,7 +302,7 @@ def test_latency_split_inside_and_outside_windows() -> None:
 
 def test_overlapping_windows_and_store_latency_excluded() -> None:
     h = History()
-    op(h, "k1", "set_data", {}, Reply(200, {}), T0 + 3, ms=40)
+    op(h, "k1", "set_data", {"value": CODE}, Reply(200, {}), T0 + 3, ms=40)
     op(h, "k1", "store_put", {"key": "x"}, Reply(200, {}), T0 + 3, ms=9000)
     result = run(h, {}, [(T0 + 2, T0 + 4), (T0 + 1, T0 + 3.5)])
     assert result["latency_ms"]["max"] == 40.0
@@ -303,8 +312,8 @@ def test_overlapping_windows_and_store_latency_excluded() -> None:
 
 def test_invokes_pair_with_completions_in_order_per_process_key_and_f() -> None:
     entries = [
-        {"process": "p0", "key": "k", "type": "invoke", "f": "set_data", "time": 1.0, "params": {}},
-        {"process": "p1", "key": "k", "type": "invoke", "f": "set_data", "time": 1.5, "params": {}},
+        {"process": "p0", "key": "k", "type": "invoke", "f": "set_data", "time": 1.0, "params": {"value": "v"}},
+        {"process": "p1", "key": "k", "type": "invoke", "f": "set_data", "time": 1.5, "params": {"value": "v"}},
         {"process": "p0", "key": "k", "type": "invoke", "f": "evaluate", "time": 2.0, "params": {}},
         {"process": "p1", "key": "k", "type": "ok", "f": "set_data", "time": 1.6, "status": 200, "value": None},
         {"process": "p0", "key": "k", "type": "ok", "f": "evaluate", "time": 2.3, "status": 200, "value": None},
@@ -319,11 +328,18 @@ def test_invokes_pair_with_completions_in_order_per_process_key_and_f() -> None:
 
 def test_http_counts_and_error_summary() -> None:
     h = History()
-    op(h, "k1", "set_data", {}, Reply(400, LOCKED), T0)
-    op(h, "k1", "set_data", {}, Reply(429, {"code": "too.many.requests.retry.after"}, retry_after=2), T0 + 1)
-    op(h, "k1", "set_data", {}, Reply(503, "Service Unavailable"), T0 + 2)
-    op(h, "k1", "set_data", {}, Reply(0, None, error="ConnectionError"), T0 + 3)
-    op(h, "k1", "set_data", {}, Reply(200, {}), T0 + 4)
+    op(h, "k1", "set_data", {"value": CODE}, Reply(400, LOCKED), T0)
+    op(
+        h,
+        "k1",
+        "set_data",
+        {"value": CODE},
+        Reply(429, {"code": "too.many.requests.retry.after"}, retry_after=2),
+        T0 + 1,
+    )
+    op(h, "k1", "set_data", {"value": CODE}, Reply(503, "Service Unavailable"), T0 + 2)
+    op(h, "k1", "set_data", {"value": CODE}, Reply(0, None, error="ConnectionError"), T0 + 3)
+    op(h, "k1", "set_data", {"value": CODE}, Reply(200, {}), T0 + 4)
     op(h, "k1", "patch_attributes", {}, Reply(202, None), T0 + 5)
     op(h, "k1", "store_get", {}, Reply(0, None, error="store down"), T0 + 6)
     result = run(h, {})
@@ -351,7 +367,7 @@ def test_requests_per_session_rounds_and_unowned_calls_are_cost_only() -> None:
 def test_timeline_buckets() -> None:
     h = History()
     interaction(h, "k1", set_reply=Reply(400, LOCKED), branch=DEFAULT, seen=None)  # lost, finishes T0+0.4
-    op(h, "k2", "set_data", {}, Reply(429, {}), T0 + 2.5)
+    op(h, "k2", "set_data", {"value": CODE}, Reply(429, {}), T0 + 2.5)
     result = run(h, {}, include_sessions=True)
     timeline = result["timeline"]
     assert timeline["origin"] == round(T0, 3)
@@ -538,8 +554,8 @@ def test_live_mutation_retry_without_verify_under_clobber_is_ack_lost() -> None:
 
 def test_timeline_of_a_long_run_stays_bounded() -> None:
     h = History()
-    op(h, "k1", "set_data", {}, Reply(429, {}), T0)
-    op(h, "k1", "set_data", {}, Reply(429, {}), T0 + 86_400 * 30)  # a month later
+    op(h, "k1", "set_data", {"value": CODE}, Reply(429, {}), T0)
+    op(h, "k1", "set_data", {"value": CODE}, Reply(429, {}), T0 + 86_400 * 30)  # a month later
     timeline = run(h, {}, include_sessions=True)["timeline"]
     assert len(timeline["t"]) <= 10_000
     assert timeline["bucket_s"] > 1

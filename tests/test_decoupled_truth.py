@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from mockgc.faults import PROFILES
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.store import StoreError
 from mockgc.sim import simulate
@@ -70,6 +71,16 @@ def test_truth_table(mitigation: str, profile: str, verdict: str, lost: int) -> 
         assert result["consistency"]["repaired"] == 0
         assert "400" not in result["http"]  # it never wrote to the platform's session at all
         assert result["store"] == {"calls": 2 * TABLE_SESSIONS, "failures": 0}
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_external_store_holds_on_every_profile_and_20_seeds_on_evidence(profile: str) -> None:
+    """No false alarm from the evidence rule: every branch was read from the store, and is durable there."""
+    for seed in range(1, 21):
+        result = simulate(mitigation="external-store", profile=profile, sessions=100, seed=seed)
+        assert result["verdict"] == "holds", (seed, result["sessions"])
+        assert result["sessions"]["ok"] == result["outcome"]["personalized_ok"] == 100
+        assert result["sessions"]["unverified"] == 0
 
 
 def test_the_worker_is_what_saves_clobbered_writes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -130,3 +131,19 @@ def test_ctrl_c_writes_a_partial_report_and_leaves_no_process_behind(tmp_path: P
     assert sorted(recorded.values()) == sorted(p.pid for p in started)
     for process in started:
         assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE, process
+
+
+def test_a_fabricated_branch_fails_a_live_run(tmp_path: Path) -> None:
+    # The plugin writes nothing and reports the personalized branch; the history shows no evaluate.
+    out = tmp_path / "fabricated"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))  # Locust's processes import the plugin too
+    done = subprocess.run(
+        [sys.executable, "-m", "mockgc.cli", "run", "--quiet", "--out", str(out), *SHORT,
+         "--mitigation", "tests.planted:FabricatedBranch", "--profile", "fast", "--publish-at", "0.5,2"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(out)
+    assert result["verdict"] == "fails" and result["harness"]["errors"] == 0
+    assert result["sessions"]["total"] > 10 and result["sessions"]["unverified"] == result["sessions"]["total"]
+    assert result["durability"]["durable"] == 0

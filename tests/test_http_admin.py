@@ -353,7 +353,34 @@ def test_truth_shows_stored_variables_even_when_clients_cannot(
         "variables": {"pref": "kept"},
         "version": 1,
         "attached": False,
+        "evaluatedPersonalized": {},
     }
+
+
+def test_truth_logs_what_evaluate_answered_personalized_bounded_and_latest_last(
+    client: FlaskClient, auth: dict[str, str], admin: dict[str, str], org: dict[str, str]
+) -> None:
+    def evaluate(variable: str) -> Any:
+        path = f"/api/v2/scripts/sessions/{org['session']}/evaluate"
+        return client.post(path, json={"variable": variable}, headers=auth).json
+
+    def log() -> Any:
+        return client.get("/mock/truth", headers=admin).json["sessions"][org["session"]]["evaluatedPersonalized"]
+
+    assert evaluate("pref")["branch"] == "default" and log() == {}  # a default answer is not logged
+    set_variable(client, auth, org["session"], "A")
+    for _ in range(3):
+        evaluate("pref")
+    assert log() == {"pref": ["A"]}  # distinct answers only
+    for value in ("B", "C", "D", "A", "E"):
+        set_variable(client, auth, org["session"], value)
+        answer = evaluate("pref")
+        assert (answer["branch"], answer["value"]) == ("personalized", value)
+    # At most 4 answers, the latest kept: A moved to the end when answered again, so B went first.
+    assert log() == {"pref": ["C", "D", "A", "E"]}
+    client.put(f"/api/v2/scripts/sessions/{org['session']}/variables/other", json={"value": "E"}, headers=auth)
+    evaluate("other")
+    assert log() == {"pref": ["D", "A", "E"], "other": ["E"]}  # answers are per variable
 
 
 def test_windows_and_events(

@@ -14,12 +14,12 @@ import pytest
 from mockgc.checker import exit_code
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
-from mockgc.flows.effects import Call, Effect, Sleep
+from mockgc.flows.effects import Call, Effect, Now, Sleep
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
 from mockgc.flows.runner import run_flow
-from mockgc.flows.script import FlowContext, SessionRef, script_flow
+from mockgc.flows.script import Evaluation, FlowContext, SessionRef, script_flow
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.settings import Settings
@@ -266,7 +266,7 @@ class Crashing(NoMitigation):
 @pytest.mark.parametrize(
     "mitigation, message",
     [
-        (Stuck(), "virtual days; a flow never ends"),
+        (Stuck(), r"runaway flow: stuck, session s0: a sleep until 86400\.\d+ s \(virtual time\)"),
         (Confused(), "which is not an effect"),
         (Crashing(), "raised KeyError"),
     ],
@@ -311,3 +311,99 @@ def test_schedule_refuses_the_past_and_a_simulator_runs_once() -> None:
     sim.run()
     with pytest.raises(SimulationError, match="runs once"):
         sim.run()
+
+
+# -- runaway bounds: a flow that never ends stops the run (exit 2), naming the strategy and session --
+
+
+class SleepsUntil(NoMitigation):
+    """The plain flow, then a sleep until `offset` s after the run's start (and a read, if asked)."""
+
+    name = "sleeps"
+
+    def __init__(self, offset: float, then_read: bool = False) -> None:
+        self.offset, self.then_read = offset, then_read
+
+    def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
+        evaluation = yield from super().evaluate(ctx, session, variable)
+        now = yield Now()
+        yield Sleep(DEFAULT_START + self.offset - now)
+        if self.then_read:
+            yield Call("read_session", {"sessionId": session.session_id})
+        return evaluation
+
+
+def bounded(mitigation: Mitigation, profile: str = "calm", sessions: int = 20, **bounds: Any) -> dict[str, Any]:
+    config = SimConfig(**bounds, arrival_span_s=0.0 if sessions == 1 else None)  # one session arrives at the start
+    return simulate(mitigation=mitigation, profile=profile, sessions=sessions, seed=1, config=config)
+
+
+def test_a_flow_may_yield_exactly_its_step_bound() -> None:
+    assert bounded(NoMitigation(), max_flow_steps=4)["verdict"] == "holds"  # create_call, create_session, set, evaluate
+    with pytest.raises(
+        SimulationError,
+        match=r"^runaway flow: none, session s00: more than 3 effects in one flow \(the last: Call evaluate\); bounds: 3 effects and 21600 s per flow, 50 effects per session over the run \(--max-flow-steps, --max-flow-seconds, --max-mean-flow-steps\)$",
+    ):
+        bounded(NoMitigation(), max_flow_steps=3)
+
+
+def test_the_run_bounds_its_mean_steps_per_session() -> None:
+    # 20 sessions of 4 effects: 80 in all; the budget is the larger of one flow's bound and sessions x mean.
+    assert bounded(NoMitigation(), max_flow_steps=4, max_mean_flow_steps=4)["verdict"] == "holds"
+    assert bounded(NoMitigation(), max_flow_steps=80, max_mean_flow_steps=1)["verdict"] == "holds"
+    with pytest.raises(SimulationError, match=r"session s\d+: the run's flows made more than 79 effects, this one \d;"):
+        bounded(NoMitigation(), max_flow_steps=79, max_mean_flow_steps=1)
+    with pytest.raises(SimulationError, match="the run's flows made more than 60 effects"):
+        bounded(NoMitigation(), max_flow_steps=4, max_mean_flow_steps=3)
+
+
+def test_a_flow_may_take_exactly_its_virtual_time_bound() -> None:
+    assert bounded(SleepsUntil(100.0), sessions=1, max_flow_seconds=100.0)["verdict"] == "holds"
+    # A sleep that would end past the bound is stopped before it is scheduled.
+    with pytest.raises(
+        SimulationError, match=r"^runaway flow: sleeps, session s0: a sleep until 100 s \(virtual time\)"
+    ):
+        bounded(SleepsUntil(100.0), sessions=1, max_flow_seconds=99.99)
+    # Calls take time too: a reply that lands past the bound stops the flow when it resumes.
+    with pytest.raises(SimulationError, match=r"session s0: still running 100\.0\d+ s \(virtual time\) after it began"):
+        bounded(SleepsUntil(99.99, then_read=True), sessions=1, max_flow_seconds=100.0)
+
+
+def test_a_v1_write_that_waits_past_the_bound_is_a_runaway() -> None:
+    with pytest.raises(SimulationError, match="still running"):
+        bounded(NoMitigation(), profile="legacy-v1", sessions=300, max_flow_seconds=1.0)
+    assert bounded(NoMitigation(), profile="legacy-v1", sessions=300)["verdict"] == "holds"
+
+
+@pytest.mark.parametrize(
+    "bounds, message",
+    [
+        ({"max_flow_steps": 0}, "max_flow_steps must be an integer from 1"),
+        ({"max_flow_steps": True}, "max_flow_steps"),
+        ({"max_mean_flow_steps": 0}, "max_mean_flow_steps must be an integer from 1"),
+        ({"max_flow_seconds": 0}, "max_flow_seconds must be above 0"),
+        ({"max_flow_seconds": 15 * 86_400}, "max_flow_seconds must be above 0 and at most 1209600"),
+        ({"max_flow_seconds": True}, "max_flow_seconds"),
+        ({"max_flow_seconds": "1h"}, "max_flow_seconds"),
+        ({"max_flow_seconds": float("nan")}, "max_flow_seconds"),
+    ],
+)
+def test_bad_bounds_are_value_errors(bounds: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SimConfig(**bounds).validate()
+
+
+def test_a_runaway_is_exit_2_and_one_line_from_the_cli() -> None:
+    from click.testing import CliRunner
+
+    from mockgc.cli import main
+
+    args = ["simulate", "-m", "tests.planted:Spinning", "-p", "calm", "-n", "50"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: runaway flow: planted-spinning, session s00: more than 10000 effects")
+    assert result.output.count("\n") == 1
+    # The bounds are the user's to set: a generous enough one lets a long honest wait through.
+    weekly = ["simulate", "-m", "window-guard", "--param", "variant=weekly", "-n", "50", "--max-flow-seconds"]
+    assert CliRunner().invoke(main, [*weekly, "3000"]).exit_code == 2
+    assert CliRunner().invoke(main, [*weekly, "4000"]).exit_code == 0

@@ -1,10 +1,13 @@
-"""The truth table, measured: which mitigation holds under which fault kind, plus mutants the checker must catch.
+"""The truth table, measured: which mitigation holds under which fault kind, plus planted strategies it must catch.
 
 A `holds` cell must hold on every one of 20 seeds; a `fails` cell must show lost data of
 the class its fault kind produces (reject and invalidate: the default branch, `lost`;
 clobber: an acknowledged write undone, `ack_lost`). The table is what the mock and the
 checker measure; when a cell changes, the model or a mitigation changed: find out which
 before editing the table.
+
+The planted strategies (tests/planted.py) lie about what happened, or never end: each one must
+fail the verdict, or stop the run as a runaway, on every profile and several seeds.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from typing import Any
 
 import pytest
 
-from mockgc.checker import exit_code
+from mockgc.checker import check, exit_code
+from mockgc.faults import PROFILES as FAULT_PROFILES
 from mockgc.flows.effects import Call, Effect
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import FlowContext, SessionRef
-from mockgc.sim import simulate
+from mockgc.sim import SimulationError, Simulator, simulate
+from tests import planted
 
 H, F = "holds", "fails"
 SEEDS = range(1, 21)
@@ -95,20 +100,87 @@ def test_the_table_covers_every_fault_kind_and_the_controls() -> None:
     assert all(row[4] == row[5] == H for row in TRUTH.values())
 
 
-# -- mutants: broken strategies the checker must flag ----------------------------------------
+# -- planted: broken strategies the verdict must catch on every profile ----------------------------
+
+ALL_PROFILES = tuple(FAULT_PROFILES)  # every profile `mockgc profiles` lists
+PLANTED_SEEDS = (1, 2, 3)
+PLANTED_SESSIONS = 100
+# How each planted strategy is caught: the class every one of its sessions lands in (or, where a
+# fault can turn its evaluate into a default branch, the class the others land in).
+CAUGHT_AS: dict[type[Mitigation], str] = {
+    planted.FabricatedBranch: "unverified",
+    planted.FabricatedAfterWrite: "unverified",
+    planted.FakeAck: "ack_lost",
+    planted.WrongValue: "corrupted",
+    planted.WrongVariable: "unverified",
+}
 
 
-class DropsWrites(Mitigation):
-    """Claims the write was acknowledged without ever sending it."""
+@pytest.mark.parametrize("profile", ALL_PROFILES)
+@pytest.mark.parametrize("strategy", planted.CAUGHT_BY_THE_VERDICT, ids=lambda cls: cls.name)
+def test_a_planted_strategy_fails_on_every_profile_and_seed(strategy: type[Mitigation], profile: str) -> None:
+    for seed in PLANTED_SEEDS:
+        result = simulate(mitigation=strategy(), profile=profile, sessions=PLANTED_SESSIONS, seed=seed)
+        counts = result["sessions"]
+        assert result["verdict"] == F and exit_code(result) == 1, f"{strategy.name} on {profile}, seed {seed}"
+        assert counts["ok"] == 0, counts  # no session of a broken strategy passes for a good one
+        caught = counts[CAUGHT_AS[strategy]]
+        if strategy in (planted.FabricatedBranch, planted.FabricatedAfterWrite, planted.FakeAck):
+            assert caught == PLANTED_SESSIONS, counts
+        else:
+            assert caught > 0 and caught + counts["lost"] == PLANTED_SESSIONS, counts
+    if strategy is planted.FakeAck:
+        assert result["anomalies"]["claimed_ack_without_write"] == PLANTED_SESSIONS
 
-    name = "mutant-drops-writes"
 
-    def __init__(self) -> None:
-        pass
+def test_a_fabricated_branch_is_caught_whatever_was_stored() -> None:
+    """Where the honest write landed the value is durable, and the branch still does not count."""
+    result = simulate(mitigation=planted.FabricatedAfterWrite(), profile="calm", sessions=PLANTED_SESSIONS, seed=1)
+    assert result["durability"]["durable"] == PLANTED_SESSIONS
+    assert result["outcome"]["unverified"] == PLANTED_SESSIONS
+    assert result["anomalies"]["claimed_ack_without_write"] == 0
 
-    def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
-        yield from ()
-        return True
+
+def forge_evaluations(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history as a recorder in the strategy's own process could rewrite it (a live run's
+    Locust user records its own calls): an evaluate that answered the claimed branch, before each flow."""
+    forged: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry["type"] == "flow":
+            claim, at = entry["value"], entry["time"]
+            params = {"sessionId": claim["sessionId"], "variable": "preferenceCode"}
+            answer = params | {"value": claim["value"], "branch": claim["branch"]}
+            base = {"process": entry["process"], "key": entry["key"], "f": "evaluate", "time": at}
+            forged += [
+                base | {"type": "invoke", "params": params},
+                base | {"type": "ok", "status": 200, "value": answer},
+            ]
+        forged.append(entry)
+    return forged
+
+
+def test_a_forged_evaluate_record_is_refuted_by_the_mocks_own_log() -> None:
+    sim = Simulator(mitigation=planted.FabricatedAfterWrite(), profile="calm", sessions=PLANTED_SESSIONS, seed=1)
+    sim.run()
+    history, truth = forge_evaluations(sim.history.entries), sim.platform.ground_truth()
+
+    def judge(truth: dict[str, Any]) -> dict[str, Any]:
+        return check(history, truth, [], mitigation=sim.label, fault_profile="calm", seed=1)
+
+    result = judge(truth)
+    assert result["verdict"] == F and result["sessions"]["unverified"] == PLANTED_SESSIONS
+    assert result["anomalies"]["evaluate_not_in_mock_log"] == PLANTED_SESSIONS
+    # Without the log (a platform that keeps none), the history alone cannot tell the forgery.
+    blind = {sid: {k: v for k, v in record.items() if k != "evaluatedPersonalized"} for sid, record in truth.items()}
+    assert judge(blind)["sessions"]["ok"] == PLANTED_SESSIONS
+
+
+@pytest.mark.parametrize("profile", ALL_PROFILES)
+@pytest.mark.parametrize("strategy", planted.RUNAWAYS, ids=lambda cls: cls.name)
+def test_a_runaway_strategy_stops_the_run_on_every_profile(strategy: type[Mitigation], profile: str) -> None:
+    for seed in (1, 2):
+        with pytest.raises(SimulationError, match=rf"^runaway flow: {strategy.name}, session s\d+: "):
+            simulate(mitigation=strategy(), profile=profile, sessions=50, seed=seed)
 
 
 class RetriesOn200(Mitigation):
@@ -127,29 +199,6 @@ class RetriesOn200(Mitigation):
         return acknowledged
 
 
-class WritesAnotherCode(Mitigation):
-    """Stores a code that is not the customer's."""
-
-    name = "mutant-wrong-code"
-
-    def __init__(self) -> None:
-        pass
-
-    def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
-        reply = yield Call("set_data", {"sessionId": session.session_id, "name": name, "value": value[::-1]})
-        return bool(reply.ok)
-
-
-@pytest.mark.parametrize("profile", ["calm", "seed-default"])
-def test_a_strategy_that_drops_writes_is_flagged_even_without_faults(profile: str) -> None:
-    result = simulate(mitigation=DropsWrites(), profile=profile, sessions=200, seed=1)
-    assert result["verdict"] == F and exit_code(result) == 1
-    assert result["sessions"]["ok"] == 0
-    assert result["sessions"]["ack_lost"] + result["sessions"]["lost"] == 200
-    assert result["anomalies"]["claimed_ack_without_write"] == 200
-    assert result["requests_per_session"] == 3.0  # create_call, create_session, evaluate: no Set Data
-
-
 def test_retrying_on_a_200_without_verifying_is_flagged_under_clobber() -> None:
     for seed in (1, 2, 3):
         result = simulate(mitigation=RetriesOn200(), profile="seed-clobber", sessions=SESSIONS, seed=seed)
@@ -160,7 +209,6 @@ def test_retrying_on_a_200_without_verifying_is_flagged_under_clobber() -> None:
     assert simulate(mitigation=RetriesOn200(), profile="calm", sessions=SESSIONS, seed=1)["verdict"] == H
 
 
-def test_a_wrong_code_is_corrupted() -> None:
-    result = simulate(mitigation=WritesAnotherCode(), profile="calm", sessions=50, seed=1)
-    assert result["verdict"] == F
-    assert result["sessions"]["corrupted"] == 50
+def test_fake_ack_sends_no_set_data() -> None:
+    result = simulate(mitigation=planted.FakeAck(), profile="calm", sessions=PLANTED_SESSIONS, seed=1)
+    assert result["requests_per_session"] == 3.0  # create_call, create_session, evaluate: no Set Data

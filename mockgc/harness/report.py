@@ -11,16 +11,18 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mockgc.checker import CLASSES
+
 if TYPE_CHECKING:
     from mockgc.harness.run import RunOutcome
 
 MAX_POINTS = 60_000  # scatter points per chart; more are thinned evenly (the chart looks the same)
-CLASSES = ("ok", "lost", "ack_lost", "corrupted", "indeterminate")
 CLASS_COLORS = {
     "ok": "#2e7d32",
     "lost": "#c62828",
     "ack_lost": "#ef6c00",
     "corrupted": "#6a1b9a",
+    "unverified": "#ad1457",
     "indeterminate": "#757575",
 }
 _SCHEME = re.compile(r"https?://", re.IGNORECASE)

@@ -711,6 +711,7 @@ def comparison(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
                 "lost": s["lost"],
                 "ack_lost": s["ack_lost"],
                 "corrupted": s["corrupted"],
+                "unverified": s["unverified"],
                 "indeterminate": s["indeterminate"],
                 "requests_per_session": r["requests_per_session"],
                 "p99_inside_ms": r["latency_ms_by_window"]["inside"]["p99"],
@@ -758,8 +759,8 @@ def print_comparison(console: Any, outcomes: list[RunOutcome]) -> None:
 
     # Piped or captured output gets room for every column; a terminal keeps its own width.
     if not console.is_terminal:
-        console = Console(highlight=False, width=max(console.width, 120))
-    wide = console.width >= 118
+        console = Console(highlight=False, width=max(console.width, 132))
+    wide = console.width >= 130
 
     def ms(value: Any) -> str:
         return "-" if value is None else f"{value:.0f}"
@@ -770,8 +771,11 @@ def print_comparison(console: Any, outcomes: list[RunOutcome]) -> None:
         cells = {
             "mitigation": row["mitigation"],
             "verdict": f"[{style}]{row['verdict']}[/]",
-            **{k: str(row[k]) for k in ("sessions", "ok", "lost", "ack_lost", "corrupted", "indeterminate")},
-            "bad": str(row["lost"] + row["ack_lost"] + row["corrupted"]),
+            **{
+                k: str(row[k])
+                for k in ("sessions", "ok", "lost", "ack_lost", "corrupted", "unverified", "indeterminate")
+            },
+            "bad": str(row["lost"] + row["ack_lost"] + row["corrupted"] + row["unverified"]),
             "req/sess": f"{row['requests_per_session']:.2f}",
             "p99 in/out ms": f"{ms(row['p99_inside_ms'])}/{ms(row['p99_outside_ms'])}",
             "400s": str(row["http_400"]),
@@ -779,11 +783,11 @@ def print_comparison(console: Any, outcomes: list[RunOutcome]) -> None:
         }
         rows.append(cells)
     if wide:
-        columns = ["mitigation", "verdict", "sessions", "ok", "lost", "ack_lost", "corrupted", "indeterminate",
-                   "req/sess", "p99 in/out ms", "400s", "429s"]  # fmt: skip
-        titles = {"indeterminate": "indet"}
+        columns = ["mitigation", "verdict", "sessions", "ok", "lost", "ack_lost", "corrupted", "unverified",
+                   "indeterminate", "req/sess", "p99 in/out ms", "400s", "429s"]  # fmt: skip
+        titles = {"unverified": "unverif", "indeterminate": "indet"}
     else:
-        # A narrow terminal: lost, ack_lost and corrupted summed.
+        # A narrow terminal: lost, ack_lost, corrupted and unverified summed.
         columns = ["mitigation", "verdict", "sessions", "bad", "indeterminate", "p99 in/out ms", "400s"]
         titles = {"bad": "lost*", "indeterminate": "indet"}
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
@@ -794,4 +798,4 @@ def print_comparison(console: Any, outcomes: list[RunOutcome]) -> None:
         table.add_row(*(cells[c] for c in columns))
     console.print(table)
     if not wide:
-        console.print("lost* = lost + ack_lost + corrupted")
+        console.print("lost* = lost + ack_lost + corrupted + unverified")

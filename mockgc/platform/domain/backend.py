@@ -431,6 +431,8 @@ class Platform:
         ready_at = self._guard(session, writing=False)
         value = session.variables.get(variable) if session.attached else None
         branch = PERSONALIZED if value else DEFAULT
+        if value:
+            session.log_personalized_answer(variable, value)
         return Waited({"sessionId": session.id, "variable": variable, "value": value, "branch": branch}, ready_at)
 
     @operation
@@ -677,6 +679,7 @@ class Platform:
                 "variables": dict(s.variables),
                 "version": s.version,
                 "attached": s.attached,
+                "evaluatedPersonalized": s.evaluate_log(),
             }
             for s in self.sessions.values()
         }

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 PERSONALIZED = "personalized"
 DEFAULT = "default"
+# How many distinct (variable, value) answers the evaluate log keeps per session: an honest
+# flow needs one, and the bound keeps a session's truth small whatever a client sends.
+EVALUATE_LOG_SIZE = 4
 
 
 @dataclass(slots=True)
@@ -20,6 +23,21 @@ class ScriptSession:
     variables: dict[str, str] = field(default_factory=dict)
     version: int = 0
     attached: bool = True
+    # The mock's own log of the (variable, value) answers its evaluate gave `personalized`, latest
+    # last: the checker confirms a history's evaluate evidence against it (a flow cannot write it).
+    personalized_answers: tuple[tuple[str, str], ...] = ()
+
+    def log_personalized_answer(self, variable: str, value: str) -> None:
+        log, answer = self.personalized_answers, (variable, value)
+        if not log or log[-1] != answer:
+            self.personalized_answers = (*(a for a in log if a != answer), answer)[-EVALUATE_LOG_SIZE:]
+
+    def evaluate_log(self) -> dict[str, list[str]]:
+        """The evaluate log as the truth shows it: variable -> values answered `personalized`."""
+        log: dict[str, list[str]] = {}
+        for variable, value in self.personalized_answers:
+            log.setdefault(variable, []).append(value)
+        return log
 
     def to_api(self) -> dict[str, object]:
         visible = self.variables if self.attached else {}
