@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -51,6 +52,7 @@ PRESENCE_SOURCE = "purecloud"
 MAX_BULK_PRESENCES = 50
 MAX_VARIABLE_NAME = 128
 MAX_VARIABLE_VALUE = 4096
+UPLOAD_KEY_BYTES = 32  # 256 bits, as unguessable as a pre-signed URL's signature
 WEEK_ID = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -173,6 +175,11 @@ class Platform:
         if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
             raise InvalidValue("rateLimitPerMinute must be positive, or null for no limit")
         return self.oauth.add_client(OAuthClient(client_id, secret, client_id, rate_limit_per_minute))
+
+    @operation
+    def revoke_token(self, bearer: str) -> None:
+        """DELETE /api/v2/tokens/me: the token that asks is revoked (it was authorized just before)."""
+        self.oauth.revoke(bearer)
 
     @operation
     def authorize(self, bearer: str | None) -> Access:
@@ -543,15 +550,28 @@ class Platform:
             raise InvalidValue(
                 "contentLengthBytes must be a positive integer", details=[{"fieldName": "contentLengthBytes"}]
             )
-        slot = UploadSlot(self.new_id(), schedule.id, length)
+        # The key is the upload URL's only credential: a secret, never an id the seed would predict.
+        slot = UploadSlot(secrets.token_urlsafe(UPLOAD_KEY_BYTES), schedule.id, length)
         self.uploads[slot.key] = slot
         return slot
 
-    @operation
-    def receive_upload(self, upload_key: str, document: Any) -> None:
+    def _open_upload(self, upload_key: str) -> UploadSlot:
+        """A live upload slot: issued, not yet uploaded to (a key takes one upload), not yet used."""
         slot = self.uploads.get(upload_key)
         if slot is None:
-            raise NotFound(f"Upload {upload_key} not found")
+            raise NotFound("Upload not found")
+        if slot.body is not None:
+            raise Conflict("This upload URL was already uploaded to: an upload key takes one upload")
+        return slot
+
+    @operation
+    def upload_length(self, upload_key: str) -> int:
+        """The contentLengthBytes a live upload was issued for; checked before its body is read."""
+        return self._open_upload(upload_key).content_length
+
+    @operation
+    def receive_upload(self, upload_key: str, document: Any) -> None:
+        slot = self._open_upload(upload_key)
         if not isinstance(document, dict):
             raise InvalidValue("the uploaded schedule must be a JSON object")
         if not isinstance(document.get("published", False), bool):

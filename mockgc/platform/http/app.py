@@ -36,6 +36,7 @@ class PlatformRequest(Request):
 
     correlation_id: str = ""
     client_id: str | None = None
+    token: str | None = None
     rate: RateStatus | None = None
     toxic: ToxicEffect | None = None
 
@@ -150,6 +151,7 @@ def create_app(
         bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
         access = platform.authorize(bearer)
         req.client_id = access.client.client_id
+        req.token = access.token.value
         req.rate = access.rate
         if platform.toxics:
             req.toxic = apply_toxic(platform, path)

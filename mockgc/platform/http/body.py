@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from typing import Any
 
 from flask import current_app, request
 
 from mockgc.platform.domain.backend import Platform, Waited
-from mockgc.platform.domain.errors import BadRequest, UnsupportedMediaType
+from mockgc.platform.domain.errors import BadRequest, EntityTooLarge, UnsupportedMediaType
 
 _MISSING = object()
 
@@ -35,6 +36,26 @@ def parse_json(raw: bytes) -> Any:
         return _STRICT.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
+
+
+def gunzip(raw: bytes, limit: int) -> bytes:
+    """Exactly one gzip member, inflated to at most `limit` bytes and checked to its trailer.
+
+    Streaming with a cap, so a small bomb costs at most `limit` bytes; zlib checks the
+    trailer's CRC-32 and length (ISIZE) once it reaches it, and `eof` says it did.
+    """
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # a gzip wrapper, nothing else
+    try:
+        inflated = inflater.decompress(raw, limit)
+    except zlib.error:
+        raise BadRequest("The upload is not valid gzip.") from None
+    if inflater.unconsumed_tail or (len(inflated) == limit and not inflater.eof):
+        raise EntityTooLarge(f"The upload inflates past {limit} bytes.")
+    if not inflater.eof:
+        raise BadRequest("The gzip upload is truncated: its trailer (CRC-32 and length) is missing.")
+    if inflater.unused_data:
+        raise BadRequest("The upload must be a single gzip member with nothing after it.")
+    return inflated
 
 
 def backend() -> Platform:
