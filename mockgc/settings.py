@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 MAX_BODY_BYTES = 512_000
+# Refused before routing or journaling, so a token-less client cannot park megabytes per request.
+MAX_URI_BYTES = 8192  # the request target (path and query), as common front ends allow
+MAX_HEADER_BYTES = 16_384  # every header field together
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,18 @@ from flask import Flask, Request, Response, request
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.platform.domain.backend import Platform, ToxicEffect
-from mockgc.platform.domain.errors import EntityTooLarge, InjectedError, TooManyRequests
+from mockgc.platform.domain.errors import (
+    EntityTooLarge,
+    HeadersTooLarge,
+    InjectedError,
+    TooManyRequests,
+    UriTooLong,
+)
+from mockgc.platform.domain.journal import MAX_FIELD_CHARS
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.settings import MAX_BODY_BYTES, Settings
+from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, Settings
 
 API_PREFIX = "/api/v2/"
 
@@ -87,6 +94,30 @@ def shape_response(response: Response, effect: ToxicEffect, clock: Clock) -> Non
     response.headers["Content-Length"] = str(len(body))
 
 
+OVERSIZE = "mockgc.oversize"
+
+
+def refuse_oversize(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    """WSGI middleware: an oversize request target or header block is refused before Flask routes it.
+
+    Werkzeug would decode and regex-match a 200 KB path before any hook ran. The request goes on
+    with its target cut short (so the journal keeps no copy), and the first hook raises the error.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        if len(path) + len(query) > MAX_URI_BYTES:
+            environ[OVERSIZE] = UriTooLong(f"The request URI is over the size limit. Maximum bytes: {MAX_URI_BYTES}")
+            environ["PATH_INFO"], environ["QUERY_STRING"] = path[:MAX_FIELD_CHARS], ""
+        elif sum(len(k) + len(v) for k, v in environ.items() if k[:5] == "HTTP_") > MAX_HEADER_BYTES:
+            environ[OVERSIZE] = HeadersTooLarge(
+                f"The request's header fields are over the size limit. Maximum bytes: {MAX_HEADER_BYTES}"
+            )
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 class PlatformHolder:
     """The app's current org; reset swaps in a freshly built one (moto's reset)."""
 
@@ -120,6 +151,7 @@ def create_app(
         clock = VirtualClock() if settings.clock == "virtual" else SystemClock()
     app = Flask("mockgc")
     app.request_class = PlatformRequest
+    app.wsgi_app = refuse_oversize(app.wsgi_app)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     holder = PlatformHolder(settings, clock, profile)
@@ -140,6 +172,9 @@ def create_app(
         # One proxy lookup per hook: werkzeug's LocalProxy costs more than the work on this hot path.
         req: PlatformRequest = request._get_current_object()  # type: ignore[attr-defined]
         req.correlation_id = _correlation_id()
+        oversize = req.environ.get(OVERSIZE)
+        if oversize is not None:
+            raise oversize
         # Also for routes that never read their body: the platform refuses any body over the limit.
         if (req.content_length or 0) > MAX_BODY_BYTES:
             raise EntityTooLarge()
