@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint format serve demo bench load clean
+.PHONY: venv test lint format serve demo bench load soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: $(STAMP)
 # Only the live-load scale run (1,000 Locust users, 3 publishes, about 75 s); `make bench` includes it.
 load: $(STAMP)
 	$(BIN)/python -m bench.load_scale
+
+# The mock's RSS over a soak at `make load`'s rate (not part of `make test`):
+# `make soak SOAK_SECONDS=1800` for the half-hour figure in the README.
+SOAK_SECONDS ?= 180
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -8,10 +8,12 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import partial, wraps
+from itertools import chain, takewhile
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from faker import Faker
@@ -26,6 +28,7 @@ from mockgc.platform.domain.agents import (
     SCENARIO_RESERVED,
     Agent,
 )
+from mockgc.platform.domain.archive import InteractionArchive, truth_entry
 from mockgc.platform.domain.conversations import Conversation, Participant
 from mockgc.platform.domain.errors import (
     AuthenticationRequired,
@@ -52,6 +55,7 @@ PRESENCE_SOURCE = "purecloud"
 MAX_BULK_PRESENCES = 50
 MAX_VARIABLE_NAME = 128
 MAX_VARIABLE_VALUE = 4096
+ARCHIVE_EVERY = 500  # creations between two looks for idle interactions to archive
 UPLOAD_KEY_BYTES = 32  # 256 bits, as unguessable as a pre-signed URL's signature
 WEEK_ID = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -113,7 +117,9 @@ def _string_map(value: Any, field: str) -> dict[str, str]:
 class Platform:
     """The mock org. Reset means building a new one (moto's pattern), never mutating back."""
 
-    def __init__(self, settings: Settings, profile: FaultProfile, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, profile: FaultProfile, clock: Clock, archive: InteractionArchive | None = None
+    ) -> None:
         self.settings = settings
         self.profile = profile
         self.clock = clock
@@ -131,9 +137,13 @@ class Platform:
         self._publish_count = 0
         self.agents: dict[str, Agent] = {}
         self.business_units: dict[str, BusinessUnit] = {}
-        self.conversations: dict[str, Conversation] = {}
-        self.sessions: dict[str, ScriptSession] = {}
-        self._sessions_by_agent: dict[str, list[ScriptSession]] = {}
+        # With an archive, idle interactions leave memory for it (least recently used first); without
+        # one (the simulator), everything stays here.
+        self._archive = archive
+        self.conversations: dict[str, Conversation] = OrderedDict() if archive else {}
+        self.sessions: dict[str, ScriptSession] = OrderedDict() if archive else {}
+        self._sessions_by_agent: dict[str, dict[str, ScriptSession]] = {}
+        self._created_since_archiving = 0
         self.schedules: dict[str, Schedule] = {}
         self.uploads: dict[str, UploadSlot] = {}
         self.operations: dict[str, PublishOperation] = {}
@@ -341,18 +351,28 @@ class Platform:
         self._agent(user_id)
         phone = body.get("phoneNumber", "+13125550100")
         _require_str(phone, "phoneNumber", max_length=64)
+        now = self.clock.now()
         conversation = Conversation(
             self.new_id(),
-            self.clock.now(),
+            now,
             [Participant(self.new_id(), "customer", None), Participant(self.new_id(), "agent", user_id)],
+            now,
         )
         self.conversations[conversation.id] = conversation
+        self._created()
         return {"id": conversation.id, "selfUri": f"/api/v2/conversations/{conversation.id}"}
 
     def _conversation(self, conversation_id: str) -> Conversation:
         conversation = self.conversations.get(conversation_id)
         if conversation is None:
-            raise NotFound(f"Conversation {conversation_id} not found")
+            conversation = self._archive.conversation(conversation_id) if self._archive else None
+            if conversation is None:
+                raise NotFound(f"Conversation {conversation_id} not found")
+            self.conversations[conversation.id] = conversation
+        elif self._archive is not None:
+            self.conversations.move_to_end(conversation_id)  # type: ignore[attr-defined]
+        if self._archive is not None:
+            conversation.touched = self.clock.now()
         return conversation
 
     @operation
@@ -373,8 +393,64 @@ class Platform:
     def _session(self, session_id: str) -> ScriptSession:
         session = self.sessions.get(session_id)
         if session is None:
-            raise NotFound(f"Script session {session_id} not found", details=[{"entityId": session_id}])
+            session = self._archive.session(session_id) if self._archive else None
+            if session is None:
+                raise NotFound(f"Script session {session_id} not found", details=[{"entityId": session_id}])
+            self._wake(session)
+        elif self._archive is not None:
+            self.sessions.move_to_end(session_id)  # type: ignore[attr-defined]
+        if self._archive is not None:
+            session.touched = self.clock.now()
         return session
+
+    # -- the archive: idle interactions leave memory, the ground truth keeps them -----------
+
+    def _created(self) -> None:
+        if self._archive is not None:
+            self._created_since_archiving += 1
+            if self._created_since_archiving >= ARCHIVE_EVERY:
+                self._archive_idle(self.clock.now())
+
+    def _archive_idle(self, now: float) -> None:
+        """Move what nobody touched for `archive_after_seconds` to the archive, oldest first.
+
+        Never while a publish holds or will hold anyone: a clobber's snapshot and restore, and an
+        invalidation, then see every session of the agent in memory (see _wake for the ones that
+        were archived before the publish began).
+        """
+        if self._archive is None or self.locks.windows():
+            return
+        self._created_since_archiving = 0
+        cutoff = now - self.settings.archive_after_seconds
+        sessions = list(takewhile(lambda s: s.touched <= cutoff, self.sessions.values()))
+        conversations = list(takewhile(lambda c: c.touched <= cutoff, self.conversations.values()))
+        if not sessions and not conversations:
+            return
+        self._archive.put(sessions, conversations)
+        for session in sessions:
+            del self.sessions[session.id]
+            del self._sessions_by_agent[session.agent_id][session.id]
+        for conversation in conversations:
+            del self.conversations[conversation.id]
+
+    def _wake(self, session: ScriptSession) -> None:
+        """Bring an archived session back into memory.
+
+        A clobber hold that began while it was archived must restore what it held then, which is
+        what the archive holds now: nothing can change a session that is not in memory.
+        """
+        self.sessions[session.id] = session
+        self._sessions_by_agent.setdefault(session.agent_id, {})[session.id] = session
+        for hold, snapshot in self._snapshots.items():
+            if hold.agent_id == session.agent_id:
+                snapshot.setdefault(session.id, (dict(session.variables), session.version))
+
+    def close(self) -> None:
+        """Delete the archive (a reset built a new org); requests still on this one see an empty org."""
+        with self.lock:
+            if self._archive is not None:
+                self._archive.close()
+                self._archive = None
 
     def _guard(self, session: ScriptSession, *, writing: bool) -> float | None:
         """Apply the publish lock to one session step; returns when a v1 caller may be answered."""
@@ -399,9 +475,11 @@ class Platform:
         conversation = self._conversation(conversation_id)
         if not any(p.user_id == user_id for p in conversation.participants):
             raise InvalidValue(f"user {user_id} is not a participant of conversation {conversation_id}")
-        session = ScriptSession(self.new_id(), user_id, conversation_id, conversation.customer().id, self.clock.now())
+        now = self.clock.now()
+        session = ScriptSession(self.new_id(), user_id, conversation_id, conversation.customer().id, now, touched=now)
         self.sessions[session.id] = session
-        self._sessions_by_agent.setdefault(user_id, []).append(session)
+        self._sessions_by_agent.setdefault(user_id, {})[session.id] = session
+        self._created()
         return session.to_api()
 
     @operation
@@ -657,7 +735,7 @@ class Platform:
     def _hold_began(self, hold: Hold, at: float) -> None:
         if hold.toxic and hold.kind == "clobber":
             self._snapshots[hold] = {
-                s.id: (dict(s.variables), s.version) for s in self._sessions_by_agent.get(hold.agent_id, ())
+                s.id: (dict(s.variables), s.version) for s in self._sessions_by_agent.get(hold.agent_id, {}).values()
             }
 
     def _hold_ended(self, hold: Hold, at: float) -> None:
@@ -665,12 +743,14 @@ class Platform:
         agent.scenario_status = SCENARIO_RESERVED
         if hold.toxic and hold.kind == "clobber":
             snapshot = self._snapshots.pop(hold, {})
-            for session in self._sessions_by_agent.get(hold.agent_id, ()):
+            for session in self._sessions_by_agent.get(hold.agent_id, {}).values():
                 session.variables, session.version = snapshot.get(session.id, ({}, 0))
                 session.variables = dict(session.variables)
         if hold.toxic and hold.kind == "invalidate":
-            for session in self._sessions_by_agent.get(hold.agent_id, ()):
+            for session in self._sessions_by_agent.get(hold.agent_id, {}).values():
                 session.attached = False
+            if self._archive is not None:
+                self._archive.detach_agent(hold.agent_id)
         self.locks.remove(hold)
 
     def _complete_update(self, op: PublishOperation, at: float) -> None:
@@ -687,19 +767,24 @@ class Platform:
 
     # -- admin (mock-only) ----------------------------------------------------
 
-    @operation
     def ground_truth(self) -> dict[str, dict[str, Any]]:
         """Every session's stored variables, whether or not a client could see them."""
-        return {
-            s.id: {
-                "userId": s.agent_id,
-                "conversationId": s.conversation_id,
-                "variables": dict(s.variables),
-                "version": s.version,
-                "attached": s.attached,
-            }
+        return dict(self.truth_entries())
+
+    @operation
+    def truth_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The ground truth as (session id, entry) pairs, memory first, then the archive.
+
+        Both are captured now, under the lock, so they agree; the archive's rows are then read
+        lazily, so a long run's truth is streamed rather than built in memory.
+        """
+        awake = [
+            (s.id, truth_entry(s.agent_id, s.conversation_id, dict(s.variables), s.version, s.attached))
             for s in self.sessions.values()
-        }
+        ]
+        if self._archive is None:
+            return iter(awake)
+        return chain(awake, self._archive.truth({sid for sid, _ in awake}))
 
     @operation
     def lock_windows(self) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ class ScriptSession:
     variables: dict[str, str] = field(default_factory=dict)
     version: int = 0
     attached: bool = True
+    touched: float = 0.0  # when a request last used it: idle sessions move to the archive
 
     def to_api(self) -> dict[str, object]:
         visible = self.variables if self.attached else {}

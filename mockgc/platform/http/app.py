@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import gc
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -11,6 +15,7 @@ from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
+from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform, ToxicEffect
 from mockgc.platform.domain.errors import (
     EntityTooLarge,
@@ -118,14 +123,29 @@ def refuse_oversize(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def release_memory() -> None:
+    """Give a dropped org's memory back to the system: collect its cycles, then ask glibc to return
+    free heap pages (CPython's allocator keeps them otherwise). A no-op where there is no glibc."""
+    gc.collect()
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(libc_name).malloc_trim(0)
+
+
 class PlatformHolder:
     """The app's current org; reset swaps in a freshly built one (moto's reset)."""
 
     def __init__(self, settings: Settings, clock: Clock, profile: FaultProfile | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.platform = Platform(settings, profile or get_profile(settings.profile), clock)
+        self.platform = self._build(profile or get_profile(settings.profile))
         self._listeners: list[Callable[[Platform], None]] = []
+
+    def _build(self, profile: FaultProfile) -> Platform:
+        archive = InteractionArchive() if self.settings.archive_after_seconds > 0 else None
+        return Platform(self.settings, profile, self.clock, archive)
 
     def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
         """Call `listener` with the current org now, and with each org a reset builds later."""
@@ -135,11 +155,14 @@ class PlatformHolder:
     def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
         old = self.platform
         self.settings = replace(self.settings, **changes)
-        self.platform = Platform(self.settings, profile or old.profile, self.clock)
+        self.platform = self._build(profile or old.profile)
         # Clients and their tokens survive a reset, so load users that logged in keep working.
         self.platform.oauth = old.oauth
         for listener in self._listeners:
             listener(self.platform)
+        old.close()
+        del old
+        release_memory()
         return self.platform
 
 
