@@ -87,6 +87,7 @@ class Desk(FastHttpUser):
     agents: list[str] = []
     credentials: tuple[str, str] = ("", "")
     pacing = 5.0
+    started = 0.0
 
     def wait_time(self) -> float:
         elapsed = time.monotonic() - self.started
@@ -202,7 +203,8 @@ def run(config: Config) -> bool:
         ).json()["access_token"]
         nemesis.headers["Authorization"] = f"Bearer {token}"
 
-        env = Environment(user_classes=[Desk], host=target.url)
+        # Users finish the interaction they are in when the load stops, so the tally matches the truth.
+        env = Environment(user_classes=[Desk], host=target.url, stop_timeout=30)
         runner = env.create_local_runner()
         began = time.monotonic()
         start_rss = rss_mb(pid)
@@ -237,6 +239,7 @@ def run(config: Config) -> bool:
         peak = max(s["rss_mb"] for s in samples)
         loaded = rss_mb(pid)
 
+        memory = target.info()["memory"]
         read_began = time.monotonic()
         total, problems = check_truth(target)
         read_s = time.monotonic() - read_began
@@ -263,6 +266,10 @@ def run(config: Config) -> bool:
         f"{slope:,.0f} B over the second half)"
     )
     print(
+        f"   the mock held {memory['sessionsInMemory']:,} sessions in memory at the end and had archived "
+        f"{memory['sessionsArchived']:,} rows"
+    )
+    print(
         f"   truth: {total:,} sessions read in {read_s:.1f} s, {after_truth:.0f} MB after; "
         f"{after_reset:.0f} MB after /mock/reset"
     )
@@ -279,6 +286,7 @@ def run(config: Config) -> bool:
                 "acked": TALLY.acked,
                 "rss_mb": {"start": start_rss, "peak": peak, "end": loaded, "after_truth": after_truth},
                 "rss_after_reset_mb": after_reset,
+                "memory": memory,
                 "bytes_per_interaction_second_half": slope,
                 "problems": verdict_problems,
             },

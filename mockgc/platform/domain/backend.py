@@ -801,5 +801,14 @@ class Platform:
         ]
 
     @operation
+    def memory_counts(self) -> dict[str, int]:
+        """How many interactions are in memory and how many session rows the archive took."""
+        return {
+            "sessionsInMemory": len(self.sessions),
+            "conversationsInMemory": len(self.conversations),
+            "sessionsArchived": self._archive.archived if self._archive else 0,
+        }
+
+    @operation
     def settle(self) -> None:
         """Apply every event due by now (each operation does this too)."""

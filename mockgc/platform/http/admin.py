@@ -88,6 +88,7 @@ def info_body() -> dict[str, Any]:
         },
         "businessUnits": platform.list_business_units(),
         "users": [agent.to_api() for agent in platform.list_users()],
+        "memory": platform.memory_counts(),
     }
 
 
