@@ -10,16 +10,20 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import PureCloudPlatformClientV2 as gc
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PureCloudPlatformClientV2.rest import ApiException
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from mockgc.clock import VirtualClock
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
+from mockgc.server import ServerThread
 from mockgc.settings import Settings
+from tests.test_sdk import make_sdk, sdk_globals  # noqa: F401 - the SDK's fixtures (a clean global Configuration)
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, basic
 
@@ -197,3 +201,13 @@ def test_revoked_tokens_stay_revoked_across_a_reset(
     assert client.delete("/api/v2/tokens/me", headers=auth).status_code == 204
     assert client.post("/mock/reset", json={}, headers=admin).status_code == 200
     assert client.get("/api/v2/users", headers=auth).status_code == 401
+
+
+def test_the_sdk_revokes_its_own_token(live_server: ServerThread, make_sdk: Any) -> None:  # noqa: F811
+    api = make_sdk(live_server.url)
+    users = gc.UsersApi(api)
+    assert users.get_users().entities
+    gc.TokensApi(api).delete_tokens_me()
+    with pytest.raises(ApiException) as refused:
+        users.get_users()
+    assert refused.value.status == 401 and json.loads(refused.value.body)["code"] == "bad.credentials"

@@ -364,15 +364,17 @@ class Platform:
 
     def _conversation(self, conversation_id: str) -> Conversation:
         conversation = self.conversations.get(conversation_id)
-        if conversation is None:
-            conversation = self._archive.conversation(conversation_id) if self._archive else None
-            if conversation is None:
-                raise NotFound(f"Conversation {conversation_id} not found")
-            self.conversations[conversation.id] = conversation
-        elif self._archive is not None:
-            self.conversations.move_to_end(conversation_id)  # type: ignore[attr-defined]
         if self._archive is not None:
-            conversation.touched = self.clock.now()
+            if conversation is None:
+                conversation = self._archive.conversation(conversation_id)
+                if conversation is not None:
+                    self.conversations[conversation.id] = conversation
+            else:
+                self.conversations.move_to_end(conversation_id)  # type: ignore[attr-defined]
+            if conversation is not None:
+                conversation.touched = self.clock.now()
+        if conversation is None:
+            raise NotFound(f"Conversation {conversation_id} not found")
         return conversation
 
     @operation
@@ -392,15 +394,17 @@ class Platform:
 
     def _session(self, session_id: str) -> ScriptSession:
         session = self.sessions.get(session_id)
-        if session is None:
-            session = self._archive.session(session_id) if self._archive else None
-            if session is None:
-                raise NotFound(f"Script session {session_id} not found", details=[{"entityId": session_id}])
-            self._wake(session)
-        elif self._archive is not None:
-            self.sessions.move_to_end(session_id)  # type: ignore[attr-defined]
         if self._archive is not None:
-            session.touched = self.clock.now()
+            if session is None:
+                session = self._archive.session(session_id)
+                if session is not None:
+                    self._wake(session)
+            else:
+                self.sessions.move_to_end(session_id)  # type: ignore[attr-defined]
+            if session is not None:
+                session.touched = self.clock.now()
+        if session is None:
+            raise NotFound(f"Script session {session_id} not found", details=[{"entityId": session_id}])
         return session
 
     # -- the archive: idle interactions leave memory, the ground truth keeps them -----------

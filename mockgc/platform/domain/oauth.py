@@ -44,11 +44,9 @@ class OAuthRegistry:
     def revoke(self, value: str) -> None:
         self._tokens.pop(value, None)
 
-    def revoke_client(self, client_id: str) -> int:
-        revoked = [value for value, token in self._tokens.items() if token.client_id == client_id]
-        for value in revoked:
+    def revoke_client(self, client_id: str) -> None:
+        for value in [value for value, token in self._tokens.items() if token.client_id == client_id]:
             del self._tokens[value]
-        return len(revoked)
 
     def issue(self, client_id: str, secret: str, now: float) -> Token:
         client = self.clients.get(client_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import gc
 import random
 from collections.abc import Callable, Iterator
@@ -127,11 +126,8 @@ def release_memory() -> None:
     """Give a dropped org's memory back to the system: collect its cycles, then ask glibc to return
     free heap pages (CPython's allocator keeps them otherwise). A no-op where there is no glibc."""
     gc.collect()
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(libc_name).malloc_trim(0)
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's, on Linux
 
 
 class PlatformHolder:
