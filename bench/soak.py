@@ -234,7 +234,7 @@ def run(config: Config) -> bool:
         helpers = [gevent.spawn(publishing), gevent.spawn(sampling)]
         gevent.sleep(config.duration)
         gevent.killall(helpers)
-        runner.quit()  # users stop after their current request
+        runner.quit()  # each user ends the interaction it is in first (stop_timeout)
         runner.greenlet.join(timeout=30)
         peak = max(s["rss_mb"] for s in samples)
         loaded = rss_mb(pid)
