@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 MAX_BODY_BYTES = 512_000
+# Refused before routing or journaling, so a token-less client cannot park megabytes per request.
+MAX_URI_BYTES = 8192  # the request target (path and query), as common front ends allow
+MAX_HEADER_BYTES = 16_384  # every header field together
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class Settings:
     rate_limit_per_minute: int = 300  # 0 turns the limit off for the default client
     token_ttl_seconds: int = 86_400
     journal_size: int = 10_000
+    # A served mock moves interactions idle this long to an embedded SQLite file (the ground
+    # truth reads both), so memory stays flat over a soak; 0 keeps everything in memory.
+    archive_after_seconds: int = 60
     script_data_chunk_limit: int = 100
     threads: int = 16
 
@@ -44,6 +50,8 @@ class Settings:
             raise ValueError("agents must be at least 1")
         if self.clock not in ("system", "virtual"):
             raise ValueError("clock must be 'system' or 'virtual'")
+        if self.archive_after_seconds < 0:
+            raise ValueError("archive_after_seconds must not be negative")
         if self.rate_limit_per_minute < 0 or self.journal_size < 1 or self.script_data_chunk_limit < 1:
             raise ValueError("rate_limit_per_minute, journal_size and script_data_chunk_limit must be positive")
         return self

@@ -52,6 +52,7 @@ def test_env_strings_are_coerced_to_the_field_types() -> None:
         ("[mockgc]\nagents = 0\n", "agents must be at least 1"),
         ("[mockgc]\nclock = 'sundial'\n", "clock must be"),
         ("[mockgc]\njournal_size = 0\n", "must be positive"),
+        ("[mockgc]\narchive_after_seconds = -1\n", "archive_after_seconds must not be negative"),
     ],
 )
 def test_bad_files_are_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -59,6 +60,13 @@ def test_bad_files_are_errors(tmp_path: Path, text: str, message: str) -> None:
     config.write_text(text)
     with pytest.raises(ValueError, match=message):
         load_settings(config, environ={})
+
+
+def test_the_example_file_holds_the_defaults() -> None:
+    example = Path(__file__).parent.parent / "mockgc.example.toml"
+    settings = load_settings(example, environ={})
+    assert settings == Settings()
+    assert load_settings(example, environ={"MOCKGC_ARCHIVE_AFTER_SECONDS": "0"}).archive_after_seconds == 0
 
 
 def test_bad_env_values_and_overrides_are_errors(tmp_path: Path) -> None:

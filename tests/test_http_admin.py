@@ -54,6 +54,7 @@ def test_info(client: FlaskClient, admin: dict[str, str], clock: VirtualClock, s
     assert info["profile"]["name"] == "fast"
     assert info["clock"] == {"kind": "virtual", "nowEpochMs": int(clock.now() * 1000)}
     assert len(info["users"]) == settings.agents and len(info["businessUnits"]) == 1
+    assert info["memory"] == {"sessionsInMemory": 0, "conversationsInMemory": 0, "sessionsArchived": 0}
 
 
 # -- reset ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ BodyFactory = Callable[[World], Any]
 # A route added to the app without an entry here fails test_every_route_is_in_the_sweep.
 ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("POST", "/oauth/token"): lambda w: {"grant_type": "client_credentials"},
+    ("DELETE", "/api/v2/tokens/me"): None,
     ("GET", "/api/v2/users"): None,
     ("GET", "/api/v2/users/<user_id>/routingstatus"): None,
     ("PUT", "/api/v2/users/<user_id>/routingstatus"): lambda w: {"userId": w["user_id"], "status": "IDLE"},
@@ -207,6 +208,8 @@ def send(
     content_type: str | None = None,
     **override: str,
 ) -> TestResponse:
+    if rule.startswith("/uploads/") and "upload_key" not in override:
+        override["upload_key"] = upload_key_for(client, world, len(data or b""))
     return client.open(
         fill(rule, world, **override),
         method=method,
@@ -214,6 +217,18 @@ def send(
         content_type=content_type,
         headers=headers_for(rule, world),
     )
+
+
+def upload_key_for(client: FlaskClient, world: World, length: int) -> str:
+    """A fresh key issued for exactly `length` bytes: an upload URL takes one upload of its declared size."""
+    schedule_url = fill(SCHEDULE, world)
+    reply = client.post(
+        f"{schedule_url}/update/uploadurl",
+        json={"contentLengthBytes": max(1, length)},
+        headers={"Authorization": world["auth"]},
+    )
+    assert reply.status_code == 200, reply.get_json(silent=True)
+    return str(reply.json["uploadKey"])
 
 
 def assert_platform_error(response: TestResponse, status: int | None = None) -> dict[str, Any]:
@@ -268,9 +283,12 @@ def build_world(app: Flask) -> Case:
     schedule_url = f"{WFM}/{bu}/weeks/{WEEK}/schedules/{schedule}"
 
     def slot(document: dict[str, Any] | None) -> str:
-        reply = client.post(f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": 64}, headers=auth).json
+        payload = gzip.compress(json.dumps(document).encode())
+        reply = client.post(
+            f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": len(payload)}, headers=auth
+        ).json
         if document is not None:
-            put = client.put(urlsplit(reply["url"]).path, data=gzip.compress(json.dumps(document).encode()))
+            put = client.put(urlsplit(reply["url"]).path, data=payload)
             assert put.status_code == 200
         return str(reply["uploadKey"])
 

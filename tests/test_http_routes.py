@@ -125,16 +125,14 @@ def test_participant_attributes_patch_is_202_with_no_body(
 
 
 def upload(client: FlaskClient, auth: dict[str, str], schedule_url: str, document: dict[str, Any]) -> str:
-    slot = client.post(f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": 100}, headers=auth)
+    payload = gzip.compress(json.dumps(document).encode())
+    slot = client.post(f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": len(payload)}, headers=auth)
     assert slot.status_code == 200, slot.json
     assert slot.json["headers"]["Content-Encoding"] == "gzip"
     target = urlsplit(slot.json["url"])
     assert target.scheme in ("http", "https") and target.netloc
-    put = client.put(
-        target.path,
-        data=gzip.compress(json.dumps(document).encode()),
-        headers=slot.json["headers"],
-    )  # the pre-signed url needs no bearer token
+    # The pre-signed url needs no bearer token.
+    put = client.put(target.path, data=payload, headers=slot.json["headers"])
     assert put.status_code == 200, put.json
     return str(slot.json["uploadKey"])
 
@@ -190,13 +188,18 @@ def test_schedule_publish_through_update_upload(
 def test_upload_errors(client: FlaskClient, auth: dict[str, str], org: dict[str, str]) -> None:
     schedule = client.post(f"{WFM}/{org['bu']}/weeks/{WEEK}/schedules", json={}, headers=auth).json
     schedule_url = f"{WFM}/{org['bu']}/weeks/{WEEK}/schedules/{schedule['id']}"
-    slot = client.post(f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": 10}, headers=auth).json
-    path = urlsplit(slot["url"]).path
-    not_gzip = client.put(path, data=b"\x1f\x8bnot really gzip", headers={"Content-Encoding": "gzip"})
+
+    def put(payload: bytes, **headers: str) -> Any:
+        slot = client.post(
+            f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": len(payload)}, headers=auth
+        ).json
+        return client.put(urlsplit(slot["url"]).path, data=payload, headers=headers)
+
+    not_gzip = put(b"\x1f\x8bnot really gzip", **{"Content-Encoding": "gzip"})
     assert not_gzip.status_code == 400 and not_gzip.json["code"] == "bad.request"
-    no_version = client.put(path, data=gzip.compress(b'{"published": true}'))
+    no_version = put(gzip.compress(b'{"published": true}'))
     assert no_version.status_code == 400 and no_version.json["code"] == "invalid.value"
-    plain = client.put(path, data=b'{"published": true, "metadata": {"version": 1}}')  # gzip is optional
+    plain = put(b'{"published": true, "metadata": {"version": 1}}')  # gzip is optional
     assert plain.status_code == 200
     early = client.post(f"{schedule_url}/update", json={"uploadKey": "never-issued"}, headers=auth)
     assert early.status_code == 400 and early.json["code"] == "invalid.value"

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import random
 import re
+import secrets
 import threading
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import partial, wraps
+from itertools import chain, takewhile
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from faker import Faker
@@ -25,6 +28,7 @@ from mockgc.platform.domain.agents import (
     SCENARIO_RESERVED,
     Agent,
 )
+from mockgc.platform.domain.archive import InteractionArchive, truth_entry
 from mockgc.platform.domain.conversations import Conversation, Participant
 from mockgc.platform.domain.errors import (
     AuthenticationRequired,
@@ -51,6 +55,8 @@ PRESENCE_SOURCE = "purecloud"
 MAX_BULK_PRESENCES = 50
 MAX_VARIABLE_NAME = 128
 MAX_VARIABLE_VALUE = 4096
+ARCHIVE_EVERY = 500  # creations between two looks for idle interactions to archive
+UPLOAD_KEY_BYTES = 32  # 256 bits, as unguessable as a pre-signed URL's signature
 WEEK_ID = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -111,7 +117,9 @@ def _string_map(value: Any, field: str) -> dict[str, str]:
 class Platform:
     """The mock org. Reset means building a new one (moto's pattern), never mutating back."""
 
-    def __init__(self, settings: Settings, profile: FaultProfile, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, profile: FaultProfile, clock: Clock, archive: InteractionArchive | None = None
+    ) -> None:
         self.settings = settings
         self.profile = profile
         self.clock = clock
@@ -129,9 +137,13 @@ class Platform:
         self._publish_count = 0
         self.agents: dict[str, Agent] = {}
         self.business_units: dict[str, BusinessUnit] = {}
-        self.conversations: dict[str, Conversation] = {}
-        self.sessions: dict[str, ScriptSession] = {}
-        self._sessions_by_agent: dict[str, list[ScriptSession]] = {}
+        # With an archive, idle interactions leave memory for it (least recently used first); without
+        # one (the simulator), everything stays here.
+        self._archive = archive
+        self.conversations: dict[str, Conversation] = OrderedDict() if archive else {}
+        self.sessions: dict[str, ScriptSession] = OrderedDict() if archive else {}
+        self._sessions_by_agent: dict[str, dict[str, ScriptSession]] = {}
+        self._created_since_archiving = 0
         self.schedules: dict[str, Schedule] = {}
         self.uploads: dict[str, UploadSlot] = {}
         self.operations: dict[str, PublishOperation] = {}
@@ -173,6 +185,11 @@ class Platform:
         if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
             raise InvalidValue("rateLimitPerMinute must be positive, or null for no limit")
         return self.oauth.add_client(OAuthClient(client_id, secret, client_id, rate_limit_per_minute))
+
+    @operation
+    def revoke_token(self, bearer: str) -> None:
+        """DELETE /api/v2/tokens/me: the token that asks is revoked (it was authorized just before)."""
+        self.oauth.revoke(bearer)
 
     @operation
     def authorize(self, bearer: str | None) -> Access:
@@ -334,16 +351,28 @@ class Platform:
         self._agent(user_id)
         phone = body.get("phoneNumber", "+13125550100")
         _require_str(phone, "phoneNumber", max_length=64)
+        now = self.clock.now()
         conversation = Conversation(
             self.new_id(),
-            self.clock.now(),
+            now,
             [Participant(self.new_id(), "customer", None), Participant(self.new_id(), "agent", user_id)],
+            now,
         )
         self.conversations[conversation.id] = conversation
+        self._created()
         return {"id": conversation.id, "selfUri": f"/api/v2/conversations/{conversation.id}"}
 
     def _conversation(self, conversation_id: str) -> Conversation:
         conversation = self.conversations.get(conversation_id)
+        if self._archive is not None:
+            if conversation is None:
+                conversation = self._archive.conversation(conversation_id)
+                if conversation is not None:
+                    self.conversations[conversation.id] = conversation
+            else:
+                self.conversations.move_to_end(conversation_id)  # type: ignore[attr-defined]
+            if conversation is not None:
+                conversation.touched = self.clock.now()
         if conversation is None:
             raise NotFound(f"Conversation {conversation_id} not found")
         return conversation
@@ -365,9 +394,67 @@ class Platform:
 
     def _session(self, session_id: str) -> ScriptSession:
         session = self.sessions.get(session_id)
+        if self._archive is not None:
+            if session is None:
+                session = self._archive.session(session_id)
+                if session is not None:
+                    self._wake(session)
+            else:
+                self.sessions.move_to_end(session_id)  # type: ignore[attr-defined]
+            if session is not None:
+                session.touched = self.clock.now()
         if session is None:
             raise NotFound(f"Script session {session_id} not found", details=[{"entityId": session_id}])
         return session
+
+    # -- the archive: idle interactions leave memory, the ground truth keeps them -----------
+
+    def _created(self) -> None:
+        if self._archive is not None:
+            self._created_since_archiving += 1
+            if self._created_since_archiving >= ARCHIVE_EVERY:
+                self._archive_idle(self.clock.now())
+
+    def _archive_idle(self, now: float) -> None:
+        """Move what nobody touched for `archive_after_seconds` to the archive, oldest first.
+
+        Never while a publish holds or will hold anyone: a clobber's snapshot and restore, and an
+        invalidation, then see every session of the agent in memory (see _wake for the ones that
+        were archived before the publish began).
+        """
+        if self._archive is None or self.locks.windows():
+            return
+        self._created_since_archiving = 0
+        cutoff = now - self.settings.archive_after_seconds
+        sessions = list(takewhile(lambda s: s.touched <= cutoff, self.sessions.values()))
+        conversations = list(takewhile(lambda c: c.touched <= cutoff, self.conversations.values()))
+        if not sessions and not conversations:
+            return
+        self._archive.put(sessions, conversations)
+        for session in sessions:
+            del self.sessions[session.id]
+            del self._sessions_by_agent[session.agent_id][session.id]
+        for conversation in conversations:
+            del self.conversations[conversation.id]
+
+    def _wake(self, session: ScriptSession) -> None:
+        """Bring an archived session back into memory.
+
+        A clobber hold that began while it was archived must restore what it held then, which is
+        what the archive holds now: nothing can change a session that is not in memory.
+        """
+        self.sessions[session.id] = session
+        self._sessions_by_agent.setdefault(session.agent_id, {})[session.id] = session
+        for hold, snapshot in self._snapshots.items():
+            if hold.agent_id == session.agent_id:
+                snapshot.setdefault(session.id, (dict(session.variables), session.version))
+
+    def close(self) -> None:
+        """Delete the archive (a reset built a new org); requests still on this one see an empty org."""
+        with self.lock:
+            if self._archive is not None:
+                self._archive.close()
+                self._archive = None
 
     def _guard(self, session: ScriptSession, *, writing: bool) -> float | None:
         """Apply the publish lock to one session step; returns when a v1 caller may be answered."""
@@ -392,9 +479,11 @@ class Platform:
         conversation = self._conversation(conversation_id)
         if not any(p.user_id == user_id for p in conversation.participants):
             raise InvalidValue(f"user {user_id} is not a participant of conversation {conversation_id}")
-        session = ScriptSession(self.new_id(), user_id, conversation_id, conversation.customer().id, self.clock.now())
+        now = self.clock.now()
+        session = ScriptSession(self.new_id(), user_id, conversation_id, conversation.customer().id, now, touched=now)
         self.sessions[session.id] = session
-        self._sessions_by_agent.setdefault(user_id, []).append(session)
+        self._sessions_by_agent.setdefault(user_id, {})[session.id] = session
+        self._created()
         return session.to_api()
 
     @operation
@@ -545,15 +634,28 @@ class Platform:
             raise InvalidValue(
                 "contentLengthBytes must be a positive integer", details=[{"fieldName": "contentLengthBytes"}]
             )
-        slot = UploadSlot(self.new_id(), schedule.id, length)
+        # The key is the upload URL's only credential: a secret, never an id the seed would predict.
+        slot = UploadSlot(secrets.token_urlsafe(UPLOAD_KEY_BYTES), schedule.id, length)
         self.uploads[slot.key] = slot
         return slot
 
-    @operation
-    def receive_upload(self, upload_key: str, document: Any) -> None:
+    def _open_upload(self, upload_key: str) -> UploadSlot:
+        """A live upload slot: issued, not yet uploaded to (a key takes one upload), not yet used."""
         slot = self.uploads.get(upload_key)
         if slot is None:
-            raise NotFound(f"Upload {upload_key} not found")
+            raise NotFound("Upload not found")
+        if slot.body is not None:
+            raise Conflict("This upload URL was already uploaded to: an upload key takes one upload")
+        return slot
+
+    @operation
+    def upload_length(self, upload_key: str) -> int:
+        """The contentLengthBytes a live upload was issued for; checked before its body is read."""
+        return self._open_upload(upload_key).content_length
+
+    @operation
+    def receive_upload(self, upload_key: str, document: Any) -> None:
+        slot = self._open_upload(upload_key)
         if not isinstance(document, dict):
             raise InvalidValue("the uploaded schedule must be a JSON object")
         if not isinstance(document.get("published", False), bool):
@@ -639,7 +741,7 @@ class Platform:
     def _hold_began(self, hold: Hold, at: float) -> None:
         if hold.toxic and hold.kind == "clobber":
             self._snapshots[hold] = {
-                s.id: (dict(s.variables), s.version) for s in self._sessions_by_agent.get(hold.agent_id, ())
+                s.id: (dict(s.variables), s.version) for s in self._sessions_by_agent.get(hold.agent_id, {}).values()
             }
 
     def _hold_ended(self, hold: Hold, at: float) -> None:
@@ -647,12 +749,14 @@ class Platform:
         agent.scenario_status = SCENARIO_RESERVED
         if hold.toxic and hold.kind == "clobber":
             snapshot = self._snapshots.pop(hold, {})
-            for session in self._sessions_by_agent.get(hold.agent_id, ()):
+            for session in self._sessions_by_agent.get(hold.agent_id, {}).values():
                 session.variables, session.version = snapshot.get(session.id, ({}, 0))
                 session.variables = dict(session.variables)
         if hold.toxic and hold.kind == "invalidate":
-            for session in self._sessions_by_agent.get(hold.agent_id, ()):
+            for session in self._sessions_by_agent.get(hold.agent_id, {}).values():
                 session.attached = False
+            if self._archive is not None:
+                self._archive.detach_agent(hold.agent_id)
         self.locks.remove(hold)
 
     def _complete_update(self, op: PublishOperation, at: float) -> None:
@@ -669,20 +773,27 @@ class Platform:
 
     # -- admin (mock-only) ----------------------------------------------------
 
-    @operation
     def ground_truth(self) -> dict[str, dict[str, Any]]:
         """Every session's stored variables, whether or not a client could see them."""
-        return {
-            s.id: {
-                "userId": s.agent_id,
-                "conversationId": s.conversation_id,
-                "variables": dict(s.variables),
-                "version": s.version,
-                "attached": s.attached,
-                "evaluatedPersonalized": s.evaluate_log(),
-            }
+        return dict(self.truth_entries())
+
+    @operation
+    def truth_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The ground truth as (session id, entry) pairs, memory first, then the archive.
+
+        Both are captured now, under the lock, so they agree; the archive's rows are then read
+        lazily, so a long run's truth is streamed rather than built in memory.
+        """
+        awake = [
+            (
+                s.id,
+                truth_entry(s.agent_id, s.conversation_id, dict(s.variables), s.version, s.attached, s.evaluate_log()),
+            )
             for s in self.sessions.values()
-        }
+        ]
+        if self._archive is None:
+            return iter(awake)
+        return chain(awake, self._archive.truth({sid for sid, _ in awake}))
 
     @operation
     def lock_windows(self) -> list[dict[str, Any]]:
@@ -697,6 +808,15 @@ class Platform:
             for op in self.operations.values()
             if op.publishes
         ]
+
+    @operation
+    def memory_counts(self) -> dict[str, int]:
+        """How many interactions are in memory and how many session rows the archive took."""
+        return {
+            "sessionsInMemory": len(self.sessions),
+            "conversationsInMemory": len(self.conversations),
+            "sessionsArchived": self._archive.archived if self._archive else 0,
+        }
 
     @operation
     def settle(self) -> None:

@@ -26,6 +26,7 @@ class Conversation:
     id: str
     started: float
     participants: list[Participant]
+    touched: float = 0.0  # when a request last used it: idle conversations move to the archive
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

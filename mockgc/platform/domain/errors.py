@@ -135,6 +135,18 @@ class EntityTooLarge(PlatformError):
     )
 
 
+class UriTooLong(PlatformError):
+    status, code, default_message = 414, "request.uri.too.long", "The request URI is over the size limit."
+
+
+class HeadersTooLarge(PlatformError):
+    status, code, default_message = (
+        431,
+        "request.header.fields.too.large",
+        "The request's header fields are over the size limit.",
+    )
+
+
 class UnsupportedMediaType(PlatformError):
     status, code, default_message = (
         415,

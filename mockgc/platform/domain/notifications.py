@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import queue
-import random
 import re
+import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -22,6 +22,9 @@ MESSAGE_VERSION = "2"
 CHANNEL_TTL_SECONDS = 86_400.0  # channels live 24 hours
 MAX_CHANNELS_PER_CLIENT = 20  # creating one more removes the oldest, as the platform documents
 MAX_TOPICS_PER_CHANNEL = 1000
+CHANNEL_ID_PREFIX = "streaming-0-"
+CHANNEL_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+CHANNEL_ID_LENGTH = 26  # 26 characters of 36: over 130 bits
 MAX_QUEUED_MESSAGES = 10_000  # per channel with no socket draining it; the oldest are dropped
 _ID = r"[0-9A-Za-z][0-9A-Za-z-]*"
 # The topics this mock publishes; anything else is rejected at subscription time.
@@ -45,6 +48,12 @@ class InvalidTopic(BadRequest):
             message_with_params="Invalid notification topic(s): {topics}",
             message_params={"topics": shown},
         )
+
+
+def new_channel_id() -> str:
+    """The platform's shape (streaming-0- and 26 characters), from `secrets`: the id is all a WebSocket
+    needs to read the channel, so it must not be predictable from the seed."""
+    return CHANNEL_ID_PREFIX + "".join(secrets.choice(CHANNEL_ID_ALPHABET) for _ in range(CHANNEL_ID_LENGTH))
 
 
 def valid_topic(topic: str) -> bool:
@@ -106,14 +115,12 @@ class NotificationHub:
         self,
         clock: Clock,
         *,
-        seed: int = 0,
         connect_uri: Callable[[str], str] | None = None,
         ttl_seconds: float = CHANNEL_TTL_SECONDS,
     ) -> None:
         self.clock = clock
         self.ttl_seconds = ttl_seconds
         self.connect_uri = connect_uri or (lambda channel_id: f"ws://127.0.0.1/channels/{channel_id}")
-        self._ids = random.Random(f"channels:{seed}")
         self._lock = threading.Lock()
         self.channels: dict[str, Channel] = {}
         self.delivered = 0
@@ -127,7 +134,7 @@ class NotificationHub:
             mine = sorted((c for c in self.channels.values() if c.owner == owner), key=lambda c: c.created)
             for oldest in mine[: max(0, len(mine) - MAX_CHANNELS_PER_CLIENT + 1)]:
                 del self.channels[oldest.id]
-            channel_id = "streaming-0-" + uuid.UUID(int=self._ids.getrandbits(128)).hex[:26]
+            channel_id = new_channel_id()
             channel = Channel(channel_id, owner, now, now + self.ttl_seconds)
             self.channels[channel.id] = channel
         return channel.to_api(self.connect_uri(channel.id))

@@ -34,8 +34,19 @@ class OAuthRegistry:
         self._tokens: dict[str, Token] = {}
 
     def add_client(self, client: OAuthClient) -> OAuthClient:
+        """Register or replace a client; a new secret (a rotation) revokes every token the old one got."""
+        previous = self.clients.get(client.client_id)
+        if previous is not None and not secrets.compare_digest(previous.secret.encode(), client.secret.encode()):
+            self.revoke_client(client.client_id)
         self.clients[client.client_id] = client
         return client
+
+    def revoke(self, value: str) -> None:
+        self._tokens.pop(value, None)
+
+    def revoke_client(self, client_id: str) -> None:
+        for value in [value for value, token in self._tokens.items() if token.client_id == client_id]:
+            del self._tokens[value]
 
     def issue(self, client_id: str, secret: str, now: float) -> Token:
         client = self.clients.get(client_id)

@@ -26,6 +26,7 @@ class ScriptSession:
     # The mock's own log of the (variable, value) answers its evaluate gave `personalized`, latest
     # last: the checker confirms a history's evaluate evidence against it (a flow cannot write it).
     personalized_answers: tuple[tuple[str, str], ...] = ()
+    touched: float = 0.0  # when a request last used it: idle sessions move to the archive
 
     def log_personalized_answer(self, variable: str, value: str) -> None:
         log, answer = self.personalized_answers, (variable, value)
@@ -34,8 +35,12 @@ class ScriptSession:
 
     def evaluate_log(self) -> dict[str, list[str]]:
         """The evaluate log as the truth shows it: variable -> values answered `personalized`."""
+        return self.log_as_truth(self.personalized_answers)
+
+    @staticmethod
+    def log_as_truth(answers: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
         log: dict[str, list[str]] = {}
-        for variable, value in self.personalized_answers:
+        for variable, value in answers:
             log.setdefault(variable, []).append(value)
         return log
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockgc.clock import VirtualClock
@@ -86,6 +88,7 @@ def info_body() -> dict[str, Any]:
         },
         "businessUnits": platform.list_business_units(),
         "users": [agent.to_api() for agent in platform.list_users()],
+        "memory": platform.memory_counts(),
     }
 
 
@@ -176,7 +179,27 @@ def journal() -> ResponseReturnValue:
 
 @bp.get("/truth")
 def truth() -> ResponseReturnValue:
-    return jsonify(sessions=backend().ground_truth())
+    """Every session's stored variables, streamed: a long run's truth is never built in memory."""
+    return Response(stream_json({"sessions": backend().truth_entries()}), mimetype="application/json")
+
+
+def stream_json(fields: dict[str, Any], batch: int = 1000) -> Iterator[str]:
+    """A JSON object written piece by piece: an iterator of (key, value) pairs becomes an object."""
+    yield "{"
+    for index, (name, value) in enumerate(fields.items()):
+        yield ("," if index else "") + json.dumps(name) + ":"
+        if not isinstance(value, Iterator):
+            yield json.dumps(value)
+            continue
+        yield "{"
+        chunk: list[str] = []
+        for count, (key, item) in enumerate(value):
+            chunk.append(("," if count else "") + json.dumps(key) + ":" + json.dumps(item))
+            if len(chunk) >= batch:
+                yield "".join(chunk)
+                chunk = []
+        yield "".join(chunk) + "}"
+    yield "}"
 
 
 @bp.get("/windows")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -11,12 +14,20 @@ from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
+from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform, ToxicEffect
-from mockgc.platform.domain.errors import EntityTooLarge, InjectedError, TooManyRequests
+from mockgc.platform.domain.errors import (
+    EntityTooLarge,
+    HeadersTooLarge,
+    InjectedError,
+    TooManyRequests,
+    UriTooLong,
+)
+from mockgc.platform.domain.journal import MAX_FIELD_CHARS
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.settings import MAX_BODY_BYTES, Settings
+from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, Settings
 
 API_PREFIX = "/api/v2/"
 
@@ -36,6 +47,7 @@ class PlatformRequest(Request):
 
     correlation_id: str = ""
     client_id: str | None = None
+    token: str | None = None
     rate: RateStatus | None = None
     toxic: ToxicEffect | None = None
 
@@ -86,14 +98,50 @@ def shape_response(response: Response, effect: ToxicEffect, clock: Clock) -> Non
     response.headers["Content-Length"] = str(len(body))
 
 
+OVERSIZE = "mockgc.oversize"
+
+
+def refuse_oversize(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    """WSGI middleware: an oversize request target or header block is refused before Flask routes it.
+
+    Werkzeug would decode and regex-match a 200 KB path before any hook ran. The request goes on
+    with its target cut short (so the journal keeps no copy), and the first hook raises the error.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        if len(path) + len(query) > MAX_URI_BYTES:
+            environ[OVERSIZE] = UriTooLong(f"The request URI is over the size limit. Maximum bytes: {MAX_URI_BYTES}")
+            environ["PATH_INFO"], environ["QUERY_STRING"] = path[:MAX_FIELD_CHARS], ""
+        elif sum(len(k) + len(v) for k, v in environ.items() if k[:5] == "HTTP_") > MAX_HEADER_BYTES:
+            environ[OVERSIZE] = HeadersTooLarge(
+                f"The request's header fields are over the size limit. Maximum bytes: {MAX_HEADER_BYTES}"
+            )
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
+def release_memory() -> None:
+    """Give a dropped org's memory back to the system: collect its cycles, then ask glibc to return
+    free heap pages (CPython's allocator keeps them otherwise). A no-op where there is no glibc."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's, on Linux
+
+
 class PlatformHolder:
     """The app's current org; reset swaps in a freshly built one (moto's reset)."""
 
     def __init__(self, settings: Settings, clock: Clock, profile: FaultProfile | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.platform = Platform(settings, profile or get_profile(settings.profile), clock)
+        self.platform = self._build(profile or get_profile(settings.profile))
         self._listeners: list[Callable[[Platform], None]] = []
+
+    def _build(self, profile: FaultProfile) -> Platform:
+        archive = InteractionArchive() if self.settings.archive_after_seconds > 0 else None
+        return Platform(self.settings, profile, self.clock, archive)
 
     def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
         """Call `listener` with the current org now, and with each org a reset builds later."""
@@ -103,11 +151,14 @@ class PlatformHolder:
     def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
         old = self.platform
         self.settings = replace(self.settings, **changes)
-        self.platform = Platform(self.settings, profile or old.profile, self.clock)
+        self.platform = self._build(profile or old.profile)
         # Clients and their tokens survive a reset, so load users that logged in keep working.
         self.platform.oauth = old.oauth
         for listener in self._listeners:
             listener(self.platform)
+        old.close()
+        del old
+        release_memory()
         return self.platform
 
 
@@ -123,6 +174,7 @@ def create_app(
     # 308 to another resource. An id with a slash is simply not found (404, the platform's body).
     app.url_map.merge_slashes = False
     app.url_map.redirect_defaults = False
+    app.wsgi_app = refuse_oversize(app.wsgi_app)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     holder = PlatformHolder(settings, clock, profile)
@@ -143,6 +195,9 @@ def create_app(
         # One proxy lookup per hook: werkzeug's LocalProxy costs more than the work on this hot path.
         req: PlatformRequest = request._get_current_object()  # type: ignore[attr-defined]
         req.correlation_id = _correlation_id()
+        oversize = req.environ.get(OVERSIZE)
+        if oversize is not None:
+            raise oversize
         # Also for routes that never read their body: the platform refuses any body over the limit.
         if (req.content_length or 0) > MAX_BODY_BYTES:
             raise EntityTooLarge()
@@ -154,6 +209,7 @@ def create_app(
         bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
         access = platform.authorize(bearer)
         req.client_id = access.client.client_id
+        req.token = access.token.value
         req.rate = access.rate
         if platform.toxics:
             req.toxic = apply_toxic(platform, path)

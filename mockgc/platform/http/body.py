@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import zlib
 from typing import Any
 
 from flask import current_app, request
 
 from mockgc.platform.domain.backend import Platform, Waited
-from mockgc.platform.domain.errors import BadRequest, UnsupportedMediaType
+from mockgc.platform.domain.errors import BadRequest, EntityTooLarge, UnsupportedMediaType
 
 _MISSING = object()
 
@@ -27,14 +29,61 @@ def _no_constants(text: str) -> Any:
 
 # Built once: json.loads with hooks would build a decoder on every request.
 _STRICT = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constants)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity (nor 1e999), and deep nesting is a bad request, not a crash."""
+    """Strict JSON: no NaN/Infinity (nor 1e999), no lone surrogate, and deep nesting is a bad request."""
     try:
-        return _STRICT.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        # Strict decoding: a surrogate encoded as bytes is not UTF-8 (json.loads would let it through).
+        text = raw.decode(json.detect_encoding(raw))
+        value = _STRICT.decode(text)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
+    # An escaped pair becomes one character; only a lone surrogate survives parsing, and only an
+    # escape can make one, so bodies without one (the hot path's) cost a substring search.
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise BadRequest(
+            "The request body is not valid JSON: a string holds a lone surrogate (\\ud800-\\udfff).",
+            details=[{"errorCode": "json.string.lone.surrogate"}],
+        )
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def gunzip(raw: bytes, limit: int) -> bytes:
+    """Exactly one gzip member, inflated to at most `limit` bytes and checked to its trailer.
+
+    Streaming with a cap, so a small bomb costs at most `limit` bytes; zlib checks the
+    trailer's CRC-32 and length (ISIZE) once it reaches it, and `eof` says it did.
+    """
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # a gzip wrapper, nothing else
+    try:
+        inflated = inflater.decompress(raw, limit)
+    except zlib.error:
+        raise BadRequest("The upload is not valid gzip.") from None
+    if inflater.unconsumed_tail or (len(inflated) == limit and not inflater.eof):
+        raise EntityTooLarge(f"The upload inflates past {limit} bytes.")
+    if not inflater.eof:
+        raise BadRequest("The gzip upload is truncated: its trailer (CRC-32 and length) is missing.")
+    if inflater.unused_data:
+        raise BadRequest("The upload must be a single gzip member with nothing after it.")
+    return inflated
 
 
 def backend() -> Platform:

@@ -10,12 +10,14 @@ from werkzeug.exceptions import HTTPException
 from mockgc.platform.domain.errors import (
     BadRequest,
     EntityTooLarge,
+    HeadersTooLarge,
     InternalError,
     InvalidClient,
     MethodNotAllowed,
     NotFound,
     PlatformError,
     UnsupportedMediaType,
+    UriTooLong,
 )
 
 log = logging.getLogger("mockgc.platform")
@@ -25,7 +27,9 @@ _HTTP_TO_PLATFORM: dict[int, type[PlatformError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     413: EntityTooLarge,
+    414: UriTooLong,
     415: UnsupportedMediaType,
+    431: HeadersTooLarge,
 }
 
 

@@ -30,7 +30,7 @@ class EventsRuntime:
         self.app = app
         self.holder = holder
         seed = holder.settings.seed
-        self.hub = NotificationHub(holder.clock, seed=seed, connect_uri=self._connect_uri)
+        self.hub = NotificationHub(holder.clock, connect_uri=self._connect_uri)
         self.webhooks = WebhookRegistry(holder.clock, seed=seed)
         self._lock = threading.Lock()
         self._wake = threading.Event()

@@ -1,4 +1,4 @@
-"""OAuth client credentials: POST /oauth/token."""
+"""OAuth client credentials: POST /oauth/token, and DELETE /api/v2/tokens/me to revoke a token."""
 
 from __future__ import annotations
 
@@ -35,3 +35,10 @@ def token() -> ResponseReturnValue:
     issued = backend().issue_token(client_id, secret)
     ttl = backend().oauth.token_ttl_seconds
     return jsonify(access_token=issued.value, token_type="bearer", expires_in=ttl)
+
+
+@bp.delete("/api/v2/tokens/me")
+def delete_token() -> ResponseReturnValue:
+    """The platform's "delete auth token used to make the request"; the app's hook authorized it."""
+    backend().revoke_token(str(request.token))  # type: ignore[attr-defined]
+    return "", 204

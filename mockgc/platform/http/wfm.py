@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
-import zlib
-
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mockgc.platform.domain.errors import BadRequest, EntityTooLarge
-from mockgc.platform.http.body import backend, json_body, parse_json
+from mockgc.platform.domain.errors import BadRequest
+from mockgc.platform.http.body import backend, gunzip, json_body, parse_json
+from mockgc.settings import MAX_BODY_BYTES
 
 bp = Blueprint("wfm", __name__, url_prefix="/api/v2/workforcemanagement/businessunits")
 uploads = Blueprint("uploads", __name__)
 
 SCHEDULE = "/<bu_id>/weeks/<week_id>/schedules/<schedule_id>"
-MAX_UNZIPPED_BYTES = 20_000_000
 
 
 @bp.get("")
@@ -67,19 +64,27 @@ def get_operation(bu_id: str, operation_id: str) -> ResponseReturnValue:
 
 @uploads.put("/uploads/schedules/<upload_key>")
 def receive(upload_key: str) -> ResponseReturnValue:
-    """The pre-signed upload target: no bearer token, the key is the credential."""
+    """The pre-signed upload target: no bearer token, the key is the credential.
+
+    Nothing is read, let alone inflated, before the key is known to be live; the body must be
+    the contentLengthBytes the URL was issued for, as a signed upload URL's is.
+    """
+    platform = backend()
+    declared = platform.upload_length(upload_key)
+    if request.content_length is not None and request.content_length != declared:
+        raise BadRequest(_length_mismatch(request.content_length, declared))
     raw = request.get_data(cache=False)
+    if len(raw) != declared:
+        raise BadRequest(_length_mismatch(len(raw), declared))
     if request.headers.get("Content-Encoding", "").lower() == "gzip" or raw[:2] == b"\x1f\x8b":
-        try:
-            decompressor = zlib.decompressobj(wbits=31)
-            raw = decompressor.decompress(raw, MAX_UNZIPPED_BYTES)
-            if decompressor.unconsumed_tail:
-                raise EntityTooLarge(f"the schedule expands past {MAX_UNZIPPED_BYTES} bytes")
-        except (zlib.error, gzip.BadGzipFile):
-            raise BadRequest("The upload is not valid gzip.") from None
+        raw = gunzip(raw, MAX_BODY_BYTES)
     try:
         document = parse_json(raw)
     except BadRequest:
         raise BadRequest("The upload is not valid JSON.") from None
-    backend().receive_upload(upload_key, document)
+    platform.receive_upload(upload_key, document)
     return "", 200
+
+
+def _length_mismatch(length: int, declared: int) -> str:
+    return f"The upload is {length} bytes; its URL was issued for contentLengthBytes {declared}."
