@@ -224,6 +224,8 @@ def test_served_truth_streams_memory_and_archive_and_reset_deletes_the_file(tmp_
         ).json["id"]
         client.put(f"/api/v2/scripts/sessions/{session}/variables/pref", json={"value": f"v{n}"}, headers=auth)
         written[session] = f"v{n}"
+        branch = client.post(f"/api/v2/scripts/sessions/{session}/evaluate", json={"variable": "pref"}, headers=auth)
+        assert (branch.json["branch"], branch.json["value"]) == ("personalized", f"v{n}")
         clock.advance(1)
     platform = client.application.extensions["mockgc"].platform
     archive = platform._archive
@@ -232,7 +234,16 @@ def test_served_truth_streams_memory_and_archive_and_reset_deletes_the_file(tmp_
     assert reply.status_code == 200 and reply.mimetype == "application/json"
     sessions = reply.json["sessions"]
     assert {sid: entry["variables"]["pref"] for sid, entry in sessions.items()} == written
-    assert set(sessions[next(iter(written))]) == {"userId", "conversationId", "variables", "version", "attached"}
+    first = next(iter(written))  # archived long ago: its evaluate log must have gone to the archive too
+    assert set(sessions[first]) == {
+        "userId",
+        "conversationId",
+        "variables",
+        "version",
+        "attached",
+        "evaluatedPersonalized",
+    }
+    assert first not in platform.sessions and sessions[first]["evaluatedPersonalized"] == {"pref": [written[first]]}
 
     assert client.post("/mock/reset", json={}, headers=admin).status_code == 200
     assert not Path(archive.path).exists()
