@@ -371,8 +371,8 @@ def worker(
     margin_seconds: float,
 ) -> None:
     """Run the async worker: publish webhooks in, chunked PUT /api/v2/analytics/script-data out."""
-    from mockgc.flows.store import StoreError
-    from mockgc.worker.engine import WorkerConfig
+    from mockgc.flows.mitigations.async_worker import WorkerConfig
+    from mockgc.stores import StoreError
     from mockgc.worker.main import serve_worker
 
     try:

@@ -14,17 +14,18 @@ from zoneinfo import ZoneInfo
 from mockgc.checker import check, latency_summary
 from mockgc.clock import VirtualClock
 from mockgc.faults import FaultProfile, get_profile
+from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.runner import store_reply
-from mockgc.flows.script import FlowContext, script_flow
-from mockgc.flows.store import MemoryStore, Store, StoreError
+from mockgc.flows.script import script_flow
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.settings import Settings
+from mockgc.stores import MemoryStore, Store, StoreError
 
 # The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
 # starts one minute before 06:00 on a Monday (2026-11-23, the week the in-process publish

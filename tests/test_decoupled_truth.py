@@ -18,9 +18,8 @@ import pytest
 
 from mockgc.faults import PROFILES
 from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.store import StoreError
 from mockgc.sim import simulate
-from mockgc.stores import open_store
+from mockgc.stores import StoreError, open_store
 
 SESSIONS = 300
 SEED = 11

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from mockgc.flows.context import DEFAULT, PERSONALIZED, Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
 from mockgc.flows.mitigations import MITIGATIONS, load_mitigation
 from mockgc.flows.mitigations.backoff_verify import BackoffVerify
@@ -22,7 +23,6 @@ from mockgc.flows.mitigations.window_guard import (
     next_window_start,
     window_start_on_or_before,
 )
-from mockgc.flows.script import DEFAULT, PERSONALIZED, Evaluation, FlowContext, SessionRef
 
 CHICAGO = ZoneInfo("America/Chicago")
 CTX = FlowContext("k-1", "agent-1", "bu-1", seed=7)

@@ -11,17 +11,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mockgc.checker import exit_code
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
+from mockgc.flows.context import Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Sleep
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
 from mockgc.flows.runner import run_flow
-from mockgc.flows.script import Evaluation, FlowContext, SessionRef, script_flow
+from mockgc.flows.script import script_flow
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
+from mockgc.result import verdict_exit
 from mockgc.settings import Settings
 from mockgc.sim import DEFAULT_START, SimConfig, SimulationError, Simulator, simulate
 
@@ -43,7 +44,7 @@ def test_same_arguments_give_byte_identical_json() -> None:
 def test_none_loses_sessions_on_the_field_report_profile() -> None:
     result = simulate(mitigation="none", profile="seed-default", sessions=1000, seed=1)
     assert result["sessions"]["lost"] > 0
-    assert result["verdict"] == "fails" and exit_code(result) == 1
+    assert result["verdict"] == "fails" and verdict_exit(result["verdict"]) == 1
     # The losses are the rejected writes: 400s, all of them during the publish windows.
     assert result["http"]["400"] >= result["sessions"]["lost"]
     assert result["latency_ms_by_window"]["inside"]["count"] > 0
@@ -52,7 +53,7 @@ def test_none_loses_sessions_on_the_field_report_profile() -> None:
 def test_a_mitigation_holds_on_the_field_report_profile() -> None:
     result = simulate(mitigation="backoff-verify", profile="seed-default", sessions=1000, seed=1)
     assert result["sessions"]["ok"] == result["sessions"]["total"] == 1000
-    assert result["verdict"] == "holds" and exit_code(result) == 0
+    assert result["verdict"] == "holds" and verdict_exit(result["verdict"]) == 0
     assert result["http"]["400"] > 0  # it did meet the lock, and got through it
 
 

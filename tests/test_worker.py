@@ -18,12 +18,13 @@ import requests
 from mockgc.checker import check
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
+from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Reply
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
+from mockgc.flows.mitigations.async_worker import Intent, WorkerConfig, intent_key
 from mockgc.flows.runner import drive, run_flow
-from mockgc.flows.script import FlowContext, script_flow
-from mockgc.flows.store import MemoryStore
+from mockgc.flows.script import script_flow
 from mockgc.flows.transports import HttpTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import InvalidValue
@@ -32,9 +33,9 @@ from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
 from mockgc.standard_webhooks import Verifier, new_secret, sign
-from mockgc.stores import open_store
+from mockgc.stores import MemoryStore, open_store
 from mockgc.worker.app import create_worker_app
-from mockgc.worker.engine import Intent, RepairWorker, WorkerConfig, intent_key, repair_key
+from mockgc.worker.engine import RepairWorker, repair_key
 from mockgc.worker.service import ReauthTransport, WorkerService
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
 

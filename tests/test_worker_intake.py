@@ -23,8 +23,7 @@ import requests
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
 from mockgc.flows.effects import Reply
-from mockgc.flows.mitigations.async_worker import AsyncWorker
-from mockgc.flows.store import MemoryStore
+from mockgc.flows.mitigations.async_worker import AsyncWorker, Intent, WorkerConfig, intent_key
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
@@ -34,9 +33,9 @@ from mockgc.server import ServerThread
 from mockgc.settings import Settings
 from mockgc.sim import simulate
 from mockgc.standard_webhooks import Verifier, new_secret, sign
-from mockgc.stores import open_store
+from mockgc.stores import MemoryStore, open_store
 from mockgc.worker.app import create_worker_app
-from mockgc.worker.engine import Intent, RepairWorker, WorkerConfig, intent_key
+from mockgc.worker.engine import RepairWorker
 from mockgc.worker.service import ReauthTransport, WorkerService
 from mockgc.worker.simulated import SimulatedWorker
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET

@@ -12,10 +12,11 @@ import pytest
 import requests
 from flask import Flask, Response, jsonify
 
+from mockgc.flows.context import FlowContext
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.runner import run_flow
-from mockgc.flows.script import FlowContext, script_flow
+from mockgc.flows.script import script_flow
 from mockgc.flows.transports import HttpTransport
 from mockgc.harness.services import ServiceContext, hook_for
 from mockgc.platform.http.app import create_app

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from mockgc.flows.effects import Call, Effect, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
-from mockgc.flows.store import Store, StoreError
+from mockgc.stores import Store, StoreError
 
 R = TypeVar("R")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockgc.flows.context import PERSONALIZED
 from mockgc.flows.effects import OPERATIONS, FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.flows.script import PERSONALIZED
 from mockgc.flows.transports import build_request, reply_from
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
@@ -97,18 +97,10 @@ class LocustTransport:
 
 
 def open_flow_store(url: str | None) -> Any:
-    """The external store a user's flows write through: mockgc.stores.open_store(url), memory by default."""
-    if not url or url == "memory://":
-        try:
-            from mockgc.stores import open_store
-        except ImportError:
-            from mockgc.flows.store import MemoryStore
-
-            return MemoryStore()
-        return open_store("memory://")
+    """The external store a user's flows write through: open_store(url), memory by default."""
     from mockgc.stores import open_store
 
-    return open_store(url)
+    return open_store(url or "memory://")
 
 
 def classify_outcome(result: FlowResult) -> str:

@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mockgc.checker import CLASSES
+from mockgc.result import CLASSES
 
 if TYPE_CHECKING:
     from mockgc.harness.run import RunOutcome

@@ -280,8 +280,7 @@ def _store_contents(store_url: str | None, history: list[dict[str, Any]]) -> dic
     )
     if not store_url or not keys:
         return None
-    from mockgc.flows.store import StoreError
-    from mockgc.stores import open_store
+    from mockgc.stores import StoreError, open_store
 
     try:
         store = open_store(store_url)
@@ -517,8 +516,9 @@ class LiveRun:
             return None
 
     def _finish(self, ctx: ServiceContext, store_url: str | None) -> RunOutcome:
-        from mockgc.checker import check, exit_code
+        from mockgc.checker import check
         from mockgc.harness.report import write_run_report
+        from mockgc.result import verdict_exit
 
         c, d = self.config, self.directory
         history_path = d / "history.jsonl"
@@ -566,7 +566,7 @@ class LiveRun:
         elif harness["errors"]:
             code = EXIT_HARNESS
         else:
-            code = exit_code(result)
+            code = verdict_exit(result["verdict"])
         return RunOutcome(self.mitigation, d, result, code, sections)
 
     def _stopped_by(self, truth_read: bool) -> dict[str, Any]:

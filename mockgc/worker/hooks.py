@@ -22,8 +22,8 @@ from typing import Any
 import requests
 import tenacity
 
-from mockgc.flows.store import StoreError
 from mockgc.standard_webhooks import new_secret
+from mockgc.stores import StoreError
 
 READY_SECONDS = 30.0
 DRAIN_SECONDS = 300.0  # after the load: publishes complete, webhooks delivered, repairs done

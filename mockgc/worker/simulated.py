@@ -8,11 +8,12 @@ from collections.abc import Generator
 from typing import Any
 
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
+from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.flows.runner import drive
 from mockgc.platform.domain.errors import PlatformError
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 from mockgc.standard_webhooks import Verifier
-from mockgc.worker.engine import Job, RepairWorker, WorkerConfig
+from mockgc.worker.engine import Job, RepairWorker
 
 PROCESS = "worker"
 WORKER_URL = "http://worker.simulated/webhook"

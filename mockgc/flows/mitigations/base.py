@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from mockgc.flows.context import Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import Evaluation, FlowContext, SessionRef
-
-Step = Generator[Effect, Any, Any]
 
 
 class Mitigation:
@@ -34,8 +30,6 @@ class Mitigation:
         return bool(reply.ok)
 
     def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
-        from mockgc.flows.script import evaluation_from
-
         reply = yield Call("evaluate", {"sessionId": session.session_id, "variable": variable})
         return evaluation_from(reply)
 
