@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from mockgc.checker import check
-from mockgc.sim import Simulator
+from mockgc.drivers.simulator import Simulator
 
 TARGET_SECONDS = 5.0
 

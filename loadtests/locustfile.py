@@ -27,9 +27,9 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.runner import run_flow
 from mockgc.flows.script import script_flow
 from mockgc.harness.live import (
     BAD_OUTCOMES,

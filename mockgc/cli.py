@@ -283,7 +283,7 @@ def simulate_command(
 
     from rich.table import Table
 
-    from mockgc import sim
+    from mockgc.drivers import simulator as sim
     from mockgc.flows.mitigations import load_mitigation
 
     try:

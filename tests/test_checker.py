@@ -10,14 +10,14 @@ import pytest
 
 from mockgc.checker import check, percentile
 from mockgc.clock import VirtualClock
+from mockgc.drivers.inprocess import InProcessTransport
+from mockgc.drivers.realtime import run_flow
 from mockgc.faults import get_profile
 from mockgc.flows.context import DEFAULT, PERSONALIZED, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, FlowResult, Reply, Sleep
 from mockgc.flows.history import History
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
-from mockgc.flows.runner import run_flow
 from mockgc.flows.script import script_flow
-from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.result import verdict_exit
 from mockgc.settings import Settings

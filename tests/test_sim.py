@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mockgc.clock import VirtualClock
+from mockgc.drivers.inprocess import InProcessTransport
+from mockgc.drivers.realtime import run_flow
+from mockgc.drivers.simulator import DEFAULT_START, SimConfig, SimulationError, Simulator, simulate
 from mockgc.faults import get_profile
 from mockgc.flows.context import Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Sleep
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
-from mockgc.flows.runner import run_flow
 from mockgc.flows.script import script_flow
-from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.result import verdict_exit
 from mockgc.settings import Settings
-from mockgc.sim import DEFAULT_START, SimConfig, SimulationError, Simulator, simulate
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from mockgc.drivers.core import store_reply
 from mockgc.flows.effects import StoreGet, StorePut
-from mockgc.flows.runner import store_reply
 from mockgc.stores import MemoryStore, Store, StoreError, describe_store, open_store
 from mockgc.stores.redis import RedisStore
 from mockgc.stores.sqlite import SQLiteStore

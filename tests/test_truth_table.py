@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from mockgc.checker import check
+from mockgc.drivers.simulator import SimulationError, Simulator, simulate
 from mockgc.faults import PROFILES as FAULT_PROFILES
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.result import verdict_exit
-from mockgc.sim import SimulationError, Simulator, simulate
 from tests import planted
 
 H, F = "holds", "fails"

@@ -17,15 +17,15 @@ import requests
 
 from mockgc.checker import check
 from mockgc.clock import VirtualClock
+from mockgc.drivers.http import HttpTransport
+from mockgc.drivers.realtime import drive, run_flow
 from mockgc.faults import get_profile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Reply
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.async_worker import Intent, WorkerConfig, intent_key
-from mockgc.flows.runner import drive, run_flow
 from mockgc.flows.script import script_flow
-from mockgc.flows.transports import HttpTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.http.app import create_app
@@ -222,7 +222,7 @@ def test_the_worker_waits_for_running_publishes_to_settle() -> None:
     settings = Settings(seed=7, agents=20, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit_per_minute=0)
     clock = VirtualClock(T0)
     platform = Platform(settings, get_profile("fast"), clock)
-    from mockgc.flows.transports import InProcessTransport
+    from mockgc.drivers.inprocess import InProcessTransport
 
     transport = InProcessTransport(platform)
     store = MemoryStore()

@@ -21,17 +21,17 @@ import pytest
 import requests
 
 from mockgc.clock import VirtualClock
+from mockgc.drivers.inprocess import InProcessTransport
+from mockgc.drivers.simulator import simulate
 from mockgc.faults import get_profile
 from mockgc.flows.effects import Reply
 from mockgc.flows.mitigations.async_worker import AsyncWorker, Intent, WorkerConfig, intent_key
-from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
-from mockgc.sim import simulate
 from mockgc.standard_webhooks import Verifier, new_secret, sign
 from mockgc.stores import MemoryStore, open_store
 from mockgc.worker.app import create_worker_app

@@ -12,12 +12,12 @@ import pytest
 import requests
 from flask import Flask, Response, jsonify
 
+from mockgc.drivers.http import HttpTransport
+from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.runner import run_flow
 from mockgc.flows.script import script_flow
-from mockgc.flows.transports import HttpTransport
 from mockgc.harness.services import ServiceContext, hook_for
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockgc.drivers.http import ROUTES, build_request, reply_from
 from mockgc.flows.context import PERSONALIZED
-from mockgc.flows.effects import OPERATIONS, FlowResult, Reply
+from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.flows.transports import build_request, reply_from
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
 # a rate limit, an injected outage): the checker classifies them, so Locust counts them as
@@ -71,7 +71,7 @@ class LocustTransport:
         except (ValueError, KeyError) as error:
             self._harness_error(op, 0, f"cannot build the request: {error}")
             return Reply(0, None, error=f"harness: {error}")
-        name = OPERATIONS[op][1]
+        name = ROUTES[op][1]
         with self.client.request(method, path, json=body, name=name, catch_response=True) as response:
             status = int(response.status_code or 0)
             if status == 0:

@@ -7,9 +7,9 @@ from collections import deque
 from collections.abc import Generator
 from typing import Any
 
+from mockgc.drivers.realtime import drive
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
 from mockgc.flows.mitigations.async_worker import WorkerConfig
-from mockgc.flows.runner import drive
 from mockgc.platform.domain.errors import PlatformError
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 from mockgc.standard_webhooks import Verifier

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from mockgc.checker import check, latency_summary
 from mockgc.clock import VirtualClock
+from mockgc.drivers.core import store_reply
+from mockgc.drivers.inprocess import InProcessTransport
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
 from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.runner import store_reply
 from mockgc.flows.script import script_flow
-from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.settings import Settings
