@@ -29,7 +29,6 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
-from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.script import script_flow
 from mockgc.harness.live import (
     BAD_OUTCOMES,
@@ -44,6 +43,7 @@ from mockgc.harness.live import (
     pick_agent,
 )
 from mockgc.harness.nemesis import publish_offsets, run_schedule
+from mockgc.registry import load_mitigation
 
 log = logging.getLogger("mockgc")
 
@@ -253,7 +253,7 @@ class Agent(FastHttpUser):
         self.seed = int(options.seed)
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
         self.think_time = max(0.0, float(options.think_time))
-        self.mitigation = load_mitigation(options.mitigation, **mitigation_params(options.mitigation_params))
+        self.mitigation = load_mitigation(options.mitigation, mitigation_params(options.mitigation_params))
         self.store = open_flow_store(options.store) if self.mitigation.needs_store else None
         self.transport = LocustTransport(self.client, NODE.harness_error)
         with self.client.post(

@@ -283,8 +283,9 @@ def simulate_command(
 
     from rich.table import Table
 
+    from mockgc import simulation
     from mockgc.drivers import simulator as sim
-    from mockgc.flows.mitigations import load_mitigation
+    from mockgc.registry import load_mitigation
 
     try:
         options = dict(_parse_param(item) for item in params)
@@ -296,15 +297,12 @@ def simulate_command(
         common = {"profile": profile, "sessions": sessions, "seed": seed, "agents": agents, "publishes": publishes}
         common |= {"config": config}
         if mitigation == "all":
-            results = sim.run_all(**common)
+            results = simulation.run_all(**common)
             document: dict[str, Any] = {"driver": "simulation", "fault_profile": profile, "seed": seed}
             document |= {"sessions": sessions, "agents": agents, "publishes": publishes, "results": results}
         else:
-            try:
-                chosen = load_mitigation(mitigation, **options)
-            except TypeError as error:  # an unknown or missing keyword parameter
-                raise ValueError(f"{mitigation}: {error}") from None
-            results = [sim.simulate(mitigation=chosen, **common)]
+            chosen = load_mitigation(mitigation, options)
+            results = [simulation.simulate(mitigation=chosen, **common)]
             document = results[0]
         if json_path is not None:
             json_path.write_text(json.dumps(document, sort_keys=True, indent=2) + "\n")
@@ -314,10 +312,10 @@ def simulate_command(
     # Piped or captured output gets room for every column; a terminal keeps its own width.
     out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
     table = Table(
-        *sim.SUMMARY_COLUMNS, title=f"profile {profile}, seed {seed}, {sessions} sessions, {publishes} publishes"
+        *simulation.SUMMARY_COLUMNS, title=f"profile {profile}, seed {seed}, {sessions} sessions, {publishes} publishes"
     )
     for result in results:
-        row = sim.summary_row(result)
+        row = simulation.summary_row(result)
         row[1] = f"[green]{row[1]}[/]" if result["verdict"] == "holds" else f"[red]{row[1]}[/]"
         table.add_row(*row)
     out.print(table)

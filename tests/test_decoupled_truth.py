@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from mockgc.drivers.simulator import simulate
 from mockgc.faults import PROFILES
-from mockgc.flows.mitigations import load_mitigation
+from mockgc.registry import load_mitigation
+from mockgc.simulation import simulate
 from mockgc.stores import StoreError, open_store
 
 SESSIONS = 300

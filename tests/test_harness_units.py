@@ -17,7 +17,6 @@ import pytest
 from mockgc.checker import check
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.harness import services
 from mockgc.harness.demo import demo_exit, summary_lines
 from mockgc.harness.live import (
     LocustTransport,
@@ -251,19 +250,21 @@ def test_exit_codes_of_single_runs_and_of_a_matrix() -> None:
     assert run_exit([_outcome("none", EXIT_INTERRUPTED), _outcome("retry", EXIT_HARNESS)]) == EXIT_INTERRUPTED
 
 
-def test_service_hooks_load_lazily_and_default_to_nothing(tmp_path: Path) -> None:
-    ctx = services.ServiceContext("http://x", "k", "id", "secret", tmp_path, None, 1)
-    with services.enter_service("none", ctx) as env:
-        assert env == {}
-    services.SERVICE_HOOKS["test-lazy"] = "mockgc.harness.services:no_service"
-    try:
-        assert services.hook_for("test-lazy") is services.no_service
-        services.SERVICE_HOOKS["test-broken"] = "mockgc.nothing_here:hook"
-        with pytest.raises(ValueError, match="cannot load"):
-            services.hook_for("test-broken")
-    finally:
-        services.SERVICE_HOOKS.pop("test-lazy", None)
-        services.SERVICE_HOOKS.pop("test-broken", None)
+def test_one_registry_gives_each_strategy_its_companions_for_both_drivers() -> None:
+    from mockgc.companions import NOTHING, clean_store_namespace
+    from mockgc.flows.mitigations import AsyncWorker
+    from mockgc.registry import companion_of, load_mitigation
+    from mockgc.worker.companion import live_worker, simulated_worker
+
+    class MyAsyncWorker(AsyncWorker):
+        name = "my-async-worker"
+
+    assert companion_of(load_mitigation("none")) is NOTHING
+    worker = companion_of(load_mitigation("async-worker"))
+    assert (worker.simulated, worker.live) == (simulated_worker, live_worker)
+    assert companion_of(load_mitigation("external-store")).live is clean_store_namespace
+    # A user's own strategy that extends a registered one gets that one's companions.
+    assert companion_of(MyAsyncWorker()) is worker
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 
 from mockgc.checker import check
-from mockgc.drivers.simulator import SimulationError, Simulator, simulate
+from mockgc.drivers.simulator import SimulationError, Simulator
 from mockgc.faults import PROFILES as FAULT_PROFILES
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect
-from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
+from mockgc.registry import load_mitigation
 from mockgc.result import verdict_exit
+from mockgc.simulation import simulate
 from tests import planted
 
 H, F = "holds", "fails"

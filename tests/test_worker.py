@@ -23,13 +23,13 @@ from mockgc.faults import get_profile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Reply
 from mockgc.flows.history import History
-from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.async_worker import Intent, WorkerConfig, intent_key
 from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
+from mockgc.registry import load_mitigation
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
 from mockgc.standard_webhooks import Verifier, new_secret, sign

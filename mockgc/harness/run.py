@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockgc.companions import ServiceContext
 from mockgc.harness.nemesis import publish_offsets
 from mockgc.harness.procs import Child, Children, Death, ProcessError, free_port
-from mockgc.harness.services import ServiceContext, enter_service
 from mockgc.harness.target import Target, TargetError, start_mock, window_spans
 
 EXIT_HOLDS, EXIT_FAILS, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -87,14 +87,9 @@ class RunConfig:
     startup_timeout: float = 60.0
 
     def mitigations(self) -> list[str]:
-        from mockgc.flows.mitigations import MITIGATIONS
+        from mockgc.registry import expand
 
-        if self.mitigation == "all":
-            return ["none", *sorted(name for name in MITIGATIONS if name != "none")]
-        names = [name.strip() for name in self.mitigation.split(",") if name.strip()]
-        if not names:
-            raise ValueError("name at least one mitigation")
-        return names
+        return expand(self.mitigation)
 
     def offsets(self) -> list[float]:
         offsets = publish_offsets(self.publish_at, self.publishes, self.duration)
@@ -119,13 +114,10 @@ class RunConfig:
         if self.rate_limited and self.target and not self.client_secret:
             raise ValueError("--rate-limited with --target needs --client-secret")
         self.offsets()
-        from mockgc.flows.mitigations import load_mitigation
+        from mockgc.registry import load_mitigation
 
         for name in self.mitigations():
-            try:
-                load_mitigation(name, **self.mitigation_params)
-            except TypeError as error:  # an unknown or missing keyword parameter
-                raise ValueError(f"{name}: {error}") from None
+            load_mitigation(name, self.mitigation_params)
         return self
 
     def public(self) -> dict[str, Any]:
@@ -293,12 +285,6 @@ def _store_contents(store_url: str | None, history: list[dict[str, Any]]) -> dic
         raise RunError(f"cannot read the external store {store_url} to check durability: {error}") from None
 
 
-def _needs_store(mitigation: str, params: dict[str, Any]) -> bool:
-    from mockgc.flows.mitigations import load_mitigation
-
-    return bool(load_mitigation(mitigation, **params).needs_store)
-
-
 class LiveRun:
     """One mitigation's live run against a target: start Locust, wait, collect, check, write."""
 
@@ -443,7 +429,10 @@ class LiveRun:
         for stale in ("history.jsonl", "live.json", "result.json"):
             (d / stale).unlink(missing_ok=True)
         self.target.reset(seed=c.seed, profile=c.profile, agents=None if c.target else c.agents)
-        needs_store = _needs_store(self.mitigation, c.mitigation_params)
+        from mockgc.registry import companion_of, load_mitigation
+
+        strategy = load_mitigation(self.mitigation, c.mitigation_params)
+        needs_store = strategy.needs_store
         store_url = c.store or (f"sqlite:///{(d / 'store.db').resolve()}" if needs_store else None)
         if store_url and store_url.startswith("sqlite:") and not c.store:
             (d / "store.db").unlink(missing_ok=True)
@@ -454,11 +443,9 @@ class LiveRun:
             client_secret=self.target.client_secret,
             out_dir=d,
             store_url=store_url,
-            seed=c.seed,
-            mitigation=self.mitigation,
-            mitigation_params=dict(c.mitigation_params),
-            watch=self.watch,
+            start=lambda name, argv, log, env: self.children.start(name, argv, log, env=dict(env), watch=True),
         )
+        live_service = companion_of(strategy).live
         (d / "config.json").write_text(
             json.dumps(c.public() | {"mitigation": self.mitigation, "store": store_url}, indent=2, sort_keys=True)
         )
@@ -469,7 +456,7 @@ class LiveRun:
             + (f", {c.remote_workers} remote workers" if c.remote_workers else "")
         )
         try:
-            with enter_service(self.mitigation, ctx) as service_env:
+            with live_service(strategy, ctx) if live_service else contextlib.nullcontext({}) as service_env:
                 self.started = time.monotonic()
                 try:
                     self._start_locust(self._env(store_url, dict(service_env)))

@@ -146,14 +146,3 @@ class AsyncWorker(Mitigation):
         # A store failure is recorded in the history; the platform write still goes ahead.
         yield StorePut(intent_key(self.namespace, session.session_id, name), intent.encode())
         return (yield from super().set_data(ctx, session, name, value))
-
-    def simulation_components(self) -> list[Any]:
-        from mockgc.worker.simulated import SimulatedWorker
-
-        return [
-            SimulatedWorker(
-                self.worker_config(),
-                delivery_latency=self.delivery_latency_ms / 1000,
-                failing_attempts=self.webhook_failures,
-            )
-        ]

@@ -37,6 +37,13 @@ class Mitigation:
         """Where the value lives outside the platform, for mitigations that keep it elsewhere."""
         return None
 
+    def label(self) -> str:
+        """The name a result carries: the strategy's name, else where its class came from."""
+        if self.name != Mitigation.name:
+            return self.name
+        cls = type(self)
+        return f"{cls.__module__}:{cls.__qualname__}"
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "params": dict(vars(self))}
 

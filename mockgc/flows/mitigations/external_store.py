@@ -46,6 +46,3 @@ class ExternalStore(Mitigation):
 
     def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
         return self.key(session.session_id, PREFERENCE_VARIABLE)
-
-    def simulation_components(self) -> list[Any]:
-        return []
