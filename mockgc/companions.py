@@ -52,6 +52,7 @@ class ServiceContext:
     client_secret: str
     out_dir: Path
     store_url: str | None
+    spec: str = "{}"  # the run's spec as JSON (mockgc/spec.py): what a companion process is given
     start: Start = _no_process
     # Results: sessionId -> epoch seconds when a repair made it durable, and anything for the result JSON.
     repairs: dict[str, float] = field(default_factory=dict)

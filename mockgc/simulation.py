@@ -8,8 +8,9 @@ from typing import Any
 from mockgc.drivers.simulator import SimConfig, Simulator
 from mockgc.faults import FaultProfile
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.registry import companion_of, label, load_mitigation, names
+from mockgc.registry import ALL, companion_of, label, load_mitigation
 from mockgc.result import Result
+from mockgc.spec import RunSpec
 from mockgc.stores import Store
 
 
@@ -47,62 +48,29 @@ def simulate(**arguments: Any) -> Result:
     return simulator(**arguments).run()
 
 
-def run_all(
-    *,
-    profile: str | FaultProfile,
-    sessions: int,
-    seed: int,
-    agents: int = 50,
-    publishes: int = 3,
-    config: SimConfig | None = None,
-) -> list[Result]:
-    """Every registered mitigation, with its default parameters, on one profile: the comparison."""
-    return [
-        simulate(
-            mitigation=name,
-            profile=profile,
-            sessions=sessions,
-            seed=seed,
-            agents=agents,
-            publishes=publishes,
-            config=config,
-        )
-        for name in names()
-    ]
-
-
-SUMMARY_COLUMNS = (
-    "mitigation",
-    "verdict",
-    "ok",
-    "lost",
-    "ack_lost",
-    "corrupted",
-    "unverified",
-    "indeterminate",
-    "req/session",
-    "call p99 ms",
-    "p99 in publish",
-    "400s",
-    "flow p99 s",
-)
-
-
-def summary_row(result: dict[str, Any]) -> list[str]:
-    """One result as the summary table's cells (SUMMARY_COLUMNS)."""
-
-    def ms(value: Any) -> str:
-        return "-" if value is None else f"{value:.1f}"
-
-    counts = result["sessions"]
-    flow_p99 = (result.get("flow_ms") or {}).get("p99")
-    return [
-        str(result["mitigation"]),
-        str(result["verdict"]),
-        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "unverified", "indeterminate")),
-        f"{result['requests_per_session']:.2f}",
-        ms(result["latency_ms"]["p99"]),
-        ms(result["latency_ms_by_window"]["inside"]["p99"]),
-        str(result["http"].get("400", 0)),
-        "-" if flow_p99 is None else f"{flow_p99 / 1000:.2f}",
-    ]
+def simulate_spec(spec: RunSpec) -> dict[str, Any]:
+    """The spec simulated: one strategy's result, or for several (`all`, a comma list) a document holding each."""
+    config = SimConfig(
+        max_flow_steps=spec.max_flow_steps,
+        max_mean_flow_steps=spec.max_mean_flow_steps,
+        max_flow_seconds=spec.max_flow_seconds,
+    ).validate()
+    common: dict[str, Any] = {
+        "profile": spec.profile,
+        "sessions": spec.sessions,
+        "seed": spec.seed,
+        "agents": spec.agents,
+        "publishes": spec.simulated_publishes(),
+        "config": config,
+    }
+    names = spec.mitigations()
+    if len(names) == 1 and spec.mitigation.strip() != ALL:
+        return dict(simulate(mitigation=load_mitigation(names[0], spec.params), **common))
+    results = [simulate(mitigation=load_mitigation(name, spec.params), **common) for name in names]
+    document: dict[str, Any] = {"driver": "simulation", "fault_profile": spec.profile, "seed": spec.seed}
+    return document | {
+        "sessions": spec.sessions,
+        "agents": spec.agents,
+        "publishes": common["publishes"],
+        "results": results,
+    }

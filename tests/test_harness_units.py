@@ -27,21 +27,15 @@ from mockgc.harness.live import (
     mitigation_params,
     pick_agent,
 )
-from mockgc.harness.nemesis import parse_offsets, publish_offsets, run_schedule
+from mockgc.harness.locust import live_counts
+from mockgc.harness.nemesis import run_schedule
+from mockgc.harness.options import LiveOptions
 from mockgc.harness.procs import Children, wait_until
 from mockgc.harness.report import write_matrix_report, write_run_report
-from mockgc.harness.run import (
-    EXIT_FAILS,
-    EXIT_HARNESS,
-    EXIT_HOLDS,
-    EXIT_INTERRUPTED,
-    RunConfig,
-    RunOutcome,
-    comparison,
-    live_counts,
-    run_exit,
-)
+from mockgc.harness.results import RunOutcome, comparison, run_exit
+from mockgc.result import EXIT_FAILS, EXIT_HARNESS, EXIT_HOLDS, EXIT_INTERRUPTED
 from mockgc.server import ServerThread
+from mockgc.spec import RunSpec, parse_offsets, publish_offsets
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
 
 # -- the nemesis schedule ------------------------------------------------------------
@@ -227,16 +221,15 @@ def test_live_counts_reads_outcomes_and_failures_from_locust_csv(tmp_path: Path)
 # -- configuration, exit codes, services -----------------------------------------------------
 
 
-def test_config_validates_and_repeats_itself_without_secrets() -> None:
-    config = RunConfig(mitigation="retry", profile="fast", duration=10, publish_at="2,4", admin_key="k").validate()
-    public = config.public()
-    assert public["admin_key"] == "***" and public["publish_offsets"] == [2.0, 4.0]
-    assert "--publish-at 2,4" in public["command"] and "--profile fast" in public["command"]
-    with pytest.raises(ValueError, match="inside"):
-        RunConfig(duration=5, publish_at="6").validate()
+def test_live_options_validate_against_the_spec() -> None:
+    spec = RunSpec().with_options(mitigation="retry", profile="fast", duration=10, publish_at="2,4")
+    assert LiveOptions(target="http://127.0.0.1:1", admin_key="k").validate(spec).target == "http://127.0.0.1:1"
     with pytest.raises(ValueError, match="admin-key"):
-        RunConfig(target="http://127.0.0.1:1").validate()
-    assert RunConfig(mitigation="all").mitigations()[0] == "none"
+        LiveOptions(target="http://127.0.0.1:1").validate(spec)
+    with pytest.raises(ValueError, match="needs --target"):
+        LiveOptions().validate(RunSpec().with_options(remote_workers=2))
+    with pytest.raises(ValueError, match="at most 100 publishes"):
+        LiveOptions().validate(RunSpec().with_options(publishes=101, duration=600))
 
 
 def _outcome(name: str, code: int, verdict: str = "holds") -> RunOutcome:

@@ -25,6 +25,7 @@ from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.registry import companion_of, load_mitigation
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
+from mockgc.spec import RunSpec
 from mockgc.standard_webhooks import new_secret, secret_key
 from mockgc.stores import open_store
 from mockgc.worker import companion as hooks
@@ -39,13 +40,18 @@ def mock(settings: Settings) -> Iterator[ServerThread]:
         events_runtime(server.app).stop()
 
 
+SETTLE = {"settle_seconds": 0.2}
+
+
 @pytest.fixture
 def children() -> Iterator[Children]:
     with Children() as started:
         yield started
 
 
-def context(server: ServerThread, tmp_path: Path, children: Children | None = None) -> ServiceContext:
+def context(
+    server: ServerThread, tmp_path: Path, children: Children | None = None, spec: RunSpec | None = None
+) -> ServiceContext:
     return ServiceContext(
         target_url=server.url,
         admin_key=ADMIN_KEY,
@@ -53,6 +59,7 @@ def context(server: ServerThread, tmp_path: Path, children: Children | None = No
         client_secret=CLIENT_SECRET,
         out_dir=tmp_path,
         store_url=f"sqlite:///{tmp_path}/store.db",
+        spec=(spec or RunSpec()).to_json(),
         start=(lambda name, argv, log, env: children.start(name, argv, log, env=dict(env), watch=True))
         if children is not None
         else ServiceContext.start,
@@ -70,11 +77,11 @@ def live_companion(name: str, ctx: ServiceContext, **params: object) -> Any:
 def test_async_worker_hook_runs_the_worker_process_and_collects_repairs(
     mock: ServerThread, tmp_path: Path, children: Children
 ) -> None:
-    ctx = context(mock, tmp_path, children)
+    ctx = context(mock, tmp_path, children, RunSpec().with_options(mitigation="async-worker", params=SETTLE))
     stale = open_store(ctx.store_url or "")
     stale.put("mockgc:aw:job:left-over", "{}")  # a previous run's key: the hook clears the namespace
     platform = mock.holder.platform
-    with live_companion("async-worker", ctx, settle_seconds=0.2) as env:
+    with live_companion("async-worker", ctx, **SETTLE) as env:
         assert env["MOCKGC_WORKER_URL"].startswith("http://127.0.0.1:")
         assert stale.get("mockgc:aw:job:left-over") is None
         # The worker got its webhook secret by environment: a fresh one, never on its command line.
@@ -84,7 +91,7 @@ def test_async_worker_hook_runs_the_worker_process_and_collects_repairs(
         operation = platform.publish_schedule()
         transport = HttpTransport(mock.url)
         transport.authenticate(CLIENT_ID, CLIENT_SECRET)
-        mitigation = load_mitigation("async-worker", settle_seconds=0.2)
+        mitigation = load_mitigation("async-worker", SETTLE)
         history = History()
         for index, agent in enumerate(list(platform.agents)[:8]):
             ctx_flow = FlowContext(f"k{index}", agent, operation.business_unit_id, 7)

@@ -20,14 +20,13 @@ from mockgc.drivers.http import ROUTES, build_request, reply_from
 from mockgc.flows.context import PERSONALIZED
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
+from mockgc.spec import RunSpec
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
 # a rate limit, an injected outage): the checker classifies them, so Locust counts them as
 # successes. Anything else (401, 404, 500...) means the harness itself is wrong.
 EXPECTED_STATUSES = frozenset({400, 409, 429, 502, 503, 504})
 OUTCOME_REQUEST_TYPE = "OUTCOME"
-# Outcomes that mean customer data went wrong; Locust shows them as failures so they stand out.
-BAD_OUTCOMES = frozenset({"lost", "ack_lost", "corrupted"})
 PARAMS_ENV = "MOCKGC_MITIGATION_PARAMS"
 
 
@@ -40,7 +39,7 @@ def is_expected(status: int) -> bool:
 
 
 def mitigation_params(text: str | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Keyword arguments for load_mitigation: a JSON object, from `text` or else MOCKGC_MITIGATION_PARAMS."""
+    """Keyword arguments for a strategy: a JSON object, from `text` or else MOCKGC_MITIGATION_PARAMS."""
     raw = (text if text is not None else (os.environ if environ is None else environ).get(PARAMS_ENV, "")).strip()
     if not raw:
         return {}
@@ -51,6 +50,24 @@ def mitigation_params(text: str | None = None, environ: dict[str, str] | None = 
     if not isinstance(params, dict):
         raise ValueError(f"{PARAMS_ENV} must be a JSON object")
     return params
+
+
+def spec_of(options: Any) -> RunSpec:
+    """A Locust process's spec: the one document a run passed (--spec), else built from the separate
+    options of a by-hand run (its duration is Locust's --run-time, or 60 s without one)."""
+    if options.spec:
+        return RunSpec.from_json(options.spec, source="--spec")
+    return RunSpec().with_options(
+        mitigation=options.mitigation,
+        params=mitigation_params(options.mitigation_params),
+        seed=int(options.seed),
+        store=options.store or None,
+        publishes=int(options.publishes),
+        publish_at=options.publish_at or None,
+        duration=float(options.run_time or 60),
+        think_time=max(0.0, float(options.think_time)),
+        drain_timeout=float(options.drain_timeout),
+    )
 
 
 class LocustTransport:

@@ -104,36 +104,16 @@ def live_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[dict[s
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     port_file = ctx.out_dir / "worker.port"
     port_file.unlink(missing_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "mockgc.cli",
-        "worker",
-        "--target",
-        ctx.target_url,
-        "--store",
-        store_url,
-        "--port",
-        "0",
-        "--port-file",
-        str(port_file),
-        "--namespace",
-        mitigation.namespace,
-        "--chunk-size",
-        str(mitigation.chunk_size),
-        "--rate-limit",
-        str(mitigation.rate_limit_per_minute),
-        "--settle-seconds",
-        str(mitigation.settle_seconds),
-        "--margin-seconds",
-        str(mitigation.margin_seconds),
-    ]
+    # The worker reads its configuration from the run's spec, as every process of the run does.
+    argv = [sys.executable, "-m", "mockgc.cli", "worker", "--target", ctx.target_url, "--store", store_url]
+    argv += ["--port", "0", "--port-file", str(port_file)]
     # Credentials and the secret go by environment, not argv, so they do not show in the process list.
     env = dict(
         os.environ,
         MOCKGC_CLIENT_ID=ctx.client_id,
         MOCKGC_CLIENT_SECRET=ctx.client_secret,
         MOCKGC_WEBHOOK_SECRET=secret,
+        MOCKGC_SPEC=ctx.spec,
     )
     child = ctx.start("worker", argv, ctx.out_dir / "worker.log", env)
     http = requests.Session()
