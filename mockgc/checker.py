@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockgc.flows.history import OP_TYPES
+from mockgc.flows.history import FLOW, OP_TYPES
 from mockgc.result import BAD_CLASSES, CLASSES, DEFAULT, DURABILITY, FAILS, HOLDS, OUTCOMES, PERSONALIZED, Result
 
 # Operations that write the preference; an ok completion of one is an acknowledgement.
@@ -254,7 +254,7 @@ def check(
                     if s is None:
                         s = sessions[key] = _Session(key)
                     s.start, s.end = min(s.start, t), max(s.end, t)
-                if kind == "flow":
+                if kind == FLOW:
                     flow = entry.get("value")
                     if s is None or not isinstance(flow, dict) or not isinstance(flow.get("expected"), str):
                         raise HistoryError("a flow entry needs a key, and a value with the expected code")

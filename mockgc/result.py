@@ -7,11 +7,10 @@ checker builds and `json.dumps(..., sort_keys=True)` writes, so typing it change
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 # The script's two branches: the customer's preference was seen, or the flow fell back.
 PERSONALIZED, DEFAULT = "personalized", "default"
-Branch = Literal["personalized", "default"]
 
 # A session's primary class, in report order; the checker's precedence is
 # indeterminate > corrupted > unverified > ack_lost > lost > ok.

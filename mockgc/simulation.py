@@ -50,11 +50,7 @@ def simulate(**arguments: Any) -> Result:
 
 def simulate_spec(spec: RunSpec) -> dict[str, Any]:
     """The spec simulated: one strategy's result, or for several (`all`, a comma list) a document holding each."""
-    config = SimConfig(
-        max_flow_steps=spec.max_flow_steps,
-        max_mean_flow_steps=spec.max_mean_flow_steps,
-        max_flow_seconds=spec.max_flow_seconds,
-    ).validate()
+    config = spec.sim_config()
     common: dict[str, Any] = {
         "profile": spec.profile,
         "sessions": spec.sessions,

@@ -40,9 +40,20 @@ _START, _WAKE, _APPLY, _DELIVER, _CALLBACK = range(5)
 MAX_SESSIONS, MAX_AGENTS, MAX_PUBLISHES = 2_000_000, 100_000, 10_000
 
 
-def _bounded(name: str, value: Any, low: int, high: int) -> None:
+def bounded(name: str, value: Any, low: int, high: int) -> int:
+    """An integer in [low, high], or a ValueError saying so."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def check_size(sessions: Any, agents: Any, publishes: Any, seed: Any) -> None:
+    """A run's size, in the order a user reads the options."""
+    bounded("sessions", sessions, 1, MAX_SESSIONS)
+    bounded("agents", agents, 1, MAX_AGENTS)
+    bounded("publishes", publishes, 0, MAX_PUBLISHES)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
 
 
 class SimulationError(RuntimeError):
@@ -71,8 +82,8 @@ class SimConfig:
                 raise ValueError(f"{name} must be between 0 and 86400000, got {value!r}")
         if self.arrival_span_s is not None and not 0 <= self.arrival_span_s <= 7 * 86_400:
             raise ValueError("arrival_span_s must be between 0 and one week")
-        _bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
-        _bounded("max_mean_flow_steps", self.max_mean_flow_steps, 1, 100_000_000)
+        bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
+        bounded("max_mean_flow_steps", self.max_mean_flow_steps, 1, 100_000_000)
         seconds = self.max_flow_seconds
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_RUN_SECONDS:
             raise ValueError(f"max_flow_seconds must be above 0 and at most {MAX_RUN_SECONDS:.0f}, got {seconds!r}")
@@ -179,11 +190,7 @@ class Simulator:
         config: SimConfig | None = None,
         label: str | None = None,
     ) -> None:
-        _bounded("sessions", sessions, 1, MAX_SESSIONS)
-        _bounded("agents", agents, 1, MAX_AGENTS)
-        _bounded("publishes", publishes, 0, MAX_PUBLISHES)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
+        check_size(sessions, agents, publishes, seed)
         if not isinstance(mitigation, Mitigation):
             raise ValueError(f"{mitigation!r} is not a Mitigation")
         self.mitigation = mitigation

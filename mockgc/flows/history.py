@@ -45,7 +45,7 @@ class History:
             {
                 "process": process,
                 "key": result.key,
-                "type": "flow",
+                "type": FLOW,
                 "time": time,
                 "value": {
                     "expected": result.expected,
