@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.drivers.http import ROUTES, build_request, reply_from
-from mockgc.flows.context import PERSONALIZED
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
+from mockgc.result import CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
 from mockgc.spec import RunSpec
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
@@ -123,12 +123,12 @@ def open_flow_store(url: str | None) -> Any:
 def classify_outcome(result: FlowResult) -> str:
     """The flow's own view of how it ended; the checker's verdict later uses ground truth."""
     if result.branch is None:
-        return "indeterminate"
+        return INDETERMINATE
     if result.branch == PERSONALIZED:
-        return "ok" if result.value == result.expected else "corrupted"
+        return OK if result.value == result.expected else CORRUPTED
     # The default branch: whether an acknowledged write was later lost (ack_lost) or is still
     # stored but unseen (lost) only ground truth can tell; the checker decides that at the end.
-    return "corrupted" if result.value and result.value != result.expected else "lost"
+    return CORRUPTED if result.value and result.value != result.expected else LOST
 
 
 def pick_agent(agents: list[dict[str, Any]], user_index: int, iteration: int) -> dict[str, Any]:
