@@ -120,3 +120,12 @@ def test_a_bad_spec_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.exit_code == 2 and done.output.strip().splitlines() == [
         f"Error: unknown keys in {path}: sead (known: {', '.join(sorted(RunSpec().as_dict()))})"
     ]
+
+
+def test_the_readmes_spec_file_is_a_valid_spec() -> None:
+    import tomllib
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = RunSpec.from_dict(tomllib.loads(block), source="README.md")
+    assert (spec.mitigation, spec.offsets(), dict(spec.params)) == ("retry", [5.0, 15.0], {"attempts": 5})
