@@ -14,7 +14,7 @@ from mockgc.faults import PROFILES
 from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.registry import ALL, expand
 from mockgc.result import EXIT_HARNESS, EXIT_INTERRUPTED, HOLDS, verdict_exit
-from mockgc.spec import RunSpec
+from mockgc.spec import RunSpec, read_spec_file
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -170,13 +170,18 @@ def _build_spec(
         for name, value in options.items()
         if source.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
     }
-    spec = RunSpec.load(spec_file) if spec_file else RunSpec()
+    # The file's fields with the options on top, validated once.
+    data = read_spec_file(spec_file) if spec_file else {}
     if params:
-        given["params"] = {**spec.params, **dict(_parse_param(item) for item in params)}
-    several = expand(given.get("mitigation", spec.mitigation))
-    if not params_for_several and given.get("params", spec.params) and len(several) > 1:
+        in_file = data.get("params") or {}
+        if not isinstance(in_file, dict):
+            raise ValueError("params must be a table (a JSON object) of the mitigation's parameters")
+        given["params"] = {**in_file, **dict(_parse_param(item) for item in params)}
+    merged = data | given
+    several = expand(str(merged.get("mitigation", _DEFAULT.mitigation)))
+    if not params_for_several and merged.get("params") and len(several) > 1:
         raise ValueError("--param applies to one mitigation, not to all")
-    return spec.with_options(**given)
+    return RunSpec.from_dict(merged, source=str(spec_file) if spec_file else "the options")
 
 
 _DEFAULT = RunSpec()

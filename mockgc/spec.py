@@ -75,6 +75,35 @@ def publish_offsets(publish_at: str | tuple[float, ...] | None, publishes: int |
     return offsets
 
 
+def _json_object(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{source} is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{source} must be a JSON object")
+    return data
+
+
+def read_spec_file(path: str | Path) -> dict[str, Any]:
+    """A spec file's fields: TOML (a [spec] table or top-level keys), or JSON such as a run's config.json."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ValueError(f"cannot read the spec file {path}: {error}") from None
+    if path.suffix == ".json":
+        return _json_object(text, str(path))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"the spec file {path} is not TOML: {error}") from None
+    table = data.get("spec", data)
+    if not isinstance(table, dict):
+        raise ValueError(f"the spec file {path}: [spec] must be a table")
+    return table
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything a run is. Frozen: build a changed copy with `replace` (dataclasses) or `with_options`."""
@@ -119,29 +148,11 @@ class RunSpec:
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "the spec") -> RunSpec:
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise ValueError(f"{source} is not JSON: {error}") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{source} must be a JSON object")
-        return cls.from_dict(data, source=source)
+        return cls.from_dict(_json_object(text, source), source=source)
 
     @classmethod
     def load(cls, path: str | Path) -> RunSpec:
-        """A spec file: TOML (a [spec] table or top-level keys), or JSON such as a run's config.json."""
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as error:
-            raise ValueError(f"cannot read the spec file {path}: {error}") from None
-        if path.suffix == ".json":
-            return cls.from_json(text, source=str(path))
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"the spec file {path} is not TOML: {error}") from None
-        return cls.from_dict(data.get("spec", data), source=str(path))
+        return cls.from_dict(read_spec_file(path), source=str(path))
 
     def with_options(self, **options: Any) -> RunSpec:
         """A copy with these fields changed (None leaves a field as it is), normalized and validated."""

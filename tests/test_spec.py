@@ -113,6 +113,13 @@ def test_simulate_takes_a_spec_file_and_its_options_win(tmp_path: Path) -> None:
     assert again.read_bytes() == out.read_bytes()
 
 
+def test_the_file_and_the_options_are_validated_once_together(tmp_path: Path) -> None:
+    path = tmp_path / "spec.toml"
+    path.write_text("sessions = 0\n")  # not a run on its own; the option completes it
+    assert CliRunner().invoke(main, ["simulate", "--spec", str(path), "-n", "20"]).exit_code in (0, 1)
+    assert "sessions must be an integer from 1" in CliRunner().invoke(main, ["simulate", "--spec", str(path)]).output
+
+
 def test_a_bad_spec_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("sead = 1\n")
