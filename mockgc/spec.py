@@ -30,7 +30,7 @@ from mockgc.flows.mitigations.base import Mitigation
 from mockgc.registry import ALL, expand, load_mitigation
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 
-MAX_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
+MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
 
 
@@ -70,8 +70,8 @@ def publish_offsets(publish_at: str | tuple[float, ...] | None, publishes: int |
             raise ValueError("publishes must not be negative")
         span = 0.8 * duration
         offsets = [round(span * (i + 0.5) / count, 3) for i in range(count)] if count else []
-    if len(offsets) > MAX_PUBLISHES:
-        raise ValueError(f"at most {MAX_PUBLISHES} publishes per run")
+    if len(offsets) > MAX_LIVE_PUBLISHES:
+        raise ValueError(f"at most {MAX_LIVE_PUBLISHES} publishes per run")
     return offsets
 
 
@@ -179,8 +179,8 @@ class RunSpec:
             raise ValueError("think time and drain timeout must not be negative")
         if self.workers < 0 or self.remote_workers < 0:
             raise ValueError("workers must not be negative")
-        if len(self.publish_at) > MAX_PUBLISHES:
-            raise ValueError(f"at most {MAX_PUBLISHES} publishes per run")
+        if len(self.publish_at) > MAX_LIVE_PUBLISHES:
+            raise ValueError(f"at most {MAX_LIVE_PUBLISHES} publishes per run")
         late = [o for o in self.publish_at if o >= self.duration]
         if late:
             raise ValueError(f"publish offsets {late} are not inside the {self.duration:g} s run")
@@ -215,7 +215,7 @@ class RunSpec:
         return load_mitigation(names[0], self.params)
 
     def offsets(self) -> list[float]:
-        """A live run's publish starts, in seconds after the load starts (at most MAX_PUBLISHES)."""
+        """A live run's publish starts, in seconds after the load starts (at most MAX_LIVE_PUBLISHES)."""
         return publish_offsets(self.publish_at, self.publishes, self.duration)
 
     def simulated_publishes(self) -> int:
