@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockgc.harness.run import Display, RunConfig, RunError, run
+from mockgc.harness.console import Display
+from mockgc.harness.errors import RunError
+from mockgc.harness.options import LiveOptions
+from mockgc.harness.run import run
+from mockgc.result import bad_sessions
+from mockgc.spec import RunSpec
 
 OUT = Path("runs") / "bench-load-scale"
 
@@ -45,7 +50,7 @@ def run_bench(config: Config | None = None) -> bool:
     began = time.perf_counter()
     try:
         outcomes = run(
-            RunConfig(
+            RunSpec().with_options(
                 mitigation=config.mitigation,
                 profile=config.profile,
                 users=config.users,
@@ -54,8 +59,8 @@ def run_bench(config: Config | None = None) -> bool:
                 think_time=config.think_time,
                 publishes=config.publishes,
                 workers=config.workers,
-                out=str(config.out),
             ),
+            LiveOptions(out=Path(config.out)),
             Display(),
         )
     except RunError as error:
@@ -64,7 +69,7 @@ def run_bench(config: Config | None = None) -> bool:
     result = outcomes[0].result
     sessions, harness = result["sessions"], result["harness"]
     outside, inside = result["latency_ms_by_window"]["outside"], result["latency_ms_by_window"]["inside"]
-    bad = sessions["lost"] + sessions["ack_lost"] + sessions["corrupted"]
+    bad = bad_sessions(sessions)
     print(
         f"   sessions {sessions['total']:,} ({bad:,} lost to the publishes, verdict {result['verdict']}); "
         f"{result['requests']:,} platform calls, {result['http'].get('400', 0):,} of them 400s"

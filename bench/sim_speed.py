@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from mockgc.checker import check
-from mockgc.sim import Simulator
+from mockgc.simulation import simulator
 
 TARGET_SECONDS = 5.0
 
@@ -37,7 +37,7 @@ class Round:
 def one_round(config: Config, mitigation: str) -> Round:
     gc.collect()
     began, cpu = time.perf_counter(), time.process_time()
-    sim = Simulator(
+    sim = simulator(
         mitigation=mitigation,
         profile=config.profile,
         sessions=config.sessions,

@@ -5,6 +5,9 @@ By hand, against a running mock (`mockgc serve` prints the credentials):
     export MOCKGC_CLIENT_SECRET=... MOCKGC_ADMIN_KEY=...
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8321 --mitigation none --fault-profile fast --publishes 3
 
+`mockgc run` instead gives every process the run's spec (mockgc/spec.py) as one JSON document,
+`--spec` (MOCKGC_SPEC); the master passes it on to its workers. The separate options are then unused.
+
 Headless: add `--headless -u 50 -r 25 -t 60s`. Distributed: one `--master` and any number of
 `--worker --master-host HOST` processes; only the master (or a single local process) runs the
 nemesis and writes the history, so each scheduled publish fires exactly once.
@@ -27,22 +30,24 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.runner import run_flow
-from mockgc.flows.script import FlowContext, script_flow
+from mockgc.drivers.realtime import run_flow
+from mockgc.flows.context import FlowContext
+from mockgc.flows.mitigations.base import Mitigation
+from mockgc.flows.script import script_flow
 from mockgc.harness.live import (
-    BAD_OUTCOMES,
     OUTCOME_REQUEST_TYPE,
     LocustTransport,
     MasterCollector,
     NodeCollector,
     classify_outcome,
     global_user_index,
-    mitigation_params,
     open_flow_store,
     pick_agent,
+    spec_of,
 )
-from mockgc.harness.nemesis import publish_offsets, run_schedule
+from mockgc.harness.nemesis import run_schedule
+from mockgc.result import BAD_CLASSES
+from mockgc.spec import RunSpec
 
 log = logging.getLogger("mockgc")
 
@@ -50,6 +55,8 @@ NODE = NodeCollector()  # this process's users
 MASTER = MasterCollector()  # on the master or a local runner: everything
 AGENTS: list[dict[str, Any]] = []  # the mock's users, listed once per process
 _nemesis: list[gevent.Greenlet] = []
+_loaded: dict[str, tuple[RunSpec, Mitigation]] = {}  # the spec's document -> the spec and its strategy, once
+DEFAULTS = RunSpec()
 
 FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
 
@@ -59,7 +66,17 @@ def _options(parser: Any) -> None:
     # Straight on the parser: Locust's web UI keywords (is_secret, include_in_web_ui) only work there.
     group = parser
     group.add_argument(
-        "--mitigation", env_var="MOCKGC_MITIGATION", default="none", help="Mitigation name or module:Class."
+        "--spec",
+        env_var="MOCKGC_SPEC",
+        default="",
+        include_in_web_ui=False,
+        help="The run's spec as one JSON document (mockgc run passes it); the options below are then unused.",
+    )
+    group.add_argument(
+        "--mitigation",
+        env_var="MOCKGC_MITIGATION",
+        default=DEFAULTS.mitigation,
+        help="Mitigation name or module:Class.",
     )
     # Locust has its own --profile (a run label), hence --fault-profile.
     group.add_argument(
@@ -75,7 +92,7 @@ def _options(parser: Any) -> None:
         "--publishes",
         type=int,
         env_var="MOCKGC_PUBLISHES",
-        default=3,
+        default=DEFAULTS.publishes,
         help="Without --publish-at: this many publishes spread over the run (or 60 s without --run-time).",
     )
     # An option rather than only the variable, so a master passes it on to its workers.
@@ -85,7 +102,9 @@ def _options(parser: Any) -> None:
         default="",
         help='Mitigation parameters as a JSON object, e.g. {"attempts": 5}.',
     )
-    group.add_argument("--seed", type=int, env_var="MOCKGC_SEED", default=1, help="Seed of preference codes and waits.")
+    group.add_argument(
+        "--seed", type=int, env_var="MOCKGC_SEED", default=DEFAULTS.seed, help="Seed of preference codes and waits."
+    )
     group.add_argument("--client-id", env_var="MOCKGC_CLIENT_ID", default="mockgc-client", help="OAuth client id.")
     group.add_argument("--client-secret", env_var="MOCKGC_CLIENT_SECRET", default="", is_secret=True)
     group.add_argument("--admin-key", env_var="MOCKGC_ADMIN_KEY", default="", is_secret=True, help="Mock admin key.")
@@ -93,13 +112,17 @@ def _options(parser: Any) -> None:
         "--store", env_var="MOCKGC_STORE", default="", help="External store URL (sqlite:///f.db, redis://...)."
     )
     group.add_argument(
-        "--think-time", type=float, env_var="MOCKGC_THINK_TIME", default=1.0, help="Mean seconds between interactions."
+        "--think-time",
+        type=float,
+        env_var="MOCKGC_THINK_TIME",
+        default=DEFAULTS.think_time,
+        help="Mean seconds between interactions.",
     )
     group.add_argument(
         "--drain-timeout",
         type=float,
         env_var="MOCKGC_DRAIN_TIMEOUT",
-        default=10.0,
+        default=DEFAULTS.drain_timeout,
         help="At stop, seconds to let interactions in flight finish.",
     )
     group.add_argument(
@@ -113,6 +136,16 @@ def _options(parser: Any) -> None:
 
 def _options_of(environment: Environment) -> Any:
     return environment.parsed_options
+
+
+def _run_spec(environment: Environment) -> tuple[RunSpec, Mitigation]:
+    """This process's spec and strategy: the strategy is loaded once per spec (a web UI may start another)."""
+    spec = spec_of(_options_of(environment))
+    document = spec.to_json()
+    if document not in _loaded:
+        _loaded.clear()
+        _loaded[document] = spec, spec.load_mitigation()
+    return _loaded[document]
 
 
 def _is_coordinator(environment: Environment) -> bool:
@@ -158,7 +191,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         )
         if reply.status_code != 200:
             log.error("setting profile %s answered %s: %s", options.fault_profile, reply.status_code, reply.text[:200])
-    offsets = publish_offsets(options.publish_at, options.publishes, float(options.run_time or 60))
+    offsets = _run_spec(environment)[0].offsets()
     log.info("nemesis: %d publish(es) at %s s", len(offsets), offsets)
     _nemesis.append(
         gevent.spawn(
@@ -186,7 +219,7 @@ def _wait_for(condition: Any, timeout: float) -> bool:
 def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
     """On a worker: stop starting interactions, let those in flight finish, ship the rest, finally."""
     NODE.draining = True
-    _wait_for(lambda: NODE.in_flight == 0, float(_options_of(environment).drain_timeout))
+    _wait_for(lambda: NODE.in_flight == 0, _run_spec(environment)[0].drain_timeout)
     environment.runner.send_message(HISTORY, {"entries": NODE.take(), "report": NODE.report(), "final": True})
 
 
@@ -194,9 +227,17 @@ def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
 def _on_test_stopping(environment: Environment, **_: Any) -> None:
     if not _is_coordinator(environment):
         return
+    spec = _run_spec(environment)[0]
+    drain = spec.drain_timeout
+    # A publish that fell due before the stop still gets made: on a busy machine the nemesis greenlet can
+    # run seconds late behind the users, and killing it mid-publish lost a scheduled publish (a harness
+    # error). Publishes not yet due are never fired after the load; the wait is bounded.
+    elapsed = time.time() - (MASTER.started or time.time())
+    due = sum(1 for offset in spec.offsets() if offset <= elapsed)
+    if not _wait_for(lambda: len(MASTER.nemesis) >= due, drain + 10):
+        log.error("the nemesis made %d of the %d publishes due before the stop", len(MASTER.nemesis), due)
     while _nemesis:
         _nemesis.pop().kill(block=False)
-    drain = float(_options_of(environment).drain_timeout)
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         expected = {client.id for client in runner.clients.all}
@@ -249,11 +290,11 @@ class Agent(FastHttpUser):
         self.user_index = global_user_index(self.local_index, max(0, worker_index), workers)
         self.process = f"{NODE.node}/u{self.local_index}"
         self.iteration = 0
-        self.seed = int(options.seed)
+        spec, self.mitigation = _run_spec(self.environment)
+        self.seed = spec.seed
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
-        self.think_time = max(0.0, float(options.think_time))
-        self.mitigation = load_mitigation(options.mitigation, **mitigation_params(options.mitigation_params))
-        self.store = open_flow_store(options.store) if self.mitigation.needs_store else None
+        self.think_time = spec.think_time
+        self.store = open_flow_store(spec.store) if self.mitigation.needs_store else None
         self.transport = LocustTransport(self.client, NODE.harness_error)
         with self.client.post(
             "/oauth/token",
@@ -315,6 +356,6 @@ class Agent(FastHttpUser):
             name=outcome,
             response_time=(time.perf_counter() - began) * 1000,
             response_length=0,
-            exception=RuntimeError(f"session {outcome}") if outcome in BAD_OUTCOMES else None,
+            exception=RuntimeError(f"session {outcome}") if outcome in BAD_CLASSES else None,
             context={},
         )

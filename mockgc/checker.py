@@ -11,15 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-PERSONALIZED, DEFAULT = "personalized", "default"
-CLASSES = ("ok", "lost", "ack_lost", "corrupted", "unverified", "indeterminate")
-DURABILITY = ("durable", "ack_lost", "not_stored", "stored_wrong", "unknown")
-OUTCOMES = ("personalized_ok", "default", "wrong_code", "unverified", "unknown")
-OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
+from mockgc.flows.history import FLOW, OP_TYPES
+from mockgc.result import BAD_CLASSES, CLASSES, DEFAULT, DURABILITY, FAILS, HOLDS, OUTCOMES, PERSONALIZED, Result
+
 # Operations that write the preference; an ok completion of one is an acknowledgement.
 WRITE_OPS = frozenset({"set_data", "store_put"})
-# The primary classes that mean the customer's data went wrong, or cannot be shown right (the verdict's failures).
-BAD_CLASSES = frozenset({"lost", "ack_lost", "corrupted", "unverified"})
 # The truth's per-session log of the values the platform's evaluate answered `personalized`
 # with ({variable: [values]}); the mock keeps it, a flow cannot write it.
 EVALUATE_LOG = "evaluatedPersonalized"
@@ -209,7 +205,7 @@ def check(
     variable: str = "preferenceCode",
     extra: dict[str, Any] | None = None,
     include_sessions: bool = False,
-) -> dict[str, Any]:
+) -> Result:
     """Classify every session in `history` and report the cost.
 
     Sessions are the keys in the history; entries whose key is None are calls no session owns
@@ -258,7 +254,7 @@ def check(
                     if s is None:
                         s = sessions[key] = _Session(key)
                     s.start, s.end = min(s.start, t), max(s.end, t)
-                if kind == "flow":
+                if kind == FLOW:
                     flow = entry.get("value")
                     if s is None or not isinstance(flow, dict) or not isinstance(flow.get("expected"), str):
                         raise HistoryError("a flow entry needs a key, and a value with the expected code")
@@ -348,9 +344,9 @@ def check(
     sessions_section = {name: classes[name] for name in CLASSES}
     sessions_section["total"] = total
     # At least one ok session: otherwise a strategy that never finishes (all indeterminate) would "hold".
-    verdict = "holds" if classes["ok"] > 0 and not any(classes[c] for c in BAD_CLASSES) else "fails"
+    verdict = HOLDS if classes["ok"] > 0 and not any(classes[c] for c in BAD_CLASSES) else FAILS
 
-    result: dict[str, Any] = {
+    result: Result = {
         "mitigation": mitigation,
         "fault_profile": fault_profile,
         "seed": seed,
@@ -422,8 +418,3 @@ def _timeline(events: list[tuple[float, str]], origin: float) -> dict[str, Any]:
     for t, column in events:
         table[column][int((t - origin) / bucket)] += 1  # every event is at or after the origin
     return {"origin": _r(origin), "bucket_s": bucket, "t": [i * bucket for i in range(size)]} | table
-
-
-def exit_code(result: dict[str, Any]) -> int:
-    """0 when the mitigation holds, 1 when it fails (2, a harness error, is the CLI's to give)."""
-    return 0 if result.get("verdict") == "holds" else 1

@@ -7,19 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 
 from mockgc.faults import PROFILES
-from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
+from mockgc.flows.mitigations.async_worker import WorkerConfig
+from mockgc.registry import ALL, expand
+from mockgc.result import EXIT_HARNESS, EXIT_INTERRUPTED, HOLDS, verdict_exit
+from mockgc.spec import RunSpec, read_spec_file
 
 console = Console(highlight=False, soft_wrap=True)
-EXIT_HOLDS, EXIT_FAILS, EXIT_HARNESS_ERROR = 0, 1, 2
 
 
 class HarnessError(click.ClickException):
     """A failure of the harness itself: one readable line, exit code 2."""
 
-    exit_code = EXIT_HARNESS_ERROR
+    exit_code = EXIT_HARNESS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,8 +114,11 @@ def demo(out: Path | None, scripted: bool) -> None:
         _scripted_demo()
         return
 
+    from mockgc.harness.console import RichDisplay, sigint_as_keyboard_interrupt
     from mockgc.harness.demo import demo_exit, run_demo, summary_lines
-    from mockgc.harness.run import Interrupted, RichDisplay, RunError, sigint_as_keyboard_interrupt
+    from mockgc.harness.errors import RunError
+    from mockgc.harness.run import Interrupted
+    from mockgc.summary import print_summary
 
     out = out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     try:
@@ -120,10 +126,11 @@ def demo(out: Path | None, scripted: bool) -> None:
             outcomes, seconds = run_demo(out, RichDisplay(console))
     except Interrupted:
         console.print(f"interrupted; partial report: {out / 'report.html'}")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except (RunError, ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
     console.print()
+    print_summary(console, [o.result for o in outcomes])
     for line in summary_lines(outcomes):
         console.print(f"[bold]{line}[/]")
     console.print(f"report: {(out / 'report.html').resolve()}  ({seconds:.0f} s)")
@@ -144,24 +151,104 @@ def _scripted_demo() -> None:
     )
 
 
+def _spec_option(command: Any) -> Any:
+    return click.option(
+        "--spec",
+        "spec_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A run spec: TOML, or a run's config.json. The options given here override it.",
+    )(command)
+
+
+def _build_spec(
+    spec_file: Path | None, params: tuple[str, ...], *, params_for_several: bool = True, **options: Any
+) -> RunSpec:
+    """The spec from the file (or the defaults), with every option the user gave on top."""
+    source = click.get_current_context()
+    given = {
+        name: value
+        for name, value in options.items()
+        if source.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
+    }
+    # The file's fields with the options on top, validated once.
+    data = read_spec_file(spec_file) if spec_file else {}
+    if params:
+        in_file = data.get("params") or {}
+        if not isinstance(in_file, dict):
+            raise ValueError("params must be a table (a JSON object) of the mitigation's parameters")
+        given["params"] = {**in_file, **dict(_parse_param(item) for item in params)}
+    merged = data | given
+    several = expand(str(merged.get("mitigation", _DEFAULT.mitigation)))
+    if not params_for_several and merged.get("params") and len(several) > 1:
+        raise ValueError("--param applies to one mitigation, not to all")
+    return RunSpec.from_dict(merged, source=str(spec_file) if spec_file else "the options")
+
+
+_DEFAULT = RunSpec()
+
+
 @main.command()
-@click.option("--mitigation", "-m", default="none", show_default=True, help="Name, module:Class, a comma list, or all.")
+@_spec_option
+@click.option(
+    "--mitigation",
+    "-m",
+    default=_DEFAULT.mitigation,
+    show_default=True,
+    help="Name, module:Class, a comma list, or all.",
+)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Mitigation parameter (JSON value).")
-@click.option("--profile", "-p", default="seed-default", show_default=True, type=click.Choice(sorted(PROFILES)))
-@click.option("--seed", "-s", type=int, default=1, show_default=True, help="Seed of the org, codes and pacing.")
-@click.option("--agents", type=int, default=50, show_default=True, help="Agents in the mock's business unit.")
-@click.option("--users", "-u", type=int, default=50, show_default=True, help="Concurrent Locust users (agent desks).")
-@click.option("--spawn-rate", "-r", type=float, default=50.0, show_default=True, help="Users started per second.")
-@click.option("--duration", "-t", type=float, default=30.0, show_default=True, help="Seconds of load (bounds the run).")
-@click.option("--workers", type=int, default=0, show_default=True, help="Locust worker processes (0: one process).")
-@click.option("--remote-workers", type=int, default=0, show_default=True, help="Workers on other machines to wait for.")
+@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, type=click.Choice(sorted(PROFILES)))
+@click.option(
+    "--seed", "-s", type=int, default=_DEFAULT.seed, show_default=True, help="Seed of the org, codes and pacing."
+)
+@click.option(
+    "--agents", type=int, default=_DEFAULT.agents, show_default=True, help="Agents in the mock's business unit."
+)
+@click.option(
+    "--users", "-u", type=int, default=_DEFAULT.users, show_default=True, help="Concurrent Locust users (agent desks)."
+)
+@click.option(
+    "--spawn-rate", "-r", type=float, default=_DEFAULT.spawn_rate, show_default=True, help="Users started per second."
+)
+@click.option(
+    "--duration",
+    "-t",
+    type=float,
+    default=_DEFAULT.duration,
+    show_default=True,
+    help="Seconds of load (bounds the run).",
+)
+@click.option(
+    "--workers", type=int, default=_DEFAULT.workers, show_default=True, help="Locust worker processes (0: one process)."
+)
+@click.option(
+    "--remote-workers",
+    type=int,
+    default=_DEFAULT.remote_workers,
+    show_default=True,
+    help="Workers on other machines to wait for.",
+)
 @click.option("--master-bind", default="127.0.0.1", show_default=True, help="With --remote-workers: address to bind.")
 @click.option("--master-port", type=int, default=0, help="With --remote-workers: the port workers connect to.")
 @click.option("--startup-timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for workers.")
 @click.option("--publish-at", default="", help="Publish offsets in seconds, e.g. 5,15,25 (overrides --publishes).")
-@click.option("--publishes", type=int, default=3, show_default=True, help="Publishes spread over the run.")
-@click.option("--think-time", type=float, default=1.0, show_default=True, help="Mean seconds between interactions.")
-@click.option("--drain-timeout", type=float, default=10.0, show_default=True, help="Seconds to finish flows at stop.")
+@click.option(
+    "--publishes", type=int, default=_DEFAULT.publishes, show_default=True, help="Publishes spread over the run."
+)
+@click.option(
+    "--think-time",
+    type=float,
+    default=_DEFAULT.think_time,
+    show_default=True,
+    help="Mean seconds between interactions.",
+)
+@click.option(
+    "--drain-timeout",
+    type=float,
+    default=_DEFAULT.drain_timeout,
+    show_default=True,
+    help="Seconds to finish flows at stop.",
+)
 @click.option("--store", envvar="MOCKGC_STORE", help="External store URL (default: SQLite in --out when needed).")
 @click.option("--target", envvar="MOCKGC_TARGET", help="Use this running mock instead of starting one.")
 @click.option("--admin-key", envvar="MOCKGC_ADMIN_KEY", help="The --target's admin key.")
@@ -174,43 +261,67 @@ def _scripted_demo() -> None:
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory (default ./runs/run-<time>)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the verdict.")
-def run(out: Path | None, params: tuple[str, ...], quiet: bool, **options: Any) -> None:
+def run(
+    spec_file: Path | None,
+    params: tuple[str, ...],
+    out: Path | None,
+    quiet: bool,
+    target: str | None,
+    admin_key: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    rate_limited: bool,
+    threads: int,
+    locustfile: str | None,
+    startup_timeout: float,
+    master_bind: str,
+    master_port: int,
+    **spec_options: Any,
+) -> None:
     """Live load with Locust while WFM publishes fire; the verdict, result.json and report.html land in --out.
 
     Starts the mock (unless --target), runs Locust headless (or a master and --workers), the
     nemesis publishes at the scheduled offsets, then the checker judges every process's history.
-    Exit code: 0 holds, 1 fails, 2 the harness failed, 130 interrupted (a partial report is
-    written). With several mitigations (a comma list or all): 0 when every run completed.
+    --spec runs/x/config.json repeats a run. Exit code: 0 holds, 1 fails, 2 the harness failed,
+    130 interrupted (a partial report is written). With several mitigations (a comma list or
+    all): 0 when every run completed.
     """
     import time
 
-    from mockgc.harness.run import (
-        Display,
-        Interrupted,
-        RichDisplay,
-        RunConfig,
-        RunError,
-        print_comparison,
-        run_exit,
-        sigint_as_keyboard_interrupt,
-    )
+    from mockgc.harness.console import Display, RichDisplay, sigint_as_keyboard_interrupt
+    from mockgc.harness.errors import RunError
+    from mockgc.harness.options import LiveOptions
+    from mockgc.harness.results import run_exit
+    from mockgc.harness.run import Interrupted
     from mockgc.harness.run import run as run_live
+    from mockgc.summary import print_summary
 
     out = out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     try:
-        config = RunConfig(
-            mitigation_params=dict(_parse_param(item) for item in params), out=str(out), **options
-        ).validate()
+        spec = _build_spec(spec_file, params, **spec_options)
+        options = LiveOptions(
+            out=out,
+            target=target,
+            admin_key=admin_key,
+            client_id=client_id,
+            client_secret=client_secret,
+            rate_limited=rate_limited,
+            threads=threads,
+            locustfile=locustfile,
+            startup_timeout=startup_timeout,
+            master_bind=master_bind,
+            master_port=master_port,
+        ).validate(spec)
         with sigint_as_keyboard_interrupt():
-            outcomes = run_live(config, Display() if quiet else RichDisplay(console))
+            outcomes = run_live(spec, options, Display() if quiet else RichDisplay(console))
     except Interrupted as stopped:
         if stopped.outcomes:
-            print_comparison(console, stopped.outcomes)
+            print_summary(console, [o.result for o in stopped.outcomes])
         console.print(f"[yellow]interrupted[/]: partial report in {out / 'report.html'}")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except (RunError, ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
-    print_comparison(console, outcomes)
+    print_summary(console, [o.result for o in outcomes])
     for outcome in outcomes:
         for problem in outcome.result["harness"]["problems"]:
             console.print(f"[red]harness problem ({outcome.mitigation}):[/] {problem}")
@@ -219,14 +330,27 @@ def run(out: Path | None, params: tuple[str, ...], quiet: bool, **options: Any) 
 
 
 @main.command("simulate")
+@_spec_option
 @click.option(
-    "--mitigation", "-m", default="none", show_default=True, help="A registered name, package.module:Class, or all."
+    "--mitigation",
+    "-m",
+    default=_DEFAULT.mitigation,
+    show_default=True,
+    help="A registered name, package.module:Class, a comma list, or all.",
 )
-@click.option("--profile", "-p", default="seed-default", show_default=True, help="Fault profile (`mockgc profiles`).")
-@click.option("--sessions", "-n", type=int, default=1000, show_default=True, help="Interactions to simulate.")
-@click.option("--seed", "-s", type=int, default=1, show_default=True, help="Seed for the org, arrivals and latency.")
-@click.option("--agents", type=int, default=50, show_default=True, help="Agents the sessions are spread across.")
-@click.option("--publishes", type=int, default=3, show_default=True, help="Schedule publishes during the run.")
+@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help="Fault profile (`mockgc profiles`).")
+@click.option(
+    "--sessions", "-n", type=int, default=_DEFAULT.sessions, show_default=True, help="Interactions to simulate."
+)
+@click.option(
+    "--seed", "-s", type=int, default=_DEFAULT.seed, show_default=True, help="Seed for the org, arrivals and latency."
+)
+@click.option(
+    "--agents", type=int, default=_DEFAULT.agents, show_default=True, help="Agents the sessions are spread across."
+)
+@click.option(
+    "--publishes", type=int, default=_DEFAULT.publishes, show_default=True, help="Schedule publishes during the run."
+)
 @click.option(
     "--param", "params", multiple=True, metavar="KEY=VALUE", help="Mitigation parameter (a JSON value, else a string)."
 )
@@ -236,43 +360,33 @@ def run(out: Path | None, params: tuple[str, ...], quiet: bool, **options: Any) 
 @click.option(
     "--max-flow-steps",
     type=int,
-    default=DEFAULT_MAX_FLOW_STEPS,
+    default=_DEFAULT.max_flow_steps,
     show_default=True,
     help="Runaway bound: effects (calls, sleeps, clock reads) one flow may yield.",
 )
 @click.option(
     "--max-mean-flow-steps",
     type=int,
-    default=DEFAULT_MAX_MEAN_FLOW_STEPS,
+    default=_DEFAULT.max_mean_flow_steps,
     show_default=True,
     help="Runaway bound: effects per session, on average over the run.",
 )
 @click.option(
     "--max-flow-seconds",
     type=float,
-    default=DEFAULT_MAX_FLOW_SECONDS,
+    default=_DEFAULT.max_flow_seconds,
     show_default=True,
     help="Runaway bound: virtual seconds one flow may take from its arrival.",
 )
 def simulate_command(
-    mitigation: str,
-    profile: str,
-    sessions: int,
-    seed: int,
-    agents: int,
-    publishes: int,
-    params: tuple[str, ...],
-    json_path: Path | None,
-    max_flow_steps: int,
-    max_mean_flow_steps: int,
-    max_flow_seconds: float,
+    spec_file: Path | None, params: tuple[str, ...], json_path: Path | None, **spec_options: Any
 ) -> None:
     """Run SESSIONS interactions in virtual time while the profile's publishes fire, then check them.
 
     The same arguments give byte-identical JSON. Exit code: 0 the mitigation holds, 1 it
-    fails, 2 bad input or a broken run. With --mitigation all, every registered mitigation
-    runs with its defaults and the comparison is printed (the JSON holds every result);
-    the exit code is then 0 whenever every run completed, whatever the verdicts.
+    fails, 2 bad input or a broken run. With several mitigations (a comma list or all), each
+    runs with its defaults and the comparison is printed (the JSON holds every result); the
+    exit code is then 0 whenever every run completed, whatever the verdicts.
 
     A runaway strategy (one that never ends, or spins) stops the run with exit 2, naming the
     strategy and the session, once a flow meets --max-flow-steps or --max-flow-seconds, or
@@ -281,59 +395,40 @@ def simulate_command(
     """
     import json
 
-    from rich.table import Table
-
-    from mockgc import sim
-    from mockgc.flows.mitigations import load_mitigation
+    from mockgc import simulation
+    from mockgc.drivers.simulator import SimulationError
+    from mockgc.summary import print_summary
 
     try:
-        options = dict(_parse_param(item) for item in params)
-        if mitigation == "all" and options:
-            raise ValueError("--param applies to one mitigation, not to all")
-        config = sim.SimConfig(
-            max_flow_steps=max_flow_steps, max_mean_flow_steps=max_mean_flow_steps, max_flow_seconds=max_flow_seconds
-        ).validate()
-        common = {"profile": profile, "sessions": sessions, "seed": seed, "agents": agents, "publishes": publishes}
-        common |= {"config": config}
-        if mitigation == "all":
-            results = sim.run_all(**common)
-            document: dict[str, Any] = {"driver": "simulation", "fault_profile": profile, "seed": seed}
-            document |= {"sessions": sessions, "agents": agents, "publishes": publishes, "results": results}
-        else:
-            try:
-                chosen = load_mitigation(mitigation, **options)
-            except TypeError as error:  # an unknown or missing keyword parameter
-                raise ValueError(f"{mitigation}: {error}") from None
-            results = [sim.simulate(mitigation=chosen, **common)]
-            document = results[0]
+        spec = _build_spec(spec_file, params, params_for_several=False, **spec_options)
+        several = len(spec.mitigations()) > 1 or spec.mitigation.strip() == ALL
+        document = simulation.simulate_spec(spec)
+        results = document["results"] if several else [document]
         if json_path is not None:
             json_path.write_text(json.dumps(document, sort_keys=True, indent=2) + "\n")
-    except (ValueError, OSError, sim.SimulationError) as error:
+    except (ValueError, OSError, SimulationError) as error:
         raise HarnessError(str(error)) from None
 
-    # Piped or captured output gets room for every column; a terminal keeps its own width.
-    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
-    table = Table(
-        *sim.SUMMARY_COLUMNS, title=f"profile {profile}, seed {seed}, {sessions} sessions, {publishes} publishes"
+    title = (
+        f"profile {spec.profile}, seed {spec.seed}, {spec.sessions} sessions, {spec.simulated_publishes()} publishes"
     )
-    for result in results:
-        row = sim.summary_row(result)
-        row[1] = f"[green]{row[1]}[/]" if result["verdict"] == "holds" else f"[red]{row[1]}[/]"
-        table.add_row(*row)
-    out.print(table)
-    if mitigation != "all":
-        # Durability apart from outcome, and what a repairing strategy (async-worker) took to converge.
-        result, ttc = results[0], results[0]["consistency"]["time_to_consistency_ms"]
-        out.print(
-            f"durable {result['durability']['durable']}/{result['sessions']['total']}, "
-            f"outcome gap {result['consistency']['outcome_gap']}, repaired {result['consistency']['repaired']}, "
-            f"time to consistency p50 {ttc['p50']} ms max {ttc['max']} ms"
-        )
-    if mitigation == "all":
-        held = [r["mitigation"] for r in results if r["verdict"] == "holds"]
-        out.print(f"holds on {profile}: {', '.join(held) or 'none of them'}")
+    print_summary(console, results, title=title)
+    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
+    if several:
+        held = [r["mitigation"] for r in results if r["verdict"] == HOLDS]
+        out.print(f"holds on {spec.profile}: {', '.join(held) or 'none of them'}")
         return
-    sys.exit(EXIT_HOLDS if results[0]["verdict"] == "holds" else EXIT_FAILS)
+    # Durability apart from outcome, and what a repairing strategy (async-worker) took to converge.
+    result, ttc = results[0], results[0]["consistency"]["time_to_consistency_ms"]
+    out.print(
+        f"durable {result['durability']['durable']}/{result['sessions']['total']}, "
+        f"outcome gap {result['consistency']['outcome_gap']}, repaired {result['consistency']['repaired']}, "
+        f"time to consistency p50 {ttc['p50']} ms max {ttc['max']} ms"
+    )
+    sys.exit(verdict_exit(result["verdict"]))
+
+
+_WORKER = WorkerConfig()
 
 
 @main.command()
@@ -351,11 +446,26 @@ def simulate_command(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=int, default=8322, show_default=True, help="Port (0 picks a free one).")
 @click.option("--port-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the bound port here.")
-@click.option("--namespace", default="mockgc:aw:", show_default=True, help="Key namespace shared with the flows.")
-@click.option("--chunk-size", type=int, default=100, show_default=True, help="Updates per script-data request.")
-@click.option("--rate-limit", type=int, default=300, show_default=True, help="Requests per minute to pace at; 0 = off.")
-@click.option("--settle-seconds", type=float, default=1.0, show_default=True, help="Wait after the last publish.")
-@click.option("--margin-seconds", type=float, default=2.0, show_default=True, help="Writes this early count too.")
+@click.option(
+    "--spec",
+    "spec_json",
+    envvar="MOCKGC_SPEC",
+    help="The run's spec as JSON (a live run passes it): the async-worker strategy's parameters configure the worker.",
+)
+@click.option("--namespace", help=f"Key namespace shared with the flows.  [default: {_WORKER.namespace}]")
+@click.option("--chunk-size", type=int, help=f"Updates per script-data request.  [default: {_WORKER.chunk_size}]")
+@click.option(
+    "--rate-limit",
+    "rate_limit_per_minute",
+    type=int,
+    help=f"Requests per minute to pace at; 0 = off.  [default: {_WORKER.rate_limit_per_minute}]",
+)
+@click.option(
+    "--settle-seconds", type=float, help=f"Wait after the last publish.  [default: {_WORKER.settle_seconds:g}]"
+)
+@click.option(
+    "--margin-seconds", type=float, help=f"Writes this early count too.  [default: {_WORKER.margin_seconds:g}]"
+)
 def worker(
     target: str,
     client_id: str,
@@ -364,25 +474,25 @@ def worker(
     host: str,
     port: int,
     port_file: Path | None,
-    namespace: str,
-    chunk_size: int,
-    rate_limit: int,
-    settle_seconds: float,
-    margin_seconds: float,
+    spec_json: str | None,
+    **overrides: Any,
 ) -> None:
     """Run the async worker: publish webhooks in, chunked PUT /api/v2/analytics/script-data out."""
-    from mockgc.flows.store import StoreError
-    from mockgc.worker.engine import WorkerConfig
+    from dataclasses import replace
+
+    from mockgc.flows.mitigations.async_worker import AsyncWorker
+    from mockgc.spec import RunSpec
+    from mockgc.stores import StoreError
     from mockgc.worker.main import serve_worker
 
     try:
-        config = WorkerConfig(
-            namespace=namespace,
-            chunk_size=chunk_size,
-            rate_limit_per_minute=rate_limit,
-            settle_seconds=settle_seconds,
-            margin_seconds=margin_seconds,
-        ).validate()
+        config = _WORKER
+        if spec_json:
+            strategy = RunSpec.from_json(spec_json, source="--spec").load_mitigation()
+            if not isinstance(strategy, AsyncWorker):
+                raise ValueError(f"the spec runs {strategy.label()}, not async-worker: it configures no worker")
+            config = strategy.worker_config()
+        config = replace(config, **{k: v for k, v in overrides.items() if v is not None}).validate()
         serve_worker(
             target=target,
             client_id=client_id,

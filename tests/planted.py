@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from mockgc.flows.context import PERSONALIZED, Evaluation, evaluation_from
 from mockgc.flows.effects import Call, Effect, Now, Sleep
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.script import PERSONALIZED, Evaluation, evaluation_from, preference_code
+from mockgc.flows.script import preference_code
 
 if TYPE_CHECKING:
-    from mockgc.flows.script import FlowContext, SessionRef
+    from mockgc.flows.context import FlowContext, SessionRef
 
 OTHER_VARIABLE = "preferenceCodeBackup"
 

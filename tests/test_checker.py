@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from mockgc.checker import check, exit_code, percentile
+from mockgc.checker import check, percentile
 from mockgc.clock import VirtualClock
+from mockgc.drivers.inprocess import InProcessTransport
+from mockgc.drivers.realtime import run_flow
 from mockgc.faults import get_profile
+from mockgc.flows.context import DEFAULT, PERSONALIZED, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, FlowResult, Reply, Sleep
 from mockgc.flows.history import History
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
-from mockgc.flows.runner import run_flow
-from mockgc.flows.script import DEFAULT, PERSONALIZED, FlowContext, SessionRef, script_flow
-from mockgc.flows.transports import InProcessTransport
+from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
+from mockgc.result import verdict_exit
 from mockgc.settings import Settings
 
 T0 = 1_795_000_000.0
@@ -101,7 +103,7 @@ def test_ok_session_holds() -> None:
     assert result["durability"]["durable"] == 1
     assert result["outcome"]["personalized_ok"] == 1
     assert result["verdict"] == "holds"
-    assert exit_code(result) == 0
+    assert verdict_exit(result["verdict"]) == 0
     assert session(result, "k1")["durable"] is True
 
 
@@ -113,7 +115,7 @@ def test_rejected_write_is_lost() -> None:
     assert result["durability"]["not_stored"] == 1
     assert result["outcome"]["default"] == 1
     assert result["verdict"] == "fails"
-    assert exit_code(result) == 1
+    assert verdict_exit(result["verdict"]) == 1
 
 
 def test_clobber_personalized_but_not_durable_is_ack_lost() -> None:
@@ -401,16 +403,16 @@ def test_empty_history_fails() -> None:
     result = run([], {})
     assert result["sessions"]["total"] == 0
     assert result["verdict"] == "fails"
-    assert exit_code(result) == 1
+    assert verdict_exit(result["verdict"]) == 1
     assert result["latency_ms"]["p50"] is None
     assert result["requests_per_session"] == 0.0
     assert run([], {}, include_sessions=True)["timeline"]["t"] == []
 
 
 def test_exit_code_reads_the_verdict() -> None:
-    assert exit_code({"verdict": "holds"}) == 0
-    assert exit_code({"verdict": "fails"}) == 1
-    assert exit_code({}) == 1
+    assert verdict_exit("holds") == 0
+    assert verdict_exit("fails") == 1
+    assert verdict_exit("unknown") == 1
 
 
 def test_result_header_and_extra() -> None:

@@ -16,9 +16,11 @@ from click.testing import CliRunner
 
 from mockgc.checker import HistoryError, check, latency_summary, percentile
 from mockgc.cli import main
+from mockgc.companions import Companion
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
 from mockgc.flows.mitigations.base import NoMitigation
+from mockgc.registry import REGISTRY, register
 
 T0 = 1_795_000_000.0
 VAR = "preferenceCode"
@@ -505,15 +507,16 @@ class CorruptsTheHistory(NoMitigation):
 
     name = "corrupts-the-history"
 
-    def simulation_components(self) -> list[Any]:
-        return [self]
-
     def install(self, sim: Any) -> None:
         sim.schedule(sim.clock.now() + 1, lambda at: sim.history.entries.append({"type": "bogus", "time": at}))
 
 
 def test_the_cli_maps_a_history_error_to_exit_2_and_one_line() -> None:
-    result = CliRunner().invoke(main, ["simulate", "-m", "tests.test_checker_rules:CorruptsTheHistory", "-n", "5"])
+    register(CorruptsTheHistory, Companion(simulated=lambda strategy: [strategy]))
+    try:
+        result = CliRunner().invoke(main, ["simulate", "-m", "tests.test_checker_rules:CorruptsTheHistory", "-n", "5"])
+    finally:
+        del REGISTRY[CorruptsTheHistory.name]
     assert result.exit_code == 2
     assert result.output == "Error: history entry 0: unknown entry type 'bogus'\n"
 

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 
 from mockgc.faults import PROFILES
-from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.store import StoreError
-from mockgc.sim import simulate
-from mockgc.stores import open_store
+from mockgc.registry import load_mitigation
+from mockgc.simulation import simulate
+from mockgc.stores import StoreError, open_store
 
 SESSIONS = 300
 SEED = 11

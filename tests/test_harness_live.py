@@ -69,8 +69,18 @@ def test_baseline_loses_sessions_and_exits_1(tmp_path: Path) -> None:
     assert_self_contained(out / "report.html")
     for name in ("config.json", "locust.html", "locust_stats.csv", "locust_stats_history.csv", "history.jsonl"):
         assert (out / name).exists(), name
+    # config.json is the run's spec: the same document every process got, and it repeats the run.
     config = json.loads((out / "config.json").read_text())
-    assert config["seed"] == 1 and config["publish_offsets"] == [0.5, 2.0] and "mockgc run" in config["command"]
+    assert config["seed"] == 1 and config["publish_at"] == [0.5, 2.0] and config["mitigation"] == "none"
+    assert result["run"]["command"] == f"mockgc run --spec {out / 'config.json'}"
+    again = tmp_path / "again"
+    repeated = subprocess.run(
+        [sys.executable, "-m", "mockgc.cli", "run", "--quiet", "--spec", str(out / "config.json"), "--out", str(again)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert repeated.returncode == 1, repeated.stdout + repeated.stderr
+    assert (again / "config.json").read_text() == (out / "config.json").read_text()
+    assert [r["offset"] for r in result_of(again)["harness"]["nemesis"]] == [0.5, 2.0]
 
 
 def test_a_holding_mitigation_exits_0(tmp_path: Path) -> None:

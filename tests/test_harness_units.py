@@ -17,7 +17,6 @@ import pytest
 from mockgc.checker import check
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.harness import services
 from mockgc.harness.demo import demo_exit, summary_lines
 from mockgc.harness.live import (
     LocustTransport,
@@ -28,21 +27,15 @@ from mockgc.harness.live import (
     mitigation_params,
     pick_agent,
 )
-from mockgc.harness.nemesis import parse_offsets, publish_offsets, run_schedule
+from mockgc.harness.locust import live_counts
+from mockgc.harness.nemesis import run_schedule
+from mockgc.harness.options import LiveOptions
 from mockgc.harness.procs import Children, wait_until
 from mockgc.harness.report import write_matrix_report, write_run_report
-from mockgc.harness.run import (
-    EXIT_FAILS,
-    EXIT_HARNESS,
-    EXIT_HOLDS,
-    EXIT_INTERRUPTED,
-    RunConfig,
-    RunOutcome,
-    comparison,
-    live_counts,
-    run_exit,
-)
+from mockgc.harness.results import RunOutcome, comparison, run_exit
+from mockgc.result import EXIT_FAILS, EXIT_HARNESS, EXIT_HOLDS, EXIT_INTERRUPTED
 from mockgc.server import ServerThread
+from mockgc.spec import RunSpec, parse_offsets, publish_offsets
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
 
 # -- the nemesis schedule ------------------------------------------------------------
@@ -228,16 +221,15 @@ def test_live_counts_reads_outcomes_and_failures_from_locust_csv(tmp_path: Path)
 # -- configuration, exit codes, services -----------------------------------------------------
 
 
-def test_config_validates_and_repeats_itself_without_secrets() -> None:
-    config = RunConfig(mitigation="retry", profile="fast", duration=10, publish_at="2,4", admin_key="k").validate()
-    public = config.public()
-    assert public["admin_key"] == "***" and public["publish_offsets"] == [2.0, 4.0]
-    assert "--publish-at 2,4" in public["command"] and "--profile fast" in public["command"]
-    with pytest.raises(ValueError, match="inside"):
-        RunConfig(duration=5, publish_at="6").validate()
+def test_live_options_validate_against_the_spec() -> None:
+    spec = RunSpec().with_options(mitigation="retry", profile="fast", duration=10, publish_at="2,4")
+    assert LiveOptions(target="http://127.0.0.1:1", admin_key="k").validate(spec).target == "http://127.0.0.1:1"
     with pytest.raises(ValueError, match="admin-key"):
-        RunConfig(target="http://127.0.0.1:1").validate()
-    assert RunConfig(mitigation="all").mitigations()[0] == "none"
+        LiveOptions(target="http://127.0.0.1:1").validate(spec)
+    with pytest.raises(ValueError, match="needs --target"):
+        LiveOptions().validate(RunSpec().with_options(remote_workers=2))
+    with pytest.raises(ValueError, match="at most 100 publishes"):
+        LiveOptions().validate(RunSpec().with_options(publishes=101, duration=600))
 
 
 def _outcome(name: str, code: int, verdict: str = "holds") -> RunOutcome:
@@ -251,19 +243,21 @@ def test_exit_codes_of_single_runs_and_of_a_matrix() -> None:
     assert run_exit([_outcome("none", EXIT_INTERRUPTED), _outcome("retry", EXIT_HARNESS)]) == EXIT_INTERRUPTED
 
 
-def test_service_hooks_load_lazily_and_default_to_nothing(tmp_path: Path) -> None:
-    ctx = services.ServiceContext("http://x", "k", "id", "secret", tmp_path, None, 1)
-    with services.enter_service("none", ctx) as env:
-        assert env == {}
-    services.SERVICE_HOOKS["test-lazy"] = "mockgc.harness.services:no_service"
-    try:
-        assert services.hook_for("test-lazy") is services.no_service
-        services.SERVICE_HOOKS["test-broken"] = "mockgc.nothing_here:hook"
-        with pytest.raises(ValueError, match="cannot load"):
-            services.hook_for("test-broken")
-    finally:
-        services.SERVICE_HOOKS.pop("test-lazy", None)
-        services.SERVICE_HOOKS.pop("test-broken", None)
+def test_one_registry_gives_each_strategy_its_companions_for_both_drivers() -> None:
+    from mockgc.companions import NOTHING, clean_store_namespace
+    from mockgc.flows.mitigations import AsyncWorker
+    from mockgc.registry import companion_of, load_mitigation
+    from mockgc.worker.companion import live_worker, simulated_worker
+
+    class MyAsyncWorker(AsyncWorker):
+        name = "my-async-worker"
+
+    assert companion_of(load_mitigation("none")) is NOTHING
+    worker = companion_of(load_mitigation("async-worker"))
+    assert (worker.simulated, worker.live) == (simulated_worker, live_worker)
+    assert companion_of(load_mitigation("external-store")).live is clean_store_namespace
+    # A user's own strategy that extends a registered one gets that one's companions.
+    assert companion_of(MyAsyncWorker()) is worker
 
 
 # -- processes ------------------------------------------------------------------------------

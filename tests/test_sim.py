@@ -11,19 +11,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mockgc.checker import exit_code
 from mockgc.clock import VirtualClock
+from mockgc.companions import Companion
+from mockgc.drivers.inprocess import InProcessTransport
+from mockgc.drivers.realtime import run_flow
+from mockgc.drivers.simulator import DEFAULT_START, SimConfig, SimulationError, Simulator
 from mockgc.faults import get_profile
+from mockgc.flows.context import Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Sleep
 from mockgc.flows.history import History
-from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
-from mockgc.flows.runner import run_flow
-from mockgc.flows.script import Evaluation, FlowContext, SessionRef, script_flow
-from mockgc.flows.transports import InProcessTransport
+from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
+from mockgc.registry import REGISTRY, load_mitigation, register
+from mockgc.result import verdict_exit
 from mockgc.settings import Settings
-from mockgc.sim import DEFAULT_START, SimConfig, SimulationError, Simulator, simulate
+from mockgc.simulation import simulate, simulator
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -43,7 +46,7 @@ def test_same_arguments_give_byte_identical_json() -> None:
 def test_none_loses_sessions_on_the_field_report_profile() -> None:
     result = simulate(mitigation="none", profile="seed-default", sessions=1000, seed=1)
     assert result["sessions"]["lost"] > 0
-    assert result["verdict"] == "fails" and exit_code(result) == 1
+    assert result["verdict"] == "fails" and verdict_exit(result["verdict"]) == 1
     # The losses are the rejected writes: 400s, all of them during the publish windows.
     assert result["http"]["400"] >= result["sessions"]["lost"]
     assert result["latency_ms_by_window"]["inside"]["count"] > 0
@@ -52,7 +55,7 @@ def test_none_loses_sessions_on_the_field_report_profile() -> None:
 def test_a_mitigation_holds_on_the_field_report_profile() -> None:
     result = simulate(mitigation="backoff-verify", profile="seed-default", sessions=1000, seed=1)
     assert result["sessions"]["ok"] == result["sessions"]["total"] == 1000
-    assert result["verdict"] == "holds" and exit_code(result) == 0
+    assert result["verdict"] == "holds" and verdict_exit(result["verdict"]) == 0
     assert result["http"]["400"] > 0  # it did meet the lock, and got through it
 
 
@@ -96,7 +99,7 @@ def test_the_result_carries_the_run_configuration() -> None:
 
 
 def test_publishes_fire_on_monday_morning_chicago_time_inside_the_weekly_window() -> None:
-    sim = Simulator(mitigation="none", profile="seed-default", sessions=10, seed=1, publishes=3)
+    sim = simulator(mitigation="none", profile="seed-default", sessions=10, seed=1, publishes=3)
     start = datetime.fromtimestamp(sim.clock.now(), CHICAGO)
     assert (start.strftime("%A %H:%M"), sim.clock.now()) == ("Monday 05:59", DEFAULT_START)
     result = sim.run()
@@ -122,7 +125,7 @@ def test_weekly_window_guard_holds_only_because_the_publishes_fall_in_its_window
 
 
 def test_sessions_are_spread_round_robin_over_the_agents() -> None:
-    sim = Simulator(mitigation="none", profile="calm", sessions=100, seed=4, agents=7)
+    sim = simulator(mitigation="none", profile="calm", sessions=100, seed=4, agents=7)
     sim.run()
     owners = Counter(s["userId"] for s in sim.platform.ground_truth().values())
     assert len(owners) == 7
@@ -130,7 +133,7 @@ def test_sessions_are_spread_round_robin_over_the_agents() -> None:
 
 
 def test_history_is_recorded_as_the_synchronous_runner_records_it() -> None:
-    sim = Simulator(mitigation="retry", profile="seed-default", sessions=200, seed=1)
+    sim = simulator(mitigation="retry", profile="seed-default", sessions=200, seed=1)
     sim.run()
     entries = sim.history.entries
     invokes = [e for e in entries if e["type"] == "invoke"]
@@ -164,7 +167,7 @@ def test_history_is_recorded_as_the_synchronous_runner_records_it() -> None:
 
 def test_every_call_takes_a_seeded_latency_and_v1_replies_wait_for_ready_at() -> None:
     config = SimConfig(latency_base_ms=10, latency_jitter_ms=5)
-    sim = Simulator(mitigation="none", profile="seed-default", sessions=200, seed=1, config=config)
+    sim = simulator(mitigation="none", profile="seed-default", sessions=200, seed=1, config=config)
     sim.run()
     pending: dict[tuple[str, str], float] = {}
     latencies = []
@@ -176,7 +179,7 @@ def test_every_call_takes_a_seeded_latency_and_v1_replies_wait_for_ready_at() ->
     assert all(0.010 - 1e-9 <= lat <= 0.015 + 1e-9 for lat in latencies)
     assert len(set(latencies)) > 100
 
-    v1 = Simulator(mitigation="none", profile="legacy-v1", sessions=200, seed=1, config=config)
+    v1 = simulator(mitigation="none", profile="legacy-v1", sessions=200, seed=1, config=config)
     v1.run()
     holds = [(b[0] / 1000, b[1] / 1000) for w in v1.platform.lock_windows() for b in w["batches"]]
     waited = [e for e in v1.history.entries if e["type"] == "ok" and e["f"] == "set_data"]
@@ -217,9 +220,6 @@ class Pinging(NoMitigation):
     def __init__(self) -> None:
         self.recorder = Recorder()
 
-    def simulation_components(self) -> list[Any]:
-        return [self.recorder]
-
     def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
         pong = yield Call("ping", {"n": 1})
         assert pong.body == {"pong": 1}
@@ -232,7 +232,11 @@ class Pinging(NoMitigation):
 def test_components_and_the_mitigations_own_components_are_installed() -> None:
     extra_component = Recorder()
     mitigation = Pinging()
-    result = simulate(mitigation=mitigation, profile="calm", sessions=20, seed=1, components=[extra_component])
+    register(Pinging, Companion(simulated=lambda strategy: [strategy.recorder]))  # type: ignore[attr-defined]
+    try:
+        result = simulate(mitigation=mitigation, profile="calm", sessions=20, seed=1, components=[extra_component])
+    finally:
+        del REGISTRY[Pinging.name]
     assert mitigation.recorder.fired == extra_component.fired == [DEFAULT_START + 90.0]
     assert result["recorder"] == {"fired": 1}
     assert result["consistency"]["repaired"] == 1
@@ -305,7 +309,7 @@ def test_bad_arguments_are_value_errors(kwargs: dict[str, Any], message: str) ->
 
 
 def test_schedule_refuses_the_past_and_a_simulator_runs_once() -> None:
-    sim = Simulator(mitigation="none", profile="calm", sessions=2, seed=1)
+    sim = simulator(mitigation="none", profile="calm", sessions=2, seed=1)
     with pytest.raises(ValueError, match="before now"):
         sim.schedule(sim.clock.now() - 1, lambda at: None)
     sim.run()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockgc.sim import SimulationError, simulate
+from mockgc.drivers.simulator import SimulationError
+from mockgc.simulation import simulate
 from mockgc.stores import open_store
 
 

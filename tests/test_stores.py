@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from mockgc.drivers.core import store_reply
 from mockgc.flows.effects import StoreGet, StorePut
-from mockgc.flows.runner import store_reply
-from mockgc.flows.store import MemoryStore, Store, StoreError
-from mockgc.stores import describe_store, open_store
+from mockgc.stores import MemoryStore, Store, StoreError, describe_store, open_store
 from mockgc.stores.redis import RedisStore
 from mockgc.stores.sqlite import SQLiteStore
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from mockgc.drivers.http import HttpTransport
 from mockgc.faults import Toxic, get_profile
 from mockgc.flows.effects import completion_type
-from mockgc.flows.transports import HttpTransport
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
 from mockgc.server import ServerThread

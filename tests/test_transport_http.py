@@ -8,9 +8,9 @@ import pytest
 import requests
 import requests_mock as rm
 
-from mockgc.flows.effects import OPERATIONS, Reply, completion_type
+from mockgc.drivers.http import ROUTES, HttpTransport, build_request, reply_from
+from mockgc.flows.effects import Reply, completion_type
 from mockgc.flows.history import History
-from mockgc.flows.transports import HttpTransport, build_request, reply_from
 
 BASE = "http://mock.test"
 SET_DATA_URL = f"{BASE}/api/v2/scripts/sessions/s1/variables/preferenceCode"
@@ -199,17 +199,17 @@ EXPECTED: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 
 
 def test_every_operation_is_covered() -> None:
-    assert set(PARAMS) == set(OPERATIONS) == set(EXPECTED)
+    assert set(PARAMS) == set(ROUTES) == set(EXPECTED)
 
 
-@pytest.mark.parametrize("op", sorted(OPERATIONS))
+@pytest.mark.parametrize("op", sorted(ROUTES))
 def test_build_request(op: str) -> None:
     params = dict(PARAMS[op])
     assert build_request(op, params) == EXPECTED[op]
     assert params == PARAMS[op]  # the caller's params are not consumed
 
 
-@pytest.mark.parametrize("op", sorted(OPERATIONS))
+@pytest.mark.parametrize("op", sorted(ROUTES))
 def test_each_operation_on_the_wire(transport: HttpTransport, requests_mock: rm.Mocker, op: str) -> None:
     method, path, body = EXPECTED[op]
     requests_mock.register_uri(method, BASE + path, status_code=200, json={"ok": True})

@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 
-from mockgc.checker import check, exit_code
+from mockgc.checker import check
+from mockgc.drivers.simulator import SimulationError, Simulator
 from mockgc.faults import PROFILES as FAULT_PROFILES
+from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect
-from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.script import FlowContext, SessionRef
-from mockgc.sim import SimulationError, Simulator, simulate
+from mockgc.registry import load_mitigation
+from mockgc.result import verdict_exit
+from mockgc.simulation import simulate
 from tests import planted
 
 H, F = "holds", "fails"
@@ -81,13 +83,13 @@ def test_truth_table(name: str, profile: str, expected: str) -> None:
             counts = result["sessions"]
             assert result["verdict"] == H, f"{name} on {profile}, seed {seed}: {counts}"
             assert counts["ok"] == counts["total"] == SESSIONS
-            assert exit_code(result) == 0
+            assert verdict_exit(result["verdict"]) == 0
         return
     sessions, seeds = PROBES.get((name, profile), (SESSIONS, SEEDS))
     for seed in seeds:
         result = run(name, profile, seed, sessions)
         if result["verdict"] == F:
-            assert exit_code(result) == 1
+            assert verdict_exit(result["verdict"]) == 1
             assert result["sessions"][LOSS_CLASS[profile]] > 0, result["sessions"]
             return
     pytest.fail(f"{name} on {profile} lost nothing over seeds {seeds.start}..{seeds.stop - 1}")
@@ -122,7 +124,9 @@ def test_a_planted_strategy_fails_on_every_profile_and_seed(strategy: type[Mitig
     for seed in PLANTED_SEEDS:
         result = simulate(mitigation=strategy(), profile=profile, sessions=PLANTED_SESSIONS, seed=seed)
         counts = result["sessions"]
-        assert result["verdict"] == F and exit_code(result) == 1, f"{strategy.name} on {profile}, seed {seed}"
+        assert result["verdict"] == F and verdict_exit(result["verdict"]) == 1, (
+            f"{strategy.name} on {profile}, seed {seed}"
+        )
         assert counts["ok"] == 0, counts  # no session of a broken strategy passes for a good one
         caught = counts[CAUGHT_AS[strategy]]
         if strategy in (planted.FabricatedBranch, planted.FabricatedAfterWrite, planted.FakeAck):
@@ -202,7 +206,7 @@ class RetriesOn200(Mitigation):
 def test_retrying_on_a_200_without_verifying_is_flagged_under_clobber() -> None:
     for seed in (1, 2, 3):
         result = simulate(mitigation=RetriesOn200(), profile="seed-clobber", sessions=SESSIONS, seed=seed)
-        assert result["verdict"] == F and exit_code(result) == 1
+        assert result["verdict"] == F and verdict_exit(result["verdict"]) == 1
         assert result["sessions"]["ack_lost"] > 0
         assert result["requests_per_session"] == 6.0  # it did write three times
     # The same mutant looks fine where nothing undoes an acknowledged write: only clobber exposes it.

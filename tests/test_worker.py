@@ -17,24 +17,25 @@ import requests
 
 from mockgc.checker import check
 from mockgc.clock import VirtualClock
+from mockgc.drivers.http import HttpTransport
+from mockgc.drivers.realtime import drive, run_flow
 from mockgc.faults import get_profile
+from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Reply
 from mockgc.flows.history import History
-from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.runner import drive, run_flow
-from mockgc.flows.script import FlowContext, script_flow
-from mockgc.flows.store import MemoryStore
-from mockgc.flows.transports import HttpTransport
+from mockgc.flows.mitigations.async_worker import Intent, WorkerConfig, intent_key
+from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
+from mockgc.registry import load_mitigation
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
 from mockgc.standard_webhooks import Verifier, new_secret, sign
-from mockgc.stores import open_store
+from mockgc.stores import MemoryStore, open_store
 from mockgc.worker.app import create_worker_app
-from mockgc.worker.engine import Intent, RepairWorker, WorkerConfig, intent_key, repair_key
+from mockgc.worker.engine import RepairWorker, repair_key
 from mockgc.worker.service import ReauthTransport, WorkerService
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
 
@@ -221,7 +222,7 @@ def test_the_worker_waits_for_running_publishes_to_settle() -> None:
     settings = Settings(seed=7, agents=20, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit_per_minute=0)
     clock = VirtualClock(T0)
     platform = Platform(settings, get_profile("fast"), clock)
-    from mockgc.flows.transports import InProcessTransport
+    from mockgc.drivers.inprocess import InProcessTransport
 
     transport = InProcessTransport(platform)
     store = MemoryStore()

@@ -21,22 +21,23 @@ import pytest
 import requests
 
 from mockgc.clock import VirtualClock
+from mockgc.companions import Companion
+from mockgc.drivers.inprocess import InProcessTransport
 from mockgc.faults import get_profile
 from mockgc.flows.effects import Reply
-from mockgc.flows.mitigations.async_worker import AsyncWorker
-from mockgc.flows.store import MemoryStore
-from mockgc.flows.transports import InProcessTransport
+from mockgc.flows.mitigations.async_worker import AsyncWorker, Intent, WorkerConfig, intent_key
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
+from mockgc.registry import REGISTRY, register
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
-from mockgc.sim import simulate
+from mockgc.simulation import simulate
 from mockgc.standard_webhooks import Verifier, new_secret, sign
-from mockgc.stores import open_store
+from mockgc.stores import MemoryStore, open_store
 from mockgc.worker.app import create_worker_app
-from mockgc.worker.engine import Intent, RepairWorker, WorkerConfig, intent_key
+from mockgc.worker.engine import RepairWorker
 from mockgc.worker.service import ReauthTransport, WorkerService
 from mockgc.worker.simulated import SimulatedWorker
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
@@ -497,13 +498,16 @@ class TamperedWorker(SimulatedWorker):
 
 
 class TamperedAsyncWorker(AsyncWorker):
-    def simulation_components(self) -> list[Any]:
-        return [TamperedWorker(self.worker_config())]
+    name = "tampered-async-worker"
 
 
 def test_the_simulator_signs_and_verifies_every_delivery() -> None:
     honest = simulate(mitigation="async-worker", profile="seed-clobber", sessions=200, seed=3)
-    tampered = simulate(mitigation=TamperedAsyncWorker(), profile="seed-clobber", sessions=200, seed=3)
+    register(TamperedAsyncWorker, Companion(simulated=lambda strategy: [TamperedWorker(strategy.worker_config())]))  # type: ignore[attr-defined]
+    try:
+        tampered = simulate(mitigation=TamperedAsyncWorker(), profile="seed-clobber", sessions=200, seed=3)
+    finally:
+        del REGISTRY[TamperedAsyncWorker.name]
     assert honest["worker"]["webhooks"]["delivered"] == 3 and honest["consistency"]["repaired"] > 0
     assert tampered["worker"]["webhooks"]["failed"] == 3  # every attempt refused: 401
     assert tampered["worker"]["stats"]["bad_signatures"] == 3 * 5

@@ -1,4 +1,4 @@
-"""The live service hooks: a real `mockgc worker` process, the mock's real webhook, and a store namespace reset."""
+"""The live companions: a real `mockgc worker` process, the mock's real webhook, and a store namespace reset."""
 
 from __future__ import annotations
 
@@ -6,25 +6,29 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 import requests
 from flask import Flask, Response, jsonify
 
+from mockgc.companions import ServiceContext
+from mockgc.drivers.http import HttpTransport
+from mockgc.drivers.realtime import run_flow
+from mockgc.flows.context import FlowContext
 from mockgc.flows.history import History
-from mockgc.flows.mitigations import load_mitigation
-from mockgc.flows.runner import run_flow
-from mockgc.flows.script import FlowContext, script_flow
-from mockgc.flows.transports import HttpTransport
-from mockgc.harness.services import ServiceContext, hook_for
+from mockgc.flows.script import script_flow
+from mockgc.harness.procs import Children
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
+from mockgc.registry import companion_of, load_mitigation
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
+from mockgc.spec import RunSpec
 from mockgc.standard_webhooks import new_secret, secret_key
 from mockgc.stores import open_store
-from mockgc.worker import hooks
+from mockgc.worker import companion as hooks
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
 
 
@@ -36,7 +40,18 @@ def mock(settings: Settings) -> Iterator[ServerThread]:
         events_runtime(server.app).stop()
 
 
-def context(server: ServerThread, tmp_path: Path, mitigation: str, **params: object) -> ServiceContext:
+SETTLE = {"settle_seconds": 0.2}
+
+
+@pytest.fixture
+def children() -> Iterator[Children]:
+    with Children() as started:
+        yield started
+
+
+def context(
+    server: ServerThread, tmp_path: Path, children: Children | None = None, spec: RunSpec | None = None
+) -> ServiceContext:
     return ServiceContext(
         target_url=server.url,
         admin_key=ADMIN_KEY,
@@ -44,20 +59,29 @@ def context(server: ServerThread, tmp_path: Path, mitigation: str, **params: obj
         client_secret=CLIENT_SECRET,
         out_dir=tmp_path,
         store_url=f"sqlite:///{tmp_path}/store.db",
-        seed=7,
-        mitigation=mitigation,
-        mitigation_params=dict(params),
+        spec=(spec or RunSpec()).to_json(),
+        start=(lambda name, argv, log, env: children.start(name, argv, log, env=dict(env), watch=True))
+        if children is not None
+        else ServiceContext.start,
     )
 
 
-def test_async_worker_hook_runs_the_worker_process_and_collects_repairs(mock: ServerThread, tmp_path: Path) -> None:
-    ctx = context(mock, tmp_path, "async-worker", settle_seconds=0.2)
+def live_companion(name: str, ctx: ServiceContext, **params: object) -> Any:
+    """The strategy's live companion, entered as a run enters it."""
+    mitigation = load_mitigation(name, params)
+    live = companion_of(mitigation).live
+    assert live is not None
+    return live(mitigation, ctx)
+
+
+def test_async_worker_hook_runs_the_worker_process_and_collects_repairs(
+    mock: ServerThread, tmp_path: Path, children: Children
+) -> None:
+    ctx = context(mock, tmp_path, children, RunSpec().with_options(mitigation="async-worker", params=SETTLE))
     stale = open_store(ctx.store_url or "")
     stale.put("mockgc:aw:job:left-over", "{}")  # a previous run's key: the hook clears the namespace
-    hook = hook_for("async-worker")
-    assert hook is not None
     platform = mock.holder.platform
-    with hook(ctx) as env:
+    with live_companion("async-worker", ctx, **SETTLE) as env:
         assert env["MOCKGC_WORKER_URL"].startswith("http://127.0.0.1:")
         assert stale.get("mockgc:aw:job:left-over") is None
         # The worker got its webhook secret by environment: a fresh one, never on its command line.
@@ -67,7 +91,7 @@ def test_async_worker_hook_runs_the_worker_process_and_collects_repairs(mock: Se
         operation = platform.publish_schedule()
         transport = HttpTransport(mock.url)
         transport.authenticate(CLIENT_ID, CLIENT_SECRET)
-        mitigation = load_mitigation("async-worker", settle_seconds=0.2)
+        mitigation = load_mitigation("async-worker", SETTLE)
         history = History()
         for index, agent in enumerate(list(platform.agents)[:8]):
             ctx_flow = FlowContext(f"k{index}", agent, operation.business_unit_id, 7)
@@ -92,13 +116,11 @@ def test_async_worker_hook_runs_the_worker_process_and_collects_repairs(mock: Se
 
 
 def test_external_store_hook_clears_only_its_namespace(mock: ServerThread, tmp_path: Path) -> None:
-    ctx = context(mock, tmp_path, "external-store")
+    ctx = context(mock, tmp_path)
     store = open_store(ctx.store_url or "")
     store.put("mockgc:es:old-session:preferenceCode", "PREF-OLD")
     store.put("someone-else:key", "kept")
-    hook = hook_for("external-store")
-    assert hook is not None
-    with hook(ctx) as env:
+    with live_companion("external-store", ctx) as env:
         assert env == {}
     assert store.get("mockgc:es:old-session:preferenceCode") is None
     assert store.get("someone-else:key") == "kept"
@@ -111,11 +133,9 @@ def test_external_store_hook_reports_a_store_that_is_down(mock: ServerThread, tm
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    ctx = context(mock, tmp_path, "external-store")
+    ctx = context(mock, tmp_path)
     ctx.store_url = f"redis://127.0.0.1:{closed}/0?timeout=0.3"
-    hook = hook_for("external-store")
-    assert hook is not None
-    with hook(ctx):
+    with live_companion("external-store", ctx):
         pass
     assert "ConnectionError" in ctx.extra["store_service"]["error"]
 
@@ -189,7 +209,7 @@ def test_a_status_poll_that_fails_once_is_retried_and_the_drain_completes(
 ) -> None:
     flaky = FlakyWorker(failures=1)
     with flaky.server:
-        ctx = context(mock, tmp_path, "async-worker")
+        ctx = context(mock, tmp_path)
         assert hooks._drain(requests.Session(), ctx, flaky.server.url) is True
     assert flaky.polls >= 2
 

@@ -1,7 +1,8 @@
 """The effects a flow yields and the replies it gets back: the contract between flows and drivers.
 
 A flow is a generator. It yields an effect and receives the driver's answer:
-- `Call(op, params)` -> `Reply` (the driver records it in the history as invoke + completion);
+- `Call(op, params)` -> `Reply` (the driver records it in the history as invoke + completion); the
+  operations are the platform's, named as in mockgc/drivers/http.py's ROUTES;
 - `Sleep(seconds)` -> None (virtual time in the simulator, real time live);
 - `Now()` -> float, the driver's clock in epoch seconds;
 - `StorePut(key, value)` -> `Reply`, `StoreGet(key)` -> `Reply` (body {"value": str | None}):
@@ -14,19 +15,6 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
-
-# Every platform operation a flow may call, and the HTTP request each one is.
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "create_call": ("POST", "/api/v2/conversations/calls"),
-    "create_session": ("POST", "/api/v2/scripts/sessions"),
-    "set_data": ("PUT", "/api/v2/scripts/sessions/{sessionId}/variables/{name}"),
-    "read_session": ("GET", "/api/v2/scripts/sessions/{sessionId}"),
-    "evaluate": ("POST", "/api/v2/scripts/sessions/{sessionId}/evaluate"),
-    "attach": ("POST", "/api/v2/scripts/sessions/{sessionId}/attach"),
-    "patch_attributes": ("PATCH", "/api/v2/conversations/{conversationId}/participants/{participantId}/attributes"),
-    "list_operations": ("GET", "/api/v2/workforcemanagement/businessunits/{businessUnitId}/operations"),
-    "script_data": ("PUT", "/api/v2/analytics/script-data"),
-}
 
 
 @dataclass(frozen=True, slots=True)

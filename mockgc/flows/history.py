@@ -7,6 +7,10 @@ from typing import Any
 
 from mockgc.flows.effects import FlowResult, Reply, completion_type
 
+# An operation's entries: its invoke, then one completion (Jepsen's ok, fail or info).
+OP_TYPES = frozenset({"invoke", "ok", "fail", "info"})
+FLOW = "flow"  # the entry a finished flow leaves
+
 
 @dataclass
 class History:
@@ -41,7 +45,7 @@ class History:
             {
                 "process": process,
                 "key": result.key,
-                "type": "flow",
+                "type": FLOW,
                 "time": time,
                 "value": {
                     "expected": result.expected,

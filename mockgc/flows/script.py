@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 from faker import Faker
 
-from mockgc.flows.effects import Call, Flow, FlowResult, Reply
-
-if TYPE_CHECKING:
-    from mockgc.flows.mitigations.base import Mitigation
-
-PREFERENCE_VARIABLE = "preferenceCode"
-PERSONALIZED, DEFAULT = "personalized", "default"
+from mockgc.flows.context import PREFERENCE_VARIABLE, FlowContext, SessionRef
+from mockgc.flows.effects import Call, Flow, FlowResult
+from mockgc.flows.mitigations.base import Mitigation
 
 
 @cache
@@ -29,43 +22,6 @@ def preference_code(seed: int, key: str) -> str:
     faker = _faker()
     faker.seed_instance(f"preference:{seed}:{key}")
     return faker.bothify("PREF-??-####", letters="ABCDEFGHJKLMNPQRSTUVWXYZ")
-
-
-@dataclass(frozen=True, slots=True)
-class FlowContext:
-    """What one interaction knows before it starts."""
-
-    key: str
-    agent_id: str
-    business_unit_id: str
-    seed: int
-    process: str = "p0"
-
-    def rng(self, purpose: str) -> random.Random:
-        """A random source private to this interaction, so interleaving never changes it."""
-        return random.Random(f"{purpose}:{self.seed}:{self.key}")
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRef:
-    session_id: str
-    conversation_id: str
-    participant_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    branch: str | None
-    value: str | None
-
-
-def evaluation_from(reply: Reply) -> Evaluation:
-    """An error makes the flow engine take the default branch; no answer at all is unknowable."""
-    if reply.ok and isinstance(reply.body, dict):
-        return Evaluation(reply.body.get("branch"), reply.body.get("value"))
-    if reply.status == 0:
-        return Evaluation(None, None)
-    return Evaluation(DEFAULT, None)
 
 
 def script_flow(ctx: FlowContext, mitigation: Mitigation) -> Flow:

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockgc.harness.run import EXIT_FAILS, EXIT_HOLDS, RunConfig, RunOutcome, run
+from mockgc.harness.options import LiveOptions
+from mockgc.harness.results import RunOutcome
+from mockgc.harness.run import run
+from mockgc.result import EXIT_FAILS, EXIT_HOLDS, bad_sessions
+from mockgc.spec import RunSpec
 
 # On the field report's profile, backoff-verify holds in the simulator with margin: it retries
 # evaluate as well as Set Data and reads the value back, so it does not depend on timing luck.
@@ -25,8 +29,8 @@ class DemoPlan:
     seed: int = 1
 
 
-def demo_config(out: Path, plan: DemoPlan = DemoPlan()) -> RunConfig:
-    return RunConfig(
+def demo_spec(plan: DemoPlan = DemoPlan()) -> RunSpec:
+    return RunSpec().with_options(
         mitigation=f"none,{plan.mitigation}",
         profile=plan.profile,
         seed=plan.seed,
@@ -36,13 +40,7 @@ def demo_config(out: Path, plan: DemoPlan = DemoPlan()) -> RunConfig:
         publish_at=plan.publish_at,
         think_time=plan.think_time,
         drain_timeout=8.0,
-        out=str(out),
     )
-
-
-def bad(outcome: RunOutcome) -> int:
-    s = outcome.result["sessions"]
-    return int(s["lost"] + s["ack_lost"] + s["corrupted"])
 
 
 def summary_lines(outcomes: list[RunOutcome]) -> list[str]:
@@ -53,7 +51,7 @@ def summary_lines(outcomes: list[RunOutcome]) -> list[str]:
         label = "baseline (none)" if o.mitigation == "none" else o.mitigation
         s = o.result["sessions"]
         lines.append(
-            f"{label + ':':<{width + 1}} {bad(o):>4} of {s['total']:>5} sessions lost  -> {o.result['verdict']}"
+            f"{label + ':':<{width + 1}} {bad_sessions(s):>4} of {s['total']:>5} sessions lost  -> {o.result['verdict']}"
         )
     return lines
 
@@ -68,5 +66,5 @@ def demo_exit(outcomes: list[RunOutcome]) -> int:
 
 def run_demo(out: Path, display: Any = None, plan: DemoPlan = DemoPlan()) -> tuple[list[RunOutcome], float]:
     began = time.monotonic()
-    outcomes = run(demo_config(out, plan), display)
+    outcomes = run(demo_spec(plan), LiveOptions(out=out), display)
     return outcomes, time.monotonic() - began

@@ -16,18 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockgc.flows.effects import OPERATIONS, FlowResult, Reply
+from mockgc.drivers.http import ROUTES, build_request, reply_from
+from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.flows.script import PERSONALIZED
-from mockgc.flows.transports import build_request, reply_from
+from mockgc.result import CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
+from mockgc.spec import RunSpec
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
 # a rate limit, an injected outage): the checker classifies them, so Locust counts them as
 # successes. Anything else (401, 404, 500...) means the harness itself is wrong.
 EXPECTED_STATUSES = frozenset({400, 409, 429, 502, 503, 504})
 OUTCOME_REQUEST_TYPE = "OUTCOME"
-# Outcomes that mean customer data went wrong; Locust shows them as failures so they stand out.
-BAD_OUTCOMES = frozenset({"lost", "ack_lost", "corrupted"})
 PARAMS_ENV = "MOCKGC_MITIGATION_PARAMS"
 
 
@@ -40,7 +39,7 @@ def is_expected(status: int) -> bool:
 
 
 def mitigation_params(text: str | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Keyword arguments for load_mitigation: a JSON object, from `text` or else MOCKGC_MITIGATION_PARAMS."""
+    """Keyword arguments for a strategy: a JSON object, from `text` or else MOCKGC_MITIGATION_PARAMS."""
     raw = (text if text is not None else (os.environ if environ is None else environ).get(PARAMS_ENV, "")).strip()
     if not raw:
         return {}
@@ -51,6 +50,24 @@ def mitigation_params(text: str | None = None, environ: dict[str, str] | None = 
     if not isinstance(params, dict):
         raise ValueError(f"{PARAMS_ENV} must be a JSON object")
     return params
+
+
+def spec_of(options: Any) -> RunSpec:
+    """A Locust process's spec: the one document a run passed (--spec), else built from the separate
+    options of a by-hand run (its duration is Locust's --run-time, or 60 s without one)."""
+    if options.spec:
+        return RunSpec.from_json(options.spec, source="--spec")
+    return RunSpec().with_options(
+        mitigation=options.mitigation,
+        params=mitigation_params(options.mitigation_params),
+        seed=int(options.seed),
+        store=options.store or None,
+        publishes=int(options.publishes),
+        publish_at=options.publish_at or None,
+        duration=float(options.run_time or 60),
+        think_time=max(0.0, float(options.think_time)),
+        drain_timeout=float(options.drain_timeout),
+    )
 
 
 class LocustTransport:
@@ -71,7 +88,7 @@ class LocustTransport:
         except (ValueError, KeyError) as error:
             self._harness_error(op, 0, f"cannot build the request: {error}")
             return Reply(0, None, error=f"harness: {error}")
-        name = OPERATIONS[op][1]
+        name = ROUTES[op][1]
         with self.client.request(method, path, json=body, name=name, catch_response=True) as response:
             status = int(response.status_code or 0)
             if status == 0:
@@ -97,29 +114,21 @@ class LocustTransport:
 
 
 def open_flow_store(url: str | None) -> Any:
-    """The external store a user's flows write through: mockgc.stores.open_store(url), memory by default."""
-    if not url or url == "memory://":
-        try:
-            from mockgc.stores import open_store
-        except ImportError:
-            from mockgc.flows.store import MemoryStore
-
-            return MemoryStore()
-        return open_store("memory://")
+    """The external store a user's flows write through: open_store(url), memory by default."""
     from mockgc.stores import open_store
 
-    return open_store(url)
+    return open_store(url or "memory://")
 
 
 def classify_outcome(result: FlowResult) -> str:
     """The flow's own view of how it ended; the checker's verdict later uses ground truth."""
     if result.branch is None:
-        return "indeterminate"
+        return INDETERMINATE
     if result.branch == PERSONALIZED:
-        return "ok" if result.value == result.expected else "corrupted"
+        return OK if result.value == result.expected else CORRUPTED
     # The default branch: whether an acknowledged write was later lost (ack_lost) or is still
     # stored but unseen (lost) only ground truth can tell; the checker decides that at the end.
-    return "corrupted" if result.value and result.value != result.expected else "lost"
+    return CORRUPTED if result.value and result.value != result.expected else LOST
 
 
 def pick_agent(agents: list[dict[str, Any]], user_index: int, iteration: int) -> dict[str, Any]:

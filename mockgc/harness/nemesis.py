@@ -11,7 +11,6 @@ from typing import Any
 import requests
 
 DEFAULT_WEEK = "2026-11-23"
-MAX_PUBLISHES = 100  # a schedule is bounded in count as well as in time
 
 
 class PublishError(RuntimeError):
@@ -48,41 +47,6 @@ def publish_schedule(http: requests.Session, base: str, bu_id: str, week: str = 
     return _expect(  # type: ignore[no-any-return]
         http.post(f"{schedules}/{schedule['id']}/update", json={"uploadKey": upload["uploadKey"]}, timeout=30), 200
     )
-
-
-def parse_offsets(text: str) -> list[float]:
-    """'5,15.5,30' -> [5.0, 15.5, 30.0]: seconds after the test starts, sorted."""
-    offsets: list[float] = []
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            value = float(part.removesuffix("s"))
-        except ValueError:
-            raise ValueError(f"publish offset {part!r} is not a number of seconds") from None
-        if not 0 <= value <= 86_400:
-            raise ValueError(f"publish offset {part!r} must be between 0 and 86400 seconds")
-        offsets.append(value)
-    return sorted(offsets)
-
-
-def publish_offsets(publish_at: str | None, publishes: int | None, duration: float) -> list[float]:
-    """The schedule: explicit offsets win; else `publishes` starts spread evenly over the run.
-
-    Spread starts sit at (i + 0.5) / n of the first 80% of the run, so the last window has
-    time to play out while sessions are still running.
-    """
-    if publish_at:
-        offsets = parse_offsets(publish_at)
-    else:
-        count = publishes or 0
-        if count < 0:
-            raise ValueError("publishes must not be negative")
-        span = 0.8 * duration
-        offsets = [round(span * (i + 0.5) / count, 3) for i in range(count)] if count else []
-    if len(offsets) > MAX_PUBLISHES:
-        raise ValueError(f"at most {MAX_PUBLISHES} publishes per run")
-    return offsets
 
 
 def authenticated_session(base: str, client_id: str, client_secret: str) -> requests.Session:

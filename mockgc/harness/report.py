@@ -11,10 +11,11 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mockgc.checker import CLASSES
+from mockgc.result import CLASSES
+from mockgc.summary import table_cells
 
 if TYPE_CHECKING:
-    from mockgc.harness.run import RunOutcome
+    from mockgc.harness.results import RunOutcome
 
 MAX_POINTS = 60_000  # scatter points per chart; more are thinned evenly (the chart looks the same)
 CLASS_COLORS = {
@@ -273,6 +274,16 @@ def run_sections(result: dict[str, Any], history: list[dict[str, Any]], level: s
     return "\n".join(parts)
 
 
+def read_history(path: Path) -> list[dict[str, Any]]:
+    """A run's history.jsonl, one entry a line."""
+    entries: list[dict[str, Any]] = []
+    with path.open() as handle:
+        for line in handle:
+            if line.strip():
+                entries.append(json.loads(line))
+    return entries
+
+
 def _files_note(prefix: str = "") -> str:
     names = ["result.json", "config.json", "history.jsonl", "sessions.json", "locust.html", "locust_stats.csv"]
     links = " · ".join(f'<a href="{prefix}{n}">{n}</a>' for n in names)
@@ -297,16 +308,14 @@ def write_run_report(path: Path, result: dict[str, Any], history: list[dict[str,
 def write_matrix_report(
     path: Path, outcomes: list[RunOutcome], rows: list[dict[str, Any]], summary: dict[str, Any]
 ) -> None:
-    from mockgc.harness.run import read_history
-
-    headers = list(rows[0].keys()) if rows else []
+    headers, cells = table_cells(rows)
     body = [
         f"<h1>mockgc mitigation matrix on {_text(summary['fault_profile'])}</h1>",
         f"<p>seed {_text(summary['seed'])}{' · <b>partial: interrupted</b>' if summary.get('partial') else ''} · "
         f"holding: {_text(', '.join(summary['holding']) or 'none of them')}</p>",
         f"<p class='muted'>Repeat it: <code>{_text(summary['run'].get('command', ''))}</code></p>",
         "<h2>Comparison</h2>",
-        _table(headers, [[r[h] for h in headers] for r in rows]),
+        _table(headers, cells),
         matrix_chart(rows) if rows else "",
     ]
     for outcome in outcomes:

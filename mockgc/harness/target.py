@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from mockgc.harness.procs import Child, Children, ProcessError, wait_until
+from mockgc.spec import RunSpec
 
 _URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 
@@ -51,20 +52,9 @@ class Target:
     def info(self) -> dict[str, Any]:
         return self.admin("GET", "/info")  # type: ignore[no-any-return]
 
-    def reset(
-        self, *, seed: int | None = None, profile: str | None = None, agents: int | None = None
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if seed is not None:
-            body["seed"] = seed
-        if profile is not None:
-            body["profile"] = profile
-        if agents is not None:
-            body["agents"] = agents
-        return self.admin("POST", "/reset", body)  # type: ignore[no-any-return]
-
-    def set_profile(self, profile: str) -> dict[str, Any]:
-        return self.admin("PUT", "/faults/profile", {"name": profile})  # type: ignore[no-any-return]
+    def reset(self, spec: RunSpec) -> dict[str, Any]:
+        """Rebuild the org as the spec says: the mock reads its seed, agents and fault profile."""
+        return self.admin("POST", "/reset", spec.as_dict())  # type: ignore[no-any-return]
 
     def register_client(self, client_id: str, client_secret: str, rate_limit_per_minute: int | None) -> None:
         """A load client; rate limit None means its tokens are never throttled."""
@@ -90,22 +80,15 @@ class Target:
         return True
 
 
-def window_spans(operations: list[dict[str, Any]]) -> list[tuple[float, float]]:
-    """Publish windows in epoch seconds [start, end) as the checker takes them."""
-    return [(op["startedEpochMs"] / 1000.0, op["completesEpochMs"] / 1000.0) for op in operations]
-
-
 def start_mock(
     children: Children,
     log_dir: Path,
     *,
-    seed: int,
-    agents: int,
-    profile: str,
     threads: int = 16,
     startup_timeout: float = 30.0,
 ) -> Target:
-    """`python -m mockgc.cli serve --port 0` in its own process group; ready when /mock/info answers."""
+    """`python -m mockgc.cli serve --port 0` in its own process group; ready when /mock/info answers.
+    Its org is the run's to set: each run resets it to its spec."""
     admin_key = secrets.token_urlsafe(18)
     client_secret = secrets.token_urlsafe(18)
     env = dict(os.environ)
@@ -126,12 +109,6 @@ def start_mock(
         "127.0.0.1",
         "--port",
         "0",
-        "--seed",
-        str(seed),
-        "--agents",
-        str(agents),
-        "--profile",
-        profile,
         "--threads",
         str(threads),
         "--clock",

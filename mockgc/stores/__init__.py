@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from mockgc.flows.store import MemoryStore, Store, StoreError
+from mockgc.stores.base import MemoryStore, Store, StoreError
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "Store", "StoreError", "describe_store", "open_store"]
+__all__ = ["DEFAULT_TIMEOUT_SECONDS", "MemoryStore", "Store", "StoreError", "describe_store", "open_store"]
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 # Query parameters this module reads itself; anything else is a typo and an error.

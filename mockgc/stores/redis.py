@@ -8,7 +8,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from mockgc.flows.store import StoreError
+from mockgc.stores.base import StoreError
 
 _SCAN_BATCH = 500
 

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from mockgc.flows.store import StoreError
+from mockgc.stores.base import StoreError
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _PREFIX_END = "\U0010ffff"  # sorts after every character a key may contain

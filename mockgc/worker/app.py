@@ -12,9 +12,9 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mockgc.flows.store import StoreError
 from mockgc.platform.domain.errors import ServiceUnavailable, UnsupportedMediaType
 from mockgc.platform.http.errors import register_error_handlers
+from mockgc.stores import StoreError
 from mockgc.worker.service import WorkerService
 
 MAX_BODY_BYTES = 512_000

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
-from mockgc.flows.store import Store, StoreError
+from mockgc.flows.mitigations.async_worker import Intent, WorkerConfig
 from mockgc.platform.domain.errors import (
     AuthenticationRequired,
     BadCredentials,
@@ -36,16 +36,12 @@ from mockgc.platform.domain.errors import (
     ServiceUnavailable,
 )
 from mockgc.standard_webhooks import SignatureInvalid, SignatureMissing, Verifier
+from mockgc.stores import Store, StoreError
 
-NAMESPACE = "mockgc:aw:"
 SCHEDULES_TOPIC_PREFIX = "v2.workforcemanagement.businessunits."
 SCHEDULES_TOPIC_SUFFIX = ".schedules"
 MAX_ID_LENGTH = 128  # ids become store keys and URL path segments
 PLATFORM_RETRY_AFTER = 5  # seconds a sender is asked to wait when the platform cannot confirm an operation
-
-
-def intent_key(namespace: str, session_id: str, name: str) -> str:
-    return f"{namespace}intent:{session_id}:{name}"
 
 
 def repair_key(namespace: str, session_id: str, name: str) -> str:
@@ -54,73 +50,6 @@ def repair_key(namespace: str, session_id: str, name: str) -> str:
 
 def job_key(namespace: str, operation_id: str) -> str:
     return f"{namespace}job:{operation_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """What a flow meant to store, recorded outside the platform before it tried."""
-
-    session_id: str
-    name: str
-    value: str
-    recorded_at: float
-    user_id: str | None = None
-
-    def encode(self) -> str:
-        return json.dumps(
-            {
-                "sessionId": self.session_id,
-                "name": self.name,
-                "value": self.value,
-                "recordedAt": self.recorded_at,
-                "userId": self.user_id,
-            },
-            sort_keys=True,
-        )
-
-    @classmethod
-    def decode(cls, text: str) -> Intent | None:
-        try:
-            data = json.loads(text)
-            return cls(
-                str(data["sessionId"]),
-                str(data["name"]),
-                str(data["value"]),
-                float(data["recordedAt"]),
-                data.get("userId"),
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    namespace: str = NAMESPACE
-    chunk_size: int = 100  # updates per PUT /api/v2/analytics/script-data; never above the platform's limit
-    rate_limit_per_minute: int = 300  # the worker paces itself under its token's limit; 0 = no pacing
-    settle_seconds: float = 1.0  # wait this long after the last publish completed before repairing
-    margin_seconds: float = 2.0  # writes this long before a publish began count as in its window
-    item_attempts: int = 8  # rounds for an item the platform refused (still locked, say)
-    request_attempts: int = 10  # tries of one request that got no answer or a 5xx
-    retry_seconds: float = 1.0  # first backoff; doubles per attempt
-    max_retry_seconds: float = 30.0
-    max_wait_seconds: float = 900.0  # give up waiting for publishes to settle after this long
-
-    def validate(self) -> WorkerConfig:
-        if not 1 <= self.chunk_size <= 10_000:
-            raise ValueError("chunk_size must be from 1 to 10000")
-        if self.rate_limit_per_minute < 0:
-            raise ValueError("rate_limit_per_minute must be 0 (off) or positive")
-        for name in ("settle_seconds", "margin_seconds", "retry_seconds", "max_retry_seconds", "max_wait_seconds"):
-            value = getattr(self, name)
-            if not 0 <= value <= 86_400:
-                raise ValueError(f"{name} must be between 0 and 86400")
-        if self.item_attempts < 1 or self.request_attempts < 1:
-            raise ValueError("item_attempts and request_attempts must be at least 1")
-        return self
-
-    def backoff(self, attempt: int) -> float:
-        return min(self.max_retry_seconds, self.retry_seconds * 2 ** max(0, attempt - 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.server import ServerThread, serve_until_signalled
 from mockgc.standard_webhooks import Verifier, secret_key
 from mockgc.stores import describe_store, open_store
 from mockgc.worker.app import create_worker_app
-from mockgc.worker.engine import RepairWorker, WorkerConfig
+from mockgc.worker.engine import RepairWorker
 from mockgc.worker.service import ReauthTransport, WorkerService
 
 log = logging.getLogger("mockgc.worker")

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mockgc.drivers.http import HttpTransport
+from mockgc.drivers.realtime import drive
 from mockgc.flows.effects import Reply
-from mockgc.flows.runner import drive
-from mockgc.flows.transports import HttpTransport
 from mockgc.platform.domain.errors import PlatformError
 from mockgc.worker.engine import Job, PublishEvent, RepairWorker
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Generator
 from typing import Any
 
-from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
-from mockgc.flows.runner import drive
+from mockgc.drivers.realtime import drive
+from mockgc.flows.effects import Call, Reply
+from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.platform.domain.errors import PlatformError
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 from mockgc.standard_webhooks import Verifier
-from mockgc.worker.engine import Job, RepairWorker, WorkerConfig
+from mockgc.worker.engine import Job, RepairWorker
 
 PROCESS = "worker"
 WORKER_URL = "http://worker.simulated/webhook"
@@ -27,9 +27,9 @@ class SimulatedWorker:
     - Each attempt is signed (Standard Webhooks, the registration's secret, the virtual clock) and
       the worker verifies it and confirms the operation with the platform, as live. That check is
       answered in process at once and not recorded: live runs do not count the worker's calls either.
-    - The worker accepts the webhook at once and runs one repair job at a time; its platform
-      calls take the simulator's call latency and are recorded in the history under key None
-      (the checker counts them as cost, never as sessions).
+    - The worker accepts the webhook at once and runs one repair job at a time on the simulator's
+      own loop (`sim.spawn`); its platform calls take the simulator's call latency and are recorded
+      in the history under key None (the checker counts them as cost, never as sessions).
     - Each repair lands in sim.repairs; the worker's counters go to the result's "worker".
     """
 
@@ -42,7 +42,7 @@ class SimulatedWorker:
 
     def install(self, sim: Any) -> None:
         self.sim = sim
-        seed = getattr(sim, "seed", 0)
+        seed = sim.seed
         self.registry = WebhookRegistry(sim.clock, seed=seed)
         # The secret comes from `secrets`: it never enters the result, so runs stay byte-identical.
         target = self.registry.register({"url": WORKER_URL, "backoffSeconds": 1.0})
@@ -52,9 +52,9 @@ class SimulatedWorker:
         self._latency = random.Random(f"worker-latency:{seed}")
         self._armed: set[float] = set()
         self._jobs: deque[Job] = deque()
-        self._running: Generator[Effect, Any, dict[str, Any]] | None = None
+        self._running = False
         self.report = sim.extra.setdefault("worker", {})
-        for at in getattr(sim, "publish_times", ()):
+        for at in sim.publish_times:
             # Runs just after the publish starts (same instant, scheduled later), to learn its end.
             sim.schedule(at, lambda when: self.sim.schedule(when, self._watch_publishes))
         self._update_report()
@@ -94,65 +94,30 @@ class SimulatedWorker:
             return SendResult(refused.status, refused.message)
         if job is not None:
             self._jobs.append(job)
-            if self._running is None:
+            if not self._running:
                 self._next_job()
         return SendResult(202)
 
-    # -- the worker's jobs ---------------------------------------------------------------------------
+    # -- the worker's jobs: one at a time, on the simulator's own loop ------------------------------------
 
-    def _next_job(self) -> None:
+    def _next_job(self, _summary: Any = None) -> None:
         if not self._jobs:
-            self._running = None
+            self._running = False
             self._update_report()
             return
-        self._running = self.worker.run(self._jobs.popleft())
-        self._step(None)
+        self._running = True
+        self.sim.spawn(
+            self.worker.run(self._jobs.popleft()),
+            process=PROCESS,
+            latency=self._call_latency,
+            on_done=self._next_job,
+            params_of=_compact,
+            reply_of=_without_body,
+        )
 
-    def _step(self, answer: Any) -> None:
-        job = self._running
-        assert job is not None
-        sim = self.sim
-        while True:
-            try:
-                effect = job.send(answer)
-            except StopIteration:
-                self._next_job()
-                return
-            if isinstance(effect, Now):
-                answer = sim.clock.now()
-                continue
-            if isinstance(effect, Sleep):
-                sim.schedule(sim.clock.now() + max(0.0, effect.seconds), lambda _at: self._step(None))
-                return
-            if isinstance(effect, Call):
-                self._call(effect)
-                return
-            raise TypeError(f"a worker job yielded {effect!r}, which it may not")
-
-    def _call(self, effect: Call) -> None:
-        """Invoke now, reach the platform halfway through the latency, complete at the end."""
-        sim = self.sim
-        now = sim.clock.now()
-        config = getattr(sim, "config", None)
-        base = getattr(config, "latency_base_ms", 20.0)
-        jitter = getattr(config, "latency_jitter_ms", 30.0)
-        latency = (base + self._latency.random() * jitter) / 1000.0
-        params = _compact(effect)
-        sim.history.invoke(PROCESS, None, effect.op, params, now)
-
-        def reach(_at: float) -> None:
-            reply: Reply = sim.transport.call(effect.op, effect.params)
-            done = now + latency
-            if reply.ready_at is not None and reply.ready_at > done:
-                done = reply.ready_at
-
-            def complete(at: float) -> None:
-                sim.history.complete(PROCESS, None, effect.op, _without_body(reply), at)
-                self._step(reply)
-
-            sim.schedule(done, complete)
-
-        sim.schedule(now + latency / 2, reach)
+    def _call_latency(self) -> float:
+        config = self.sim.config
+        return (config.latency_base_ms + self._latency.random() * config.latency_jitter_ms) / 1000.0
 
     def _update_report(self) -> None:
         snapshot = self.worker.snapshot()

@@ -2,16 +2,95 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
+from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Effect, Now, StorePut
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import count, number
-from mockgc.worker.engine import NAMESPACE, Intent, WorkerConfig, intent_key
 
-if TYPE_CHECKING:
-    from mockgc.flows.script import FlowContext, SessionRef
+# The contract between the flow and the worker (mockgc/worker), which imports it from here: where an
+# intent is kept, what it holds, and how the worker is configured (the one source of its defaults).
+NAMESPACE = "mockgc:aw:"
+
+
+def intent_key(namespace: str, session_id: str, name: str) -> str:
+    return f"{namespace}intent:{session_id}:{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a flow meant to store, recorded outside the platform before it tried."""
+
+    session_id: str
+    name: str
+    value: str
+    recorded_at: float
+    user_id: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "sessionId": self.session_id,
+                "name": self.name,
+                "value": self.value,
+                "recordedAt": self.recorded_at,
+                "userId": self.user_id,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def decode(cls, text: str) -> Intent | None:
+        try:
+            data = json.loads(text)
+            return cls(
+                str(data["sessionId"]),
+                str(data["name"]),
+                str(data["value"]),
+                float(data["recordedAt"]),
+                data.get("userId"),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How the repair worker behaves, live and simulated; `mockgc worker` and the strategy's params default to it."""
+
+    namespace: str = NAMESPACE
+    chunk_size: int = 100  # updates per PUT /api/v2/analytics/script-data; never above the platform's limit
+    rate_limit_per_minute: int = 300  # the worker paces itself under its token's limit; 0 = no pacing
+    settle_seconds: float = 1.0  # wait this long after the last publish completed before repairing
+    margin_seconds: float = 2.0  # writes this long before a publish began count as in its window
+    item_attempts: int = 8  # rounds for an item the platform refused (still locked, say)
+    request_attempts: int = 10  # tries of one request that got no answer or a 5xx
+    retry_seconds: float = 1.0  # first backoff; doubles per attempt
+    max_retry_seconds: float = 30.0
+    max_wait_seconds: float = 900.0  # give up waiting for publishes to settle after this long
+
+    def validate(self) -> WorkerConfig:
+        if not 1 <= self.chunk_size <= 10_000:
+            raise ValueError("chunk_size must be from 1 to 10000")
+        if self.rate_limit_per_minute < 0:
+            raise ValueError("rate_limit_per_minute must be 0 (off) or positive")
+        for name in ("settle_seconds", "margin_seconds", "retry_seconds", "max_retry_seconds", "max_wait_seconds"):
+            value = getattr(self, name)
+            if not 0 <= value <= 86_400:
+                raise ValueError(f"{name} must be between 0 and 86400")
+        if self.item_attempts < 1 or self.request_attempts < 1:
+            raise ValueError("item_attempts and request_attempts must be at least 1")
+        return self
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.max_retry_seconds, self.retry_seconds * 2 ** max(0, attempt - 1))
+
+
+_DEFAULTS = WorkerConfig()
 
 
 class AsyncWorker(Mitigation):
@@ -23,8 +102,8 @@ class AsyncWorker(Mitigation):
     external store, written before the Set Data so a rejected write still leaves the worker
     something to re-apply. The branch is evaluated at once, so a repair can fix what is stored
     (durability) but not the branch a customer already got (the outcome gap the checker reports).
-    The worker parameters are used by the simulator's worker; a live `mockgc worker` takes the
-    same ones as options.
+    The worker parameters configure the worker beside the run (mockgc/registry.py): the simulator's,
+    and the `mockgc worker` process a live run starts.
     """
 
     name = "async-worker"
@@ -33,11 +112,11 @@ class AsyncWorker(Mitigation):
     def __init__(
         self,
         *,
-        namespace: str = NAMESPACE,
-        chunk_size: int = 100,
-        rate_limit_per_minute: int = 300,
-        settle_seconds: float = 1.0,
-        margin_seconds: float = 2.0,
+        namespace: str = _DEFAULTS.namespace,
+        chunk_size: int = _DEFAULTS.chunk_size,
+        rate_limit_per_minute: int = _DEFAULTS.rate_limit_per_minute,
+        settle_seconds: float = _DEFAULTS.settle_seconds,
+        margin_seconds: float = _DEFAULTS.margin_seconds,
         delivery_latency_ms: float = 50.0,
         webhook_failures: int = 0,
     ) -> None:
@@ -67,14 +146,3 @@ class AsyncWorker(Mitigation):
         # A store failure is recorded in the history; the platform write still goes ahead.
         yield StorePut(intent_key(self.namespace, session.session_id, name), intent.encode())
         return (yield from super().set_data(ctx, session, name, value))
-
-    def simulation_components(self) -> list[Any]:
-        from mockgc.worker.simulated import SimulatedWorker
-
-        return [
-            SimulatedWorker(
-                self.worker_config(),
-                delivery_latency=self.delivery_latency_ms / 1000,
-                failing_attempts=self.webhook_failures,
-            )
-        ]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mockgc.flows.context import PERSONALIZED, Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import count, number
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import Evaluation, FlowContext, SessionRef
 
 INVALIDATED = "script.session.invalidated"
 # 4xx answers that a later try can change: a lock or invalidation (bad.request), a conflict,
@@ -118,8 +116,6 @@ class BackoffVerify(Mitigation):
         return acknowledged
 
     def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
-        from mockgc.flows.script import PERSONALIZED, evaluation_from
-
         rng = _LazyRandom(ctx, "backoff-verify:evaluate")
         began = yield Now()
         evaluation = None

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from mockgc.flows.context import Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import Evaluation, FlowContext, SessionRef
-
-Step = Generator[Effect, Any, Any]
 
 
 class Mitigation:
@@ -34,14 +30,19 @@ class Mitigation:
         return bool(reply.ok)
 
     def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
-        from mockgc.flows.script import evaluation_from
-
         reply = yield Call("evaluate", {"sessionId": session.session_id, "variable": variable})
         return evaluation_from(reply)
 
     def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
         """Where the value lives outside the platform, for mitigations that keep it elsewhere."""
         return None
+
+    def label(self) -> str:
+        """The name a result carries: the strategy's name, else where its class came from."""
+        if self.name != Mitigation.name:
+            return self.name
+        cls = type(self)
+        return f"{cls.__module__}:{cls.__qualname__}"
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "params": dict(vars(self))}

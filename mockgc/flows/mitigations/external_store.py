@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mockgc.flows.context import DEFAULT, PERSONALIZED, PREFERENCE_VARIABLE, Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import Effect, StoreGet, StorePut
 from mockgc.flows.mitigations.base import Mitigation
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import Evaluation, FlowContext, SessionRef
 
 NAMESPACE = "mockgc:es:"
 
@@ -40,8 +38,6 @@ class ExternalStore(Mitigation):
         return bool(reply.ok)
 
     def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
-        from mockgc.flows.script import DEFAULT, PERSONALIZED, Evaluation
-
         reply = yield StoreGet(self.key(session.session_id, variable))
         if not reply.ok:
             return Evaluation(None, None)  # no answer from the store: the branch is unknowable
@@ -49,9 +45,4 @@ class ExternalStore(Mitigation):
         return Evaluation(PERSONALIZED if value else DEFAULT, value)
 
     def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
-        from mockgc.flows.script import PREFERENCE_VARIABLE
-
         return self.key(session.session_id, PREFERENCE_VARIABLE)
-
-    def simulation_components(self) -> list[Any]:
-        return []

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mockgc.flows.context import Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect, Reply, Sleep
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import count, flag, number
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import Evaluation, FlowContext, SessionRef
 
 ERROR_ATTRIBUTE = "mockgc.setDataError"
 ATTEMPT_ATTRIBUTE = "mockgc.attempt"
@@ -56,8 +54,6 @@ class Retry(Mitigation):
         return False
 
     def evaluate(self, ctx: FlowContext, session: SessionRef, variable: str) -> Generator[Effect, Any, Evaluation]:
-        from mockgc.flows.script import evaluation_from
-
         tries = self.attempts if self.retry_evaluate else 1
         for attempt in range(1, tries + 1):
             reply = yield Call("evaluate", {"sessionId": session.session_id, "variable": variable})

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Effect, Sleep
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import number
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import FlowContext, SessionRef
 
 
 class SoftHold(Mitigation):

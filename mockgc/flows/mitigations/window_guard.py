@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import choice, count, number
-
-if TYPE_CHECKING:
-    from mockgc.flows.script import FlowContext, SessionRef
 
 VARIANTS = ("operation", "weekly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

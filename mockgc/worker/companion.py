@@ -1,12 +1,12 @@
-"""Live-run service hooks (SERVICE_HOOKS) for the decoupled-state mitigations.
+"""The async worker as the `async-worker` strategy's companion (mockgc/registry.py), for each driver.
 
-- async-worker: start a `mockgc worker` process with a fresh webhook signing secret (by environment,
-  never argv), register its /webhook on the mock with that secret, and after the load wait until every
-  publish has completed, every delivery settled and the worker is idle, then collect its repairs
-  (sessionId -> epoch seconds) and counters into the ServiceContext. Every poll is retried (tenacity)
-  before the run gives up on it: one lost answer must not end a run.
-- external-store: clear the mitigation's key namespace in the run's store first, so values a
-  previous run left (same seed, same session ids) cannot pass for this run's writes.
+- simulated: the same RepairWorker in virtual time (mockgc/worker/simulated.py);
+- live: start a `mockgc worker` process (through the run's `ctx.start`) with the run's spec and a fresh
+  webhook signing secret (by environment, never argv), register its /webhook on the mock with that
+  secret, and after the load wait until every publish has completed, every delivery settled and the
+  worker is idle, then collect its repairs (sessionId -> epoch seconds) and counters into the
+  ServiceContext. Every poll is retried (tenacity) before the run gives up on it: one lost answer must
+  not end a run.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
 import tenacity
 
-from mockgc.flows.store import StoreError
+from mockgc.companions import ServiceContext, clear_namespace, default_store_url
+from mockgc.flows.mitigations.async_worker import AsyncWorker
 from mockgc.standard_webhooks import new_secret
+from mockgc.stores import StoreError, describe_store
+from mockgc.worker.simulated import SimulatedWorker
 
 READY_SECONDS = 30.0
 DRAIN_SECONDS = 300.0  # after the load: publishes complete, webhooks delivered, repairs done
@@ -36,25 +38,27 @@ class ServiceError(RuntimeError):
     """The worker could not be started, reached, or drained."""
 
 
-def default_store_url(out_dir: Path) -> str:
-    """The harness's default when a mitigation needs a store and none was given."""
-    return f"sqlite:///{(out_dir / 'store.db').resolve()}"
+def simulated_worker(mitigation: AsyncWorker) -> list[Any]:
+    """The simulator's component: the strategy's worker, its webhook delivery and failures."""
+    return [
+        SimulatedWorker(
+            mitigation.worker_config(),
+            delivery_latency=mitigation.delivery_latency_ms / 1000,
+            failing_attempts=mitigation.webhook_failures,
+        )
+    ]
 
 
-def clear_namespace(store_url: str, namespace: str) -> int:
-    """Delete the namespace's keys (only those) from the run's store; memory:// has nothing to clear."""
-    from mockgc.stores import open_store
-
-    if store_url.startswith("memory:"):
-        return 0
-    store = open_store(store_url)
-    try:
-        return store.delete_prefix(namespace)
-    finally:
-        store.close()
+def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
-def _admin(ctx: Any) -> dict[str, str]:
+def _admin(ctx: ServiceContext) -> dict[str, str]:
     return {"Authorization": f"Bearer {ctx.admin_key}"}
 
 
@@ -90,11 +94,7 @@ def poll_json(http: requests.Session, url: str, headers: dict[str, str] | None =
 
 
 @contextlib.contextmanager
-def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
-    from mockgc.flows.mitigations.async_worker import AsyncWorker
-    from mockgc.harness.procs import Child, wait_until
-
-    mitigation = AsyncWorker(**(getattr(ctx, "mitigation_params", None) or {}))
+def live_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[dict[str, str]]:
     store_url = ctx.store_url or default_store_url(ctx.out_dir)
     try:
         cleared = clear_namespace(store_url, mitigation.namespace)
@@ -104,42 +104,22 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     port_file = ctx.out_dir / "worker.port"
     port_file.unlink(missing_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "mockgc.cli",
-        "worker",
-        "--target",
-        ctx.target_url,
-        "--store",
-        store_url,
-        "--port",
-        "0",
-        "--port-file",
-        str(port_file),
-        "--namespace",
-        mitigation.namespace,
-        "--chunk-size",
-        str(mitigation.chunk_size),
-        "--rate-limit",
-        str(mitigation.rate_limit_per_minute),
-        "--settle-seconds",
-        str(mitigation.settle_seconds),
-        "--margin-seconds",
-        str(mitigation.margin_seconds),
-    ]
+    # The worker reads its configuration from the run's spec, as every process of the run does.
+    argv = [sys.executable, "-m", "mockgc.cli", "worker", "--target", ctx.target_url, "--store", store_url]
+    argv += ["--port", "0", "--port-file", str(port_file)]
     # Credentials and the secret go by environment, not argv, so they do not show in the process list.
     env = dict(
         os.environ,
         MOCKGC_CLIENT_ID=ctx.client_id,
         MOCKGC_CLIENT_SECRET=ctx.client_secret,
         MOCKGC_WEBHOOK_SECRET=secret,
+        MOCKGC_SPEC=ctx.spec,
     )
-    child = ctx.watch.add(Child("worker", argv, ctx.out_dir / "worker.log", env=env))
+    child = ctx.start("worker", argv, ctx.out_dir / "worker.log", env)
     http = requests.Session()
     target_id = None
     try:
-        if not wait_until(lambda: port_file.exists() or not child.alive(), READY_SECONDS):
+        if not _wait_until(lambda: port_file.exists() or not child.alive(), READY_SECONDS):
             raise ServiceError(f"the worker did not start within {READY_SECONDS:g}s:\n{child.log_tail()}")
         if not child.alive():
             raise ServiceError(f"the worker exited with {child.poll()}:\n{child.log_tail()}")
@@ -163,7 +143,7 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
         ctx.extra["worker"] = {
             "driver": "live",
             "url": worker_url,
-            "store": _safe(store_url),
+            "store": describe_store(store_url),
             "cleared_keys": cleared,
             "drained": drained,
             "stats": status.get("stats", {}),
@@ -183,7 +163,7 @@ def async_worker_service(ctx: Any) -> Iterator[dict[str, str]]:
         http.close()
 
 
-def _drain(http: requests.Session, ctx: Any, worker_url: str) -> bool:
+def _drain(http: requests.Session, ctx: ServiceContext, worker_url: str) -> bool:
     """Wait for the publishes, then the deliveries, then the worker: each may start the next."""
     deadline = time.monotonic() + DRAIN_SECONDS
 
@@ -204,25 +184,3 @@ def _drain(http: requests.Session, ctx: Any, worker_url: str) -> bool:
                 return True
         time.sleep(0.3)
     return False
-
-
-@contextlib.contextmanager
-def external_store_service(ctx: Any) -> Iterator[dict[str, str]]:
-    from mockgc.flows.mitigations.external_store import ExternalStore
-
-    mitigation = ExternalStore(**(getattr(ctx, "mitigation_params", None) or {}))
-    store_url = ctx.store_url or default_store_url(ctx.out_dir)
-    try:
-        cleared = clear_namespace(store_url, mitigation.namespace)
-    except StoreError as error:
-        # Not fatal here: the run goes on and every failed store call shows up in the result.
-        ctx.extra["store_service"] = {"store": _safe(store_url), "error": str(error)}
-    else:
-        ctx.extra["store_service"] = {"store": _safe(store_url), "cleared_keys": cleared}
-    yield {}
-
-
-def _safe(url: str) -> str:
-    from mockgc.stores import describe_store
-
-    return describe_store(url)

@@ -1,4 +1,4 @@
-"""The external-store interface the `external-store` mitigation writes through (backends live in mockgc.stores)."""
+"""The Store protocol every backend keeps, the one error a failing store raises, and the in-memory backend."""
 
 from __future__ import annotations
 

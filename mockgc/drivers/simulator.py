@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from itertools import count
@@ -13,18 +13,18 @@ from zoneinfo import ZoneInfo
 
 from mockgc.checker import check, latency_summary
 from mockgc.clock import VirtualClock
+from mockgc.drivers.core import answer, request_of
+from mockgc.drivers.inprocess import InProcessTransport
 from mockgc.faults import FaultProfile, get_profile
-from mockgc.flows.effects import Call, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
+from mockgc.flows.context import FlowContext
+from mockgc.flows.effects import Call, Effect, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
-from mockgc.flows.mitigations import load_mitigation
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.runner import store_reply
-from mockgc.flows.script import FlowContext, script_flow
-from mockgc.flows.store import MemoryStore, Store, StoreError
-from mockgc.flows.transports import InProcessTransport
+from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.settings import Settings
+from mockgc.stores import MemoryStore, Store, StoreError
 
 # The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
 # starts one minute before 06:00 on a Monday (2026-11-23, the week the in-process publish
@@ -40,9 +40,20 @@ _START, _WAKE, _APPLY, _DELIVER, _CALLBACK = range(5)
 MAX_SESSIONS, MAX_AGENTS, MAX_PUBLISHES = 2_000_000, 100_000, 10_000
 
 
-def _bounded(name: str, value: Any, low: int, high: int) -> None:
+def bounded(name: str, value: Any, low: int, high: int) -> int:
+    """An integer in [low, high], or a ValueError saying so."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def check_size(sessions: Any, agents: Any, publishes: Any, seed: Any) -> None:
+    """A run's size, in the order a user reads the options."""
+    bounded("sessions", sessions, 1, MAX_SESSIONS)
+    bounded("agents", agents, 1, MAX_AGENTS)
+    bounded("publishes", publishes, 0, MAX_PUBLISHES)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
 
 
 class SimulationError(RuntimeError):
@@ -71,8 +82,8 @@ class SimConfig:
                 raise ValueError(f"{name} must be between 0 and 86400000, got {value!r}")
         if self.arrival_span_s is not None and not 0 <= self.arrival_span_s <= 7 * 86_400:
             raise ValueError("arrival_span_s must be between 0 and one week")
-        _bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
-        _bounded("max_mean_flow_steps", self.max_mean_flow_steps, 1, 100_000_000)
+        bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
+        bounded("max_mean_flow_steps", self.max_mean_flow_steps, 1, 100_000_000)
         seconds = self.max_flow_seconds
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_RUN_SECONDS:
             raise ValueError(f"max_flow_seconds must be above 0 and at most {MAX_RUN_SECONDS:.0f}, got {seconds!r}")
@@ -84,16 +95,41 @@ class SimConfig:
         return self.first_publish_s + publishes * self.publish_every_s
 
 
-class _Flow:
-    """One running interaction: its generator, who it is, how many calls and effects it has made."""
+class _Task:
+    """One generator the event loop runs: a session's flow, or a component's job (the async worker's).
 
-    __slots__ = ("arrival", "calls", "flow", "key", "steps", "stream")
+    A flow is bounded (its effects and virtual time count against the runaway bounds) and records
+    under its session key; a job records under key None, with `params_of`/`reply_of` choosing what
+    of its requests and replies the history keeps. `latency(task)` gives each call's round trip.
+    """
 
-    def __init__(self, key: str, flow: Flow, arrival: float, stream: int) -> None:
+    __slots__ = ("arrival", "bounded", "calls", "gen", "key", "latency", "on_done", "params_of", "process", "reply_of",
+                 "steps", "stream")  # fmt: skip
+
+    def __init__(
+        self,
+        gen: Generator[Effect, Any, Any],
+        *,
+        key: str | None,
+        process: str,
+        arrival: float,
+        latency: Callable[[_Task], float],
+        on_done: Callable[[_Task, Any, float], None],
+        bounded: bool,
+        stream: int = 0,
+        params_of: Callable[[Call], dict[str, Any]] | None = None,
+        reply_of: Callable[[Reply], Reply] | None = None,
+    ) -> None:
+        self.gen = gen
         self.key = key
-        self.flow = flow
+        self.process = process
         self.arrival = arrival
+        self.latency = latency
+        self.on_done = on_done
+        self.bounded = bounded
         self.stream = stream
+        self.params_of = params_of
+        self.reply_of = reply_of
         self.calls = 0
         self.steps = 0
 
@@ -130,11 +166,12 @@ def _unit(x: int) -> float:
 class Simulator:
     """A discrete-event loop over flow generators in virtual time.
 
-    Extension points for components (objects with `install(sim)`, installed before the
-    run, plus whatever the mitigation's `simulation_components()` returns):
-    `platform`, `clock`, `transport` (register extra ops), `schedule(at, callback)`,
-    `store`, `repairs` (sessionId -> virtual time a repair made it durable), and `extra`
-    (merged into the result). `publish_times` lists when the publishes will start.
+    Extension points for components (objects with `install(sim)`, installed before the run; a
+    strategy's own come from its companion in mockgc/registry.py): `platform`, `clock`,
+    `transport` (register extra ops), `schedule(at, callback)`, `spawn(job, ...)` (a generator of
+    effects run on the same loop as the flows), `store`, `repairs` (sessionId -> virtual time a
+    repair made it durable), and `extra` (merged into the result). `publish_times` lists when the
+    publishes will start.
     """
 
     process = "sim"
@@ -142,7 +179,7 @@ class Simulator:
     def __init__(
         self,
         *,
-        mitigation: str | Mitigation,
+        mitigation: Mitigation,
         profile: str | FaultProfile,
         sessions: int,
         seed: int,
@@ -151,16 +188,13 @@ class Simulator:
         components: Iterable[Any] = (),
         store: Store | None = None,
         config: SimConfig | None = None,
+        label: str | None = None,
     ) -> None:
-        _bounded("sessions", sessions, 1, MAX_SESSIONS)
-        _bounded("agents", agents, 1, MAX_AGENTS)
-        _bounded("publishes", publishes, 0, MAX_PUBLISHES)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        self.mitigation = load_mitigation(mitigation) if isinstance(mitigation, str) else mitigation
-        if not isinstance(self.mitigation, Mitigation):
+        check_size(sessions, agents, publishes, seed)
+        if not isinstance(mitigation, Mitigation):
             raise ValueError(f"{mitigation!r} is not a Mitigation")
-        self.label = _label(mitigation, self.mitigation)
+        self.mitigation = mitigation
+        self.label = label or mitigation.label()
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.profile.publish.validate()
         self.sessions, self.seed, self.agents, self.publishes = sessions, seed, agents, publishes
@@ -187,8 +221,7 @@ class Simulator:
         self._base_s = self.config.latency_base_ms / 1000.0
         self._jitter_s = self.config.latency_jitter_ms / 1000.0
 
-        found = getattr(self.mitigation, "simulation_components", None)
-        self.components = list(components) + (list(found()) if callable(found) else [])
+        self.components = list(components)
         for component in self.components:
             component.install(self)
 
@@ -199,6 +232,31 @@ class Simulator:
         if at < self.clock.now():
             raise ValueError(f"cannot schedule at {at}, before now ({self.clock.now()})")
         heapq.heappush(self._queue, (at, next(self._order), _CALLBACK, callback, None))
+
+    def spawn(
+        self,
+        job: Generator[Effect, Any, Any],
+        *,
+        process: str,
+        latency: Callable[[], float],
+        on_done: Callable[[Any], None],
+        params_of: Callable[[Call], dict[str, Any]] | None = None,
+        reply_of: Callable[[Reply], Reply] | None = None,
+    ) -> None:
+        """Run a component's job now, on the same loop as the flows: its calls take `latency()` seconds
+        and are recorded under `process` with key None (cost, never a session); `on_done(result)` at its end."""
+        task = _Task(
+            job,
+            key=None,
+            process=process,
+            arrival=self.clock.now(),
+            latency=lambda _task: latency(),
+            on_done=lambda _task, result, _now: on_done(result),
+            bounded=False,
+            params_of=params_of,
+            reply_of=reply_of,
+        )
+        self._step(task, None, self.clock.now())
 
     # -- the run ----------------------------------------------------------------
 
@@ -218,7 +276,16 @@ class Simulator:
             ctx = FlowContext(key, agent_ids[index % len(agent_ids)], bu_id, self.seed, self.process)
             # Each session draws its call latencies from its own stream, so a session meets the
             # same network whichever mitigation runs and however the others interleave.
-            state = _Flow(key, script_flow(ctx, self.mitigation), at, streams ^ (index << 24))
+            state = _Task(
+                script_flow(ctx, self.mitigation),
+                key=key,
+                process=self.process,
+                arrival=at,
+                latency=self._latency,
+                on_done=self._finished,
+                bounded=True,
+                stream=streams ^ (index << 24),
+            )
             push(queue, (at, next(order), _START, state, None))
 
     def run(self) -> dict[str, Any]:
@@ -230,7 +297,6 @@ class Simulator:
         queue, clock, pop = self._queue, self.clock, heapq.heappop
         limit = self.config.start + self.config.span(self.publishes) + MAX_RUN_SECONDS
         step, apply, history = self._step, self._apply, self.history
-        process = self.process
         current = clock.now()
         while queue:
             at, _, kind, a, b = pop(queue)
@@ -242,7 +308,7 @@ class Simulator:
                 current = clock.set(at)
             if kind == _DELIVER:
                 f, reply = b
-                history.complete(process, a.key, f, reply, at)
+                history.complete(a.process, a.key, f, reply if a.reply_of is None else a.reply_of(reply), at)
                 step(a, reply, at)
             elif kind == _APPLY:
                 apply(a, b, at)
@@ -253,59 +319,64 @@ class Simulator:
                 step(a, None, at)
         return self._finish()
 
-    def _latency(self, state: _Flow) -> float:
+    def _latency(self, state: _Task) -> float:
         state.calls += 1
         return self._base_s + _unit(state.stream ^ state.calls) * self._jitter_s
 
-    def _step(self, state: _Flow, answer: Any, now: float) -> None:
-        """Feed the flow until it yields something that takes time."""
-        send = state.flow.send
+    def _step(self, state: _Task, answer: Any, now: float) -> None:
+        """Feed the task until it yields something that takes time."""
+        send = state.gen.send
+        bounded = state.bounded
         max_steps = self.config.max_flow_steps
-        if now - state.arrival > self.config.max_flow_seconds:
+        if bounded and now - state.arrival > self.config.max_flow_seconds:
             self._runaway(state, f"still running {now - state.arrival:g} s (virtual time) after it began")
         while True:
             try:
                 effect = send(answer)
             except StopIteration as stop:
-                self._finished(state, stop.value, now)
+                state.on_done(state, stop.value, now)
                 return
             except Exception as error:
                 raise SimulationError(
-                    f"session {state.key}: {self.label} raised {type(error).__name__}: {error}"
+                    f"{self._who(state)}: {self.label if bounded else state.process} raised "
+                    f"{type(error).__name__}: {error}"
                 ) from error
-            state.steps += 1
-            self._steps_left -= 1
-            if state.steps > max_steps or self._steps_left < 0:
-                last = f"{type(effect).__name__} {getattr(effect, 'op', '')}".strip()
-                if state.steps > max_steps:
-                    self._runaway(state, f"more than {max_steps} effects in one flow (the last: {last})")
-                self._runaway(
-                    state, f"the run's flows made more than {self._steps_budget} effects, this one {state.steps}"
-                )
+            if bounded:
+                state.steps += 1
+                self._steps_left -= 1
+                if state.steps > max_steps or self._steps_left < 0:
+                    last = f"{type(effect).__name__} {getattr(effect, 'op', '')}".strip()
+                    if state.steps > max_steps:
+                        self._runaway(state, f"more than {max_steps} effects in one flow (the last: {last})")
+                    self._runaway(
+                        state, f"the run's flows made more than {self._steps_budget} effects, this one {state.steps}"
+                    )
             kind = type(effect)
             if kind is Call or kind is StorePut or kind is StoreGet:
-                if kind is Call:
-                    f, params = effect.op, effect.params
-                else:
-                    f, params = ("store_put" if kind is StorePut else "store_get"), {"key": effect.key}
-                self.history.invoke(self.process, state.key, f, params, now)
-                latency = self._latency(state)
+                f, params = request_of(effect)
+                if state.params_of is not None:
+                    params = state.params_of(effect)
+                self.history.invoke(state.process, state.key, f, params, now)
+                latency = state.latency(state)
                 heapq.heappush(
                     self._queue, (now + latency / 2, next(self._order), _APPLY, state, (effect, now, latency))
                 )
                 return
             if kind is Sleep:
                 wake = now + max(0.0, effect.seconds)
-                if wake - state.arrival > self.config.max_flow_seconds:
+                if bounded and wake - state.arrival > self.config.max_flow_seconds:
                     self._runaway(state, f"a sleep until {wake - state.arrival:g} s (virtual time) after it began")
                 heapq.heappush(self._queue, (wake, next(self._order), _WAKE, state, None))
                 return
             if kind is Now:
                 answer = now
                 continue
-            raise SimulationError(f"session {state.key}: {self.label} yielded {effect!r}, which is not an effect")
+            raise SimulationError(f"{self._who(state)}: {self.label} yielded {effect!r}, which is not an effect")
 
-    def _runaway(self, state: _Flow, what: str) -> NoReturn:
+    def _who(self, state: _Task) -> str:
+        return f"session {state.key}" if state.key is not None else state.process
+
+    def _runaway(self, state: _Task, what: str) -> NoReturn:
         c = self.config
         raise SimulationError(
             f"runaway flow: {self.label}, session {state.key}: {what}; bounds: {c.max_flow_steps} effects "
@@ -313,27 +384,23 @@ class Simulator:
             "(--max-flow-steps, --max-flow-seconds, --max-mean-flow-steps)"
         )
 
-    def _apply(self, state: _Flow, payload: tuple[Any, float, float], now: float) -> None:
+    def _apply(self, state: _Task, payload: tuple[Any, float, float], now: float) -> None:
         """The request reaches the platform (or the store); the reply travels back."""
         effect, invoked, latency = payload
-        if type(effect) is Call:
-            f = effect.op
-            try:
-                reply: Reply = self.transport.call(f, effect.params)
-            except Exception as error:
-                raise SimulationError(
-                    f"session {state.key}: {f} {effect.params!r} broke the in-process platform: "
-                    f"{type(error).__name__}: {error}"
-                ) from error
-        else:
-            f = "store_put" if type(effect) is StorePut else "store_get"
-            reply = store_reply(self.store, effect)
+        f = request_of(effect)[0]
+        try:
+            reply = answer(effect, self.transport, self.store)
+        except Exception as error:
+            raise SimulationError(
+                f"{self._who(state)}: {f} {request_of(effect)[1]!r} broke the in-process platform: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         done = invoked + latency
         if reply.ready_at is not None and reply.ready_at > done:
             done = reply.ready_at
         heapq.heappush(self._queue, (done, next(self._order), _DELIVER, state, (f, reply)))
 
-    def _finished(self, state: _Flow, result: Any, now: float) -> None:
+    def _finished(self, state: _Task, result: Any, now: float) -> None:
         if not isinstance(result, FlowResult):
             raise SimulationError(f"session {state.key}: the flow returned {result!r}, not a FlowResult")
         self.history.finish(self.process, result, now)
@@ -387,102 +454,3 @@ class Simulator:
             repairs=self.repairs or None,
             extra=extra,
         )
-
-
-def _label(spec: str | Mitigation, mitigation: Mitigation) -> str:
-    """The name a result carries: the registry name, else where the class came from."""
-    if isinstance(spec, str) and ":" in spec:
-        return spec
-    if mitigation.name != Mitigation.name:
-        return mitigation.name
-    cls = type(mitigation)
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def simulate(
-    *,
-    mitigation: str | Mitigation,
-    profile: str | FaultProfile,
-    sessions: int,
-    seed: int,
-    agents: int = 50,
-    publishes: int = 3,
-    components: Iterable[Any] = (),
-    store: Store | None = None,
-    config: SimConfig | None = None,
-) -> dict[str, Any]:
-    """Simulate `sessions` interactions while `publishes` publishes fire; the checker's result JSON."""
-    return Simulator(
-        mitigation=mitigation,
-        profile=profile,
-        sessions=sessions,
-        seed=seed,
-        agents=agents,
-        publishes=publishes,
-        components=components,
-        store=store,
-        config=config,
-    ).run()
-
-
-def run_all(
-    *,
-    profile: str | FaultProfile,
-    sessions: int,
-    seed: int,
-    agents: int = 50,
-    publishes: int = 3,
-    config: SimConfig | None = None,
-) -> list[dict[str, Any]]:
-    """Every registered mitigation, with its default parameters, on one profile: the comparison."""
-    from mockgc.flows.mitigations import MITIGATIONS
-
-    return [
-        simulate(
-            mitigation=name,
-            profile=profile,
-            sessions=sessions,
-            seed=seed,
-            agents=agents,
-            publishes=publishes,
-            config=config,
-        )
-        for name in MITIGATIONS
-    ]
-
-
-SUMMARY_COLUMNS = (
-    "mitigation",
-    "verdict",
-    "ok",
-    "lost",
-    "ack_lost",
-    "corrupted",
-    "unverified",
-    "indeterminate",
-    "req/session",
-    "call p99 ms",
-    "p99 in publish",
-    "400s",
-    "flow p99 s",
-)
-
-
-def summary_row(result: dict[str, Any]) -> list[str]:
-    """One result as the summary table's cells (SUMMARY_COLUMNS)."""
-
-    def ms(value: Any) -> str:
-        return "-" if value is None else f"{value:.1f}"
-
-    counts = result["sessions"]
-    flow_p99 = (result.get("flow_ms") or {}).get("p99")
-    return [
-        str(result["mitigation"]),
-        str(result["verdict"]),
-        *(str(counts[name]) for name in ("ok", "lost", "ack_lost", "corrupted", "unverified", "indeterminate")),
-        f"{result['requests_per_session']:.2f}",
-        ms(result["latency_ms"]["p99"]),
-        ms(result["latency_ms_by_window"]["inside"]["p99"]),
-        str(result["http"].get("400", 0)),
-        "-" if flow_p99 is None else f"{flow_p99 / 1000:.2f}",
-    ]

@@ -1,33 +1,17 @@
-"""The synchronous driver: runs one flow against a transport in real time, recording the history."""
+"""The real-time driver: runs a flow (or a worker's job) against a transport, sleeping for real, recording the history."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from mockgc.flows.effects import Call, Effect, Flow, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
+from mockgc.drivers.core import NotAnEffect, Transport, answer, request_of
+from mockgc.flows.effects import Call, Effect, Flow, FlowResult, Now, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
-from mockgc.flows.store import Store, StoreError
+from mockgc.stores import Store
 
 R = TypeVar("R")
-
-
-class Transport(Protocol):
-    def call(self, op: str, params: dict[str, Any]) -> Reply: ...
-
-
-def store_reply(store: Store | None, effect: StorePut | StoreGet) -> Reply:
-    """A store's answer as a Reply; a failing store is an indeterminate status 0, never a success."""
-    if store is None:
-        return Reply(0, None, error="no external store configured")
-    try:
-        if isinstance(effect, StorePut):
-            store.put(effect.key, effect.value)
-            return Reply(200, {"key": effect.key, "value": effect.value})
-        return Reply(200, {"key": effect.key, "value": store.get(effect.key)})
-    except StoreError as error:
-        return Reply(0, None, error=f"store: {error}")
 
 
 def drive(
@@ -43,30 +27,27 @@ def drive(
 ) -> R:
     """Interpret every effect of a generator in real time; with a history, calls are recorded
     (store calls too, like platform calls). Flows and the async worker's jobs both run on it."""
-    answer: Any = None
+    reply: Any = None
     while True:
         try:
-            effect = steps.send(answer)
+            effect = steps.send(reply)
         except StopIteration as stop:
             result: R = stop.value
             return result
         if isinstance(effect, Call | StorePut | StoreGet):
-            if isinstance(effect, Call):
-                f, params = effect.op, effect.params
-            else:
-                f, params = ("store_put" if isinstance(effect, StorePut) else "store_get"), {"key": effect.key}
+            f, params = request_of(effect)
             if history is not None:
                 history.invoke(process, key, f, params, clock())
-            answer = transport.call(f, params) if isinstance(effect, Call) else store_reply(store, effect)
+            reply = answer(effect, transport, store)
             if history is not None:
-                history.complete(process, key, f, answer, clock())
+                history.complete(process, key, f, reply, clock())
         elif isinstance(effect, Sleep):
             sleep(max(0.0, effect.seconds))
-            answer = None
+            reply = None
         elif isinstance(effect, Now):
-            answer = clock()
+            reply = clock()
         else:
-            raise TypeError(f"{effect!r} is not an effect")
+            raise NotAnEffect(f"{effect!r} is not an effect")
 
 
 def run_flow(

@@ -1,4 +1,4 @@
-"""Transports turn a flow's Call into a Reply: in process against the domain, or over live HTTP."""
+"""The HTTP transport: each platform operation a flow may call, as the request it is, over live HTTP."""
 
 from __future__ import annotations
 
@@ -9,15 +9,26 @@ from urllib.parse import quote
 
 import requests
 
-from mockgc.flows.effects import OPERATIONS, Reply
-from mockgc.platform.domain.backend import Platform, Waited
-from mockgc.platform.domain.errors import PlatformError
+from mockgc.flows.effects import Reply
+
+# Every platform operation a flow may call, and the HTTP request each one is.
+ROUTES: dict[str, tuple[str, str]] = {
+    "create_call": ("POST", "/api/v2/conversations/calls"),
+    "create_session": ("POST", "/api/v2/scripts/sessions"),
+    "set_data": ("PUT", "/api/v2/scripts/sessions/{sessionId}/variables/{name}"),
+    "read_session": ("GET", "/api/v2/scripts/sessions/{sessionId}"),
+    "evaluate": ("POST", "/api/v2/scripts/sessions/{sessionId}/evaluate"),
+    "attach": ("POST", "/api/v2/scripts/sessions/{sessionId}/attach"),
+    "patch_attributes": ("PATCH", "/api/v2/conversations/{conversationId}/participants/{participantId}/attributes"),
+    "list_operations": ("GET", "/api/v2/workforcemanagement/businessunits/{businessUnitId}/operations"),
+    "script_data": ("PUT", "/api/v2/analytics/script-data"),
+}
 
 
 def build_request(op: str, params: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
     """(method, path, JSON body) for an operation; path parameters are taken out of the body."""
     try:
-        method, template = OPERATIONS[op]
+        method, template = ROUTES[op]
     except KeyError:
         raise ValueError(f"unknown operation {op!r}") from None
     body = dict(params)
@@ -54,44 +65,6 @@ def reply_from(status: int, text: str | bytes | None, headers: Any) -> Reply:
         except ValueError:
             body = text if isinstance(text, str) else text.decode(errors="replace")
     return Reply(status, body, retry_after=parse_retry_after(headers.get("Retry-After")))
-
-
-class InProcessTransport:
-    """Calls the domain directly; a PlatformError becomes the reply the HTTP layer would give."""
-
-    def __init__(self, platform: Platform) -> None:
-        p = platform
-        self._handlers: dict[str, Any] = {
-            "create_call": lambda a: p.create_call({"callUserId": a["userId"]}),
-            "create_session": p.create_script_session,
-            "set_data": lambda a: p.set_script_variable(
-                a["sessionId"], a["name"], {k: v for k, v in a.items() if k not in ("sessionId", "name")}
-            ),
-            "read_session": lambda a: p.get_script_session(a["sessionId"]),
-            "evaluate": lambda a: p.evaluate_script_branch(a["sessionId"], {"variable": a["variable"]}),
-            "attach": lambda a: p.attach_script_session(a["sessionId"]),
-            "patch_attributes": lambda a: p.patch_participant_attributes(
-                a["conversationId"], a["participantId"], {"attributes": a["attributes"]}
-            ),
-            "list_operations": lambda a: {"entities": p.list_operations(a["businessUnitId"])},
-            "script_data": p.put_script_data,
-        }
-        self._statuses = {"create_session": 201, "patch_attributes": 202}
-
-    def register(self, op: str, handler: Any, status: int = 200) -> None:
-        """Add an operation served in process (e.g. a simulated worker or store service)."""
-        self._handlers[op] = handler
-        self._statuses[op] = status
-
-    def call(self, op: str, params: dict[str, Any]) -> Reply:
-        try:
-            result = self._handlers[op](params)
-        except PlatformError as error:
-            retry_after = getattr(error, "retry_after", None)
-            return Reply(error.status, error.to_body(""), retry_after=retry_after)
-        if isinstance(result, Waited):
-            return Reply(200, result.body, ready_at=result.ready_at)
-        return Reply(self._statuses.get(op, 200), result)
 
 
 class HttpTransport:

@@ -1,0 +1,112 @@
+"""The one registry of mitigations: each strategy by name, in one order, with what it needs around its flows.
+
+`mockgc simulate`, `mockgc run`, the locustfile and `mockgc worker` all load a strategy here, and
+both drivers ask here for its companion (mockgc/companions.py): the simulator installs its
+`simulated` components, a live run enters its `live` service. A user's own strategy
+(`package.module:Class`) gets the companion of the registered class it extends, if any.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockgc.companions import NOTHING, Companion, clean_store_namespace
+from mockgc.flows.mitigations import (
+    AsyncWorker,
+    BackoffVerify,
+    ExternalStore,
+    Mitigation,
+    NoMitigation,
+    Retry,
+    SoftHold,
+    WindowGuard,
+)
+from mockgc.worker.companion import live_worker, simulated_worker
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Registered:
+    strategy: type[Mitigation]
+    companion: Companion = NOTHING
+
+
+# The order `all` runs in, everywhere: the baseline, the field report's remedies, the best practice,
+# then the strategies that keep state outside the synchronous flow.
+REGISTRY: dict[str, Registered] = {
+    entry.strategy.name: entry
+    for entry in (
+        Registered(NoMitigation),
+        Registered(SoftHold),
+        Registered(Retry),
+        Registered(WindowGuard),
+        Registered(BackoffVerify),
+        Registered(ExternalStore, Companion(live=clean_store_namespace)),
+        Registered(AsyncWorker, Companion(simulated=simulated_worker, live=live_worker)),  # type: ignore[arg-type]
+    )
+}
+
+
+def register(strategy: type[Mitigation], companion: Companion = NOTHING) -> type[Mitigation]:
+    """Add a strategy (a user's own, say) under its name, with what it needs around its flows."""
+    REGISTRY[strategy.name] = Registered(strategy, companion)
+    return strategy
+
+
+def names() -> list[str]:
+    """Every registered strategy, in the order `all` expands to."""
+    return list(REGISTRY)
+
+
+def expand(mitigation: str) -> list[str]:
+    """`all`, a comma list or one name (a registered one or `module:Class`), as the list of runs."""
+    if mitigation.strip() == ALL:
+        return names()
+    chosen = [name.strip() for name in mitigation.split(",") if name.strip()]
+    if not chosen:
+        raise ValueError("name at least one mitigation")
+    return chosen
+
+
+def strategy_class(name: str) -> type[Mitigation]:
+    """A registered name, or `package.module:ClassName` for a user's own strategy."""
+    if ":" in name:
+        module_name, _, class_name = name.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"cannot load mitigation {name!r}: {error}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Mitigation)):
+            raise ValueError(f"{name!r} is not a Mitigation subclass")
+        return cls
+    try:
+        return REGISTRY[name].strategy
+    except KeyError:
+        raise ValueError(f"unknown mitigation {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def load_mitigation(name: str, params: Mapping[str, Any] | None = None, /, **more: Any) -> Mitigation:
+    """The strategy built with its parameters, validated; a bad parameter is a ValueError naming the strategy."""
+    cls = strategy_class(name)
+    try:
+        return cls(**{**(params or {}), **more})
+    except TypeError as error:  # an unknown or missing keyword parameter
+        raise ValueError(f"{name}: {error}") from None
+
+
+def companion_of(mitigation: Mitigation) -> Companion:
+    """What the strategy needs around its flows: its own class's companion, or the nearest registered base's."""
+    registered = {entry.strategy: entry.companion for entry in REGISTRY.values()}
+    for cls in type(mitigation).__mro__:
+        if cls in registered:
+            return registered[cls]
+    return NOTHING
+
+
+def label(name: str | Mitigation, mitigation: Mitigation) -> str:
+    """The name a result carries: the registry name, else where the class came from."""
+    return name if isinstance(name, str) and ":" in name else mitigation.label()
