@@ -29,6 +29,7 @@ from locust.exception import StopUser
 from mockgc.harness.nemesis import publish_schedule
 from mockgc.harness.procs import Children
 from mockgc.harness.target import Target, start_mock
+from mockgc.spec import RunSpec
 
 VARIABLE = "preferenceCode"
 LOAD_CLIENT = "soak-load"
@@ -184,7 +185,9 @@ def run(config: Config) -> bool:
     )
     samples: list[dict[str, float]] = []
     with Children() as children, tempfile.TemporaryDirectory(prefix="mockgc-soak-") as logs:
-        target = start_mock(children, Path(logs), seed=config.seed, agents=config.agents, profile=config.profile)
+        target = start_mock(children, Path(logs))
+        spec = RunSpec(seed=config.seed, agents=config.agents, profile=config.profile)
+        target.reset(spec)
         assert target.child is not None
         pid = target.child.pid
         load_secret = secrets.token_urlsafe(18)
@@ -244,7 +247,7 @@ def run(config: Config) -> bool:
         total, problems = check_truth(target)
         read_s = time.monotonic() - read_began
         after_truth = rss_mb(pid)
-        target.reset()
+        target.reset(spec)
         after_reset = rss_mb(pid)
         stats = env.stats.total
 
