@@ -34,7 +34,7 @@ def build(tmp_path: Path, profile: str, *, archived: bool) -> tuple[Platform, Vi
     clock = VirtualClock(start=1_795_000_000.0)
     settings = Settings(seed=3, agents=20, admin_key="a", client_secret="s", archive_after_seconds=IDLE_S)
     archive = InteractionArchive(str(tmp_path)) if archived else None
-    return Platform(settings, get_profile(profile), clock, archive), clock
+    return Platform(settings.org, get_profile(profile), clock, archive), clock
 
 
 def attempt(outcomes: list[Any], action: Any, *args: Any) -> Any:

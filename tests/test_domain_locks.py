@@ -17,7 +17,7 @@ FAST = get_profile("fast")  # batches of 5 every 100 ms, each held 300 ms
 
 
 def make(settings: Settings, clock: VirtualClock, profile: FaultProfile = FAST) -> Platform:
-    return Platform(settings, profile, clock)
+    return Platform(settings.org, profile, clock)
 
 
 def open_session(platform: Platform, agent_id: str) -> str:
@@ -201,7 +201,7 @@ def test_bulk_script_data_fails_only_the_held_session(settings: Settings, clock:
 def test_bulk_script_data_enforces_the_chunk_limit(settings: Settings, clock: VirtualClock) -> None:
     platform = make(settings, clock)
     session = open_session(platform, next(iter(platform.agents)))
-    limit = settings.script_data_chunk_limit
+    limit = settings.org.script_data_chunk_limit
     ok = platform.put_script_data({"updates": [{"sessionId": session, "variables": {"n": "1"}}] * limit})
     assert len(ok.body["results"]) == limit
     with pytest.raises(InvalidValue):

@@ -16,10 +16,11 @@ from mockgc.platform.domain.errors import (
     NotFound,
     TooManyRequests,
 )
-from mockgc.platform.domain.journal import Journal
 from mockgc.platform.domain.oauth import OAuthClient, OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateLimiter
-from mockgc.settings import Settings
+from mockgc.platform.http.app import PlatformHolder
+from mockgc.platform.http.journal import Journal
+from mockgc.settings import OrgSettings, Settings
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
 
@@ -128,7 +129,7 @@ def test_tokens_are_issued_to_known_clients_only(platform: Platform) -> None:
 
 
 def test_tokens_expire_after_their_ttl(clock: VirtualClock) -> None:
-    settings = Settings(seed=1, agents=2, admin_key="a", client_id="c", client_secret="s", token_ttl_seconds=60)
+    settings = OrgSettings(seed=1, agents=2, client_id="c", client_secret="s", token_ttl_seconds=60)
     platform = Platform(settings, get_profile("fast"), clock)
     token = platform.issue_token("c", "s")
     assert token.expires_at == clock.now() + 60
@@ -201,7 +202,7 @@ def test_a_client_with_no_limit_is_never_throttled(platform: Platform) -> None:
 
 
 def test_rate_limit_zero_in_settings_turns_the_default_client_off(clock: VirtualClock) -> None:
-    settings = Settings(seed=1, agents=2, admin_key="a", client_id="c", client_secret="s", rate_limit_per_minute=0)
+    settings = OrgSettings(seed=1, agents=2, client_id="c", client_secret="s", rate_limit_per_minute=0)
     platform = Platform(settings, get_profile("fast"), clock)
     token = platform.issue_token("c", "s").value
     assert all(platform.authorize(token).rate is None for _ in range(400))
@@ -232,9 +233,11 @@ def test_journal_is_a_bounded_ring_buffer_that_counts_what_it_dropped() -> None:
     }
 
 
-def test_platform_journal_size_comes_from_settings(clock: VirtualClock) -> None:
+def test_the_server_journal_size_comes_from_settings(clock: VirtualClock) -> None:
     settings = Settings(seed=1, agents=2, admin_key="a", client_secret="s", journal_size=10)
-    platform = Platform(settings, get_profile("fast"), clock)
+    holder = PlatformHolder(settings.server, settings.org, clock)
     for i in range(25):
-        platform.journal.record(clock.now(), "GET", "/x", 200, None, str(i))
-    assert (len(platform.journal), platform.journal.dropped) == (10, 15)
+        holder.journal.record(clock.now(), "GET", "/x", 200, None, str(i))
+    assert (len(holder.journal), holder.journal.dropped) == (10, 15)
+    holder.reset()
+    assert (len(holder.journal), holder.journal.dropped) == (0, 0)  # a reset starts a new journal

@@ -32,7 +32,7 @@ def platform_of(client: FlaskClient) -> Any:
 
 def test_list_users(client: FlaskClient, auth: dict[str, str], settings: Settings) -> None:
     body = client.get("/api/v2/users", headers=auth).json
-    assert body["total"] == body["pageSize"] == settings.agents == len(body["entities"])
+    assert body["total"] == body["pageSize"] == settings.org.agents == len(body["entities"])
     user = body["entities"][0]
     assert {"id", "name", "email", "selfUri"} <= set(user)
     assert user["mockgcScenarioStatus"] == "Available"
@@ -251,7 +251,7 @@ def test_script_data_bulk_reports_per_item(
     assert (held["sessionId"], held["status"], held["code"]) == (org["session"], 400, "bad.request")
     assert (ok["sessionId"], ok["status"], ok["version"]) == (free, 200, 1)
 
-    too_many = [{"sessionId": free, "variables": {"n": "1"}}] * (settings.script_data_chunk_limit + 1)
+    too_many = [{"sessionId": free, "variables": {"n": "1"}}] * (settings.org.script_data_chunk_limit + 1)
     limited = client.put("/api/v2/analytics/script-data", json={"updates": too_many}, headers=auth)
     assert limited.status_code == 400 and limited.json["code"] == "invalid.value"
     assert limited.json["details"] == [{"fieldName": "updates"}]

@@ -22,7 +22,7 @@ from mockgc.flows.runner import run_flow
 from mockgc.flows.script import Evaluation, FlowContext, SessionRef, script_flow
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
-from mockgc.settings import Settings
+from mockgc.settings import OrgSettings
 from mockgc.sim import DEFAULT_START, SimConfig, SimulationError, Simulator, simulate
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -141,7 +141,7 @@ def test_history_is_recorded_as_the_synchronous_runner_records_it() -> None:
     assert any(e["f"] == "patch_attributes" for e in invokes)
 
     # The same flow under the real-time runner (on a virtual clock) yields entries of the same shape.
-    platform = Platform(Settings(seed=1, agents=3), get_profile("calm"), VirtualClock(DEFAULT_START))
+    platform = Platform(OrgSettings(seed=1, agents=3), get_profile("calm"), VirtualClock(DEFAULT_START))
     history = History()
     agent = next(iter(platform.agents))
     bu = next(iter(platform.business_units))

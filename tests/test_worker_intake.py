@@ -166,7 +166,9 @@ def test_a_forged_complete_for_the_next_operation_cannot_make_the_real_one_a_dup
     rig: Rig, settings: Settings
 ) -> None:
     # Operation ids come from the seed: a twin org built the same way names the next one.
-    predicted = Platform(settings, get_profile(settings.profile), VirtualClock(rig.clock.now())).publish_schedule().id
+    predicted = (
+        Platform(settings.org, get_profile(settings.org.profile), VirtualClock(rig.clock.now())).publish_schedule().id
+    )
     for attempt in (None, new_secret()):
         assert rig.post(webhook(predicted, rig.bu), secret=attempt).status_code == 401
     platform_error(rig.post(webhook(predicted, rig.bu), secret=rig.secret), 400, "invalid.value")
@@ -251,7 +253,7 @@ class HeldJobs:
 
 def test_a_full_queue_answers_429_and_the_mocks_retries_deliver_everything(settings: Settings) -> None:
     clock = VirtualClock(T0)
-    platform = Platform(settings, get_profile("fast"), clock)
+    platform = Platform(settings.org, get_profile("fast"), clock)
     registry = WebhookRegistry(clock, seed=7)
     target = registry.register({"url": "http://worker.test/webhook", "backoffSeconds": 1, "maxAttempts": 5})
     platform.events.subscribe(registry.on_event)

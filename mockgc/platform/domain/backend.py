@@ -39,14 +39,13 @@ from mockgc.platform.domain.errors import (
     SessionLocked,
 )
 from mockgc.platform.domain.events import EventBus
-from mockgc.platform.domain.journal import Journal
 from mockgc.platform.domain.locks import Hold, LockTable
 from mockgc.platform.domain.oauth import OAuthClient, OAuthRegistry, Token
 from mockgc.platform.domain.ratelimit import RateLimiter, RateStatus
 from mockgc.platform.domain.scripts import DEFAULT, PERSONALIZED, ScriptSession
 from mockgc.platform.domain.timeline import Timeline
 from mockgc.platform.domain.wfm import BusinessUnit, ManagementUnit, PublishOperation, Schedule, UploadSlot
-from mockgc.settings import Settings
+from mockgc.settings import OrgSettings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -118,7 +117,7 @@ class Platform:
     """The mock org. Reset means building a new one (moto's pattern), never mutating back."""
 
     def __init__(
-        self, settings: Settings, profile: FaultProfile, clock: Clock, archive: InteractionArchive | None = None
+        self, settings: OrgSettings, profile: FaultProfile, clock: Clock, archive: InteractionArchive | None = None
     ) -> None:
         self.settings = settings
         self.profile = profile
@@ -127,7 +126,6 @@ class Platform:
         self.timeline = Timeline()
         self.locks = LockTable()
         self.events = EventBus()
-        self.journal = Journal(settings.journal_size)
         self.oauth = OAuthRegistry(settings.token_ttl_seconds)
         self.rate_limiter = RateLimiter()
         self.toxics: dict[str, Toxic] = {t.name: t for t in profile.toxics}

@@ -27,7 +27,7 @@ def require_admin() -> None:
     if not header.lower().startswith("bearer "):
         raise AuthenticationRequired("The admin API needs 'Authorization: Bearer <admin key>'.")
     # Compare bytes: compare_digest raises TypeError on non-ASCII str.
-    given, expected = header[7:].strip().encode(), current_app.extensions["mockgc"].settings.admin_key.encode()
+    given, expected = header[7:].strip().encode(), current_app.extensions["mockgc"].server.admin_key.encode()
     if not secrets.compare_digest(given, expected):
         raise BadCredentials("That is not the admin key.")
 
@@ -134,7 +134,7 @@ def remove_toxic(name: str) -> ResponseReturnValue:
 @bp.post("/faults/reset")
 def reset_faults() -> ResponseReturnValue:
     """Back to the profile the server started with (Toxiproxy's POST /reset)."""
-    profile = get_profile(current_app.extensions["mockgc"].settings.profile)
+    profile = get_profile(current_app.extensions["mockgc"].org.profile)
     backend().set_profile(profile)
     return jsonify(profile.to_dict())
 
@@ -172,9 +172,8 @@ def move_clock() -> ResponseReturnValue:
 
 @bp.get("/journal")
 def journal() -> ResponseReturnValue:
-    platform = backend()
-    entries = platform.journal.since(_int_arg("since", 0), _int_arg("limit", 1000))
-    return jsonify(entries=entries, dropped=platform.journal.dropped)
+    log = current_app.extensions["mockgc"].journal
+    return jsonify(entries=log.since(_int_arg("since", 0), _int_arg("limit", 1000)), dropped=log.dropped)
 
 
 @bp.get("/truth")

@@ -23,11 +23,11 @@ from mockgc.platform.domain.errors import (
     TooManyRequests,
     UriTooLong,
 )
-from mockgc.platform.domain.journal import MAX_FIELD_CHARS
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, Settings
+from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
+from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
 
 API_PREFIX = "/api/v2/"
 
@@ -131,17 +131,21 @@ def release_memory() -> None:
 
 
 class PlatformHolder:
-    """The app's current org; reset swaps in a freshly built one (moto's reset)."""
+    """The app's current org and the server around it; reset swaps in a freshly built org (moto's reset)."""
 
-    def __init__(self, settings: Settings, clock: Clock, profile: FaultProfile | None = None) -> None:
-        self.settings = settings
+    def __init__(
+        self, server: ServerSettings, org: OrgSettings, clock: Clock, profile: FaultProfile | None = None
+    ) -> None:
+        self.server = server
+        self.org = org
         self.clock = clock
-        self.platform = self._build(profile or get_profile(settings.profile))
+        self.platform = self._build(profile or get_profile(org.profile))
+        self.journal = Journal(server.journal_size)
         self._listeners: list[Callable[[Platform], None]] = []
 
     def _build(self, profile: FaultProfile) -> Platform:
-        archive = InteractionArchive() if self.settings.archive_after_seconds > 0 else None
-        return Platform(self.settings, profile, self.clock, archive)
+        archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None
+        return Platform(self.org, profile, self.clock, archive)
 
     def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
         """Call `listener` with the current org now, and with each org a reset builds later."""
@@ -150,8 +154,9 @@ class PlatformHolder:
 
     def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
         old = self.platform
-        self.settings = replace(self.settings, **changes)
+        self.org = replace(self.org, **changes)
         self.platform = self._build(profile or old.profile)
+        self.journal = Journal(self.server.journal_size)
         # Clients and their tokens survive a reset, so load users that logged in keep working.
         self.platform.oauth = old.oauth
         for listener in self._listeners:
@@ -167,7 +172,7 @@ def create_app(
 ) -> Flask:
     settings = (settings or Settings()).with_credentials().validate()
     if clock is None:
-        clock = VirtualClock() if settings.clock == "virtual" else SystemClock()
+        clock = VirtualClock() if settings.server.clock == "virtual" else SystemClock()
     app = Flask("mockgc")
     app.request_class = PlatformRequest
     # No werkzeug HTML redirects: `a%2F` in an id decodes to `a/`, and merging the slashes would
@@ -177,7 +182,7 @@ def create_app(
     app.wsgi_app = refuse_oversize(app.wsgi_app)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    holder = PlatformHolder(settings, clock, profile)
+    holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
 
     for blueprint in (oauth.bp, users.bp, conversations.bp, scripts.bp, analytics.bp, wfm.bp, wfm.uploads, admin.bp):
@@ -231,8 +236,7 @@ def create_app(
         response.headers._list.extend(added)  # type: ignore[attr-defined]
         if req.toxic is not None:
             shape_response(response, req.toxic, holder.clock)
-        platform = holder.platform
-        platform.journal.record(platform.clock.now(), req.method, req.path, status, req.client_id, correlation_id)
+        holder.journal.record(holder.clock.now(), req.method, req.path, status, req.client_id, correlation_id)
         return response
 
     return app
