@@ -19,6 +19,7 @@ from mockgc.platform.domain.errors import (
 from mockgc.platform.domain.oauth import OAuthClient, OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateLimiter
 from mockgc.platform.http.app import PlatformHolder
+from mockgc.platform.http.errors import error_headers
 from mockgc.platform.http.journal import Journal
 from mockgc.settings import OrgSettings, Settings
 
@@ -166,7 +167,7 @@ def test_rate_limiter_allows_n_per_window_then_429s_until_the_window_resets() ->
     error = caught.value
     assert (error.status, error.code, error.retry_after) == (429, "too.many.requests.retry.after", 15)
     assert error.message == "Rate limit exceeded the maximum. Retry the request in [15] seconds"
-    assert error.headers() == {"Retry-After": "15"}
+    assert error_headers(error) == {"Retry-After": "15"}
     assert limiter.hit("other-token", 300, t0 + 45.2).count == 1  # per token
     with pytest.raises(TooManyRequests):
         limiter.hit("tok", 300, t0 + 59.99)

@@ -12,6 +12,7 @@ import requests
 from mockgc.flows.effects import OPERATIONS, Reply
 from mockgc.platform.domain.backend import Platform, Waited
 from mockgc.platform.domain.errors import PlatformError
+from mockgc.platform.http.errors import error_body
 
 
 def build_request(op: str, params: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
@@ -88,7 +89,7 @@ class InProcessTransport:
             result = self._handlers[op](params)
         except PlatformError as error:
             retry_after = getattr(error, "retry_after", None)
-            return Reply(error.status, error.to_body(""), retry_after=retry_after)
+            return Reply(error.status, error_body(error, ""), retry_after=retry_after)
         if isinstance(result, Waited):
             return Reply(200, result.body, ready_at=result.ready_at)
         return Reply(self._statuses.get(op, 200), result)

@@ -123,7 +123,6 @@ class NotificationHub:
         self.connect_uri = connect_uri or (lambda channel_id: f"ws://127.0.0.1/channels/{channel_id}")
         self._lock = threading.Lock()
         self.channels: dict[str, Channel] = {}
-        self.delivered = 0
 
     # -- channels --------------------------------------------------------------
 
@@ -192,7 +191,6 @@ class NotificationHub:
         message = message_for(event, str(uuid.uuid4()))
         for channel in targets:
             channel.offer(message)
-        self.delivered += len(targets)
 
 
 def _topics_from(body: Any) -> list[str]:

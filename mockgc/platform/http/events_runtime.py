@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import requests
 from flask import Flask
@@ -117,14 +117,6 @@ class EventsRuntime:
         if self._socket is not None:
             self._socket.stop()
         self.http.close()
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "webSocket": self._socket.base_url if self._socket else None,
-            "channels": len(self.hub.channels),
-            "webhookTargets": len(self.webhooks.targets),
-            "deliveries": self.webhooks.stats(),
-        }
 
 
 def install(app: Flask, holder: PlatformHolder) -> EventsRuntime:
