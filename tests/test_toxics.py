@@ -21,8 +21,8 @@ from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET, AutoClock
 
 def _session(platform: Platform) -> str:
     agent = next(iter(platform.agents))
-    call = platform.create_call({"callUserId": agent})
-    return str(platform.create_script_session({"userId": agent, "conversationId": call["id"]})["id"])
+    call = platform.conversations.create_call(agent)
+    return platform.scripts.create(agent, call.id).id
 
 
 def test_slow_body_trickles_the_whole_answer_out_at_the_configured_rate(settings: Settings) -> None:
@@ -84,10 +84,10 @@ def _delays(toxic: Toxic, seed: int = 3, n: int = 4000) -> list[float]:
         get_profile("calm"),
         AutoClock(),
     )
-    platform.set_toxic(toxic)
+    platform.faults.set_toxic(toxic)
     delays = []
     for _ in range(n):
-        effect = platform.roll_toxics("/api/v2/users")
+        effect = platform.faults.roll("/api/v2/users")
         assert effect is not None
         delays.append(effect.delay * 1000)
     return delays

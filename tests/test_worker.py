@@ -226,8 +226,8 @@ def test_the_worker_waits_for_running_publishes_to_settle() -> None:
     transport = InProcessTransport(platform)
     store = MemoryStore()
     first = platform.publish_schedule()
-    call = platform.create_call({"callUserId": next(iter(platform.agents))})
-    session = platform.create_script_session({"userId": next(iter(platform.agents)), "conversationId": call["id"]})
+    call = platform.conversations.create_call(next(iter(platform.agents)))
+    session = platform.scripts.create(next(iter(platform.agents)), call.id).to_api()
     record_intents(store, [session["id"]], clock.now(), value="PREF-X")
     clock.set(first.completes_at)
     second = platform.publish_schedule()  # a second publish starts as the first one ends
@@ -262,10 +262,8 @@ def make_sessions(platform: Platform, n: int) -> list[str]:
     agents = list(platform.agents)
     made = []
     for i in range(n):
-        call = platform.create_call({"callUserId": agents[i % len(agents)]})
-        made.append(
-            platform.create_script_session({"userId": agents[i % len(agents)], "conversationId": call["id"]})["id"]
-        )
+        call = platform.conversations.create_call(agents[i % len(agents)])
+        made.append(platform.scripts.create(agents[i % len(agents)], call.id).id)
     return made
 
 

@@ -27,7 +27,7 @@ from mockgc.flows.mitigations.async_worker import AsyncWorker
 from mockgc.flows.store import MemoryStore
 from mockgc.flows.transports import InProcessTransport
 from mockgc.platform.domain.backend import Platform
-from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
+from mockgc.platform.domain.webhooks import Delivery, SendResult, TargetSpec, WebhookRegistry
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.server import ServerThread
@@ -95,8 +95,8 @@ class Rig:
 
     def session(self) -> str:
         agent = next(iter(self.platform.agents))
-        call = self.platform.create_call({"callUserId": agent})
-        return str(self.platform.create_script_session({"userId": agent, "conversationId": call["id"]})["id"])
+        call = self.platform.conversations.create_call(agent)
+        return self.platform.scripts.create(agent, call.id).id
 
     def intent(self, session_id: str, value: str, at: float) -> None:
         self.store.put(
@@ -142,7 +142,7 @@ def test_a_forged_event_cannot_write_hour_old_intents_over_current_values(rig: R
     session = rig.session()
     rig.intent(session, "PREF-OLD", rig.clock.now())
     rig.clock.advance(3600)
-    rig.platform.set_script_variable(session, "preferenceCode", {"value": "PREF-NEW"})
+    rig.platform.scripts.set_variable(session, "preferenceCode", "PREF-NEW", None)
     forged = webhook("forged-1", rig.bu)
 
     unsigned = platform_error(rig.post(forged), 401, "authentication.required")
@@ -255,7 +255,7 @@ def test_a_full_queue_answers_429_and_the_mocks_retries_deliver_everything(setti
     clock = VirtualClock(T0)
     platform = Platform(settings.org, get_profile("fast"), clock)
     registry = WebhookRegistry(clock, seed=7)
-    target = registry.register({"url": "http://worker.test/webhook", "backoffSeconds": 1, "maxAttempts": 5})
+    target = registry.register(TargetSpec("http://worker.test/webhook", backoff_seconds=1, max_attempts=5))
     platform.events.subscribe(registry.on_event)
     gate = threading.Event()
     in_process = InProcessTransport(platform)

@@ -11,6 +11,7 @@ class PlatformError(Exception):
     status: int = 500
     code: str = "internal.server.error"
     default_message: str = "The server encountered an internal error."
+    retry_after: int | None = None  # seconds a client should wait (Retry-After), for a 429 or 503
 
     def __init__(
         self,

@@ -86,9 +86,9 @@ def info_body() -> dict[str, Any]:
             "kind": "virtual" if isinstance(platform.clock, VirtualClock) else "system",
             "nowEpochMs": int(platform.clock.now() * 1000),
         },
-        "businessUnits": platform.list_business_units(),
-        "users": [agent.to_api() for agent in platform.list_users()],
-        "memory": platform.memory_counts(),
+        "businessUnits": [bu.to_api() for bu in platform.wfm.list_business_units()],
+        "users": [agent.to_api() for agent in platform.users.list_users()],
+        "memory": platform.memory_counts().to_api(),
     }
 
 
@@ -105,13 +105,13 @@ def profiles() -> ResponseReturnValue:
 @bp.get("/faults")
 def faults() -> ResponseReturnValue:
     platform = backend()
-    return jsonify(profile=platform.profile.to_dict(), toxics=[t.__dict__ for t in platform.toxics.values()])
+    return jsonify(profile=platform.profile.to_dict(), toxics=[t.__dict__ for t in platform.faults.toxics.values()])
 
 
 @bp.put("/faults/profile")
 def set_profile() -> ResponseReturnValue:
     profile = _profile_from(json_body())
-    backend().set_profile(profile)
+    backend().faults.set_profile(profile)
     return jsonify(profile.to_dict())
 
 
@@ -121,13 +121,13 @@ def add_toxic() -> ResponseReturnValue:
         toxic = Toxic.from_dict(json_body())
     except ValueError as error:
         raise InvalidValue(str(error)) from None
-    backend().set_toxic(toxic)
+    backend().faults.set_toxic(toxic)
     return jsonify(toxic.__dict__), 201
 
 
 @bp.delete("/faults/toxics/<name>")
 def remove_toxic(name: str) -> ResponseReturnValue:
-    backend().remove_toxic(name)
+    backend().faults.remove_toxic(name)
     return "", 204
 
 
@@ -135,7 +135,7 @@ def remove_toxic(name: str) -> ResponseReturnValue:
 def reset_faults() -> ResponseReturnValue:
     """Back to the profile the server started with (Toxiproxy's POST /reset)."""
     profile = get_profile(current_app.extensions["mockgc"].org.profile)
-    backend().set_profile(profile)
+    backend().faults.set_profile(profile)
     return jsonify(profile.to_dict())
 
 
@@ -230,5 +230,5 @@ def add_client() -> ResponseReturnValue:
     limit = body.get("rateLimitPerMinute", 300)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
         raise InvalidValue("rateLimitPerMinute must be an integer or null")
-    client = backend().add_client(body["clientId"], body["clientSecret"], limit)
+    client = backend().auth.add_client(body["clientId"], body["clientSecret"], limit)
     return jsonify(clientId=client.client_id, rateLimitPerMinute=client.rate_limit_per_minute), 201

@@ -15,7 +15,7 @@ from flask import Flask, Request, Response, request
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.platform.domain.archive import InteractionArchive
-from mockgc.platform.domain.backend import Platform, ToxicEffect
+from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import (
     EntityTooLarge,
     HeadersTooLarge,
@@ -23,6 +23,8 @@ from mockgc.platform.domain.errors import (
     TooManyRequests,
     UriTooLong,
 )
+from mockgc.platform.domain.faults import ToxicEffect
+from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
@@ -59,7 +61,7 @@ def apply_toxic(platform: Platform, path: str) -> ToxicEffect | None:
     (slow_body, reset_peer) are returned: they shape the answer after the platform has acted,
     so a cut connection leaves the client not knowing whether its request took effect.
     """
-    effect = platform.roll_toxics(path)
+    effect = platform.faults.roll(path)
     if effect is None:
         return None
     toxic = effect.toxic
@@ -143,9 +145,9 @@ class PlatformHolder:
         self.journal = Journal(server.journal_size)
         self._listeners: list[Callable[[Platform], None]] = []
 
-    def _build(self, profile: FaultProfile) -> Platform:
+    def _build(self, profile: FaultProfile, clients: OAuthRegistry | None = None) -> Platform:
         archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None
-        return Platform(self.org, profile, self.clock, archive)
+        return Platform(self.org, profile, self.clock, archive, clients=clients)
 
     def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
         """Call `listener` with the current org now, and with each org a reset builds later."""
@@ -155,10 +157,9 @@ class PlatformHolder:
     def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
         old = self.platform
         self.org = replace(self.org, **changes)
-        self.platform = self._build(profile or old.profile)
-        self.journal = Journal(self.server.journal_size)
         # Clients and their tokens survive a reset, so load users that logged in keep working.
-        self.platform.oauth = old.oauth
+        self.platform = self._build(profile or old.profile, old.auth.oauth)
+        self.journal = Journal(self.server.journal_size)
         for listener in self._listeners:
             listener(self.platform)
         old.close()
@@ -212,11 +213,11 @@ def create_app(
         platform = holder.platform
         header = req.headers.get("Authorization", "")
         bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
-        access = platform.authorize(bearer)
+        access = platform.auth.authorize(bearer)
         req.client_id = access.client.client_id
         req.token = access.token.value
         req.rate = access.rate
-        if platform.toxics:
+        if platform.faults.toxics:
             req.toxic = apply_toxic(platform, path)
 
     @app.after_request

@@ -17,7 +17,6 @@ from mockgc.platform.domain.errors import (
     MethodNotAllowed,
     NotFound,
     PlatformError,
-    TooManyRequests,
     UnsupportedMediaType,
     UriTooLong,
 )
@@ -52,7 +51,7 @@ def error_body(error: PlatformError, context_id: str) -> dict[str, Any]:
 
 
 def error_headers(error: PlatformError) -> dict[str, str]:
-    return {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else {}
+    return {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
 
 
 def render(error: PlatformError) -> Response:
