@@ -21,6 +21,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -56,4 +57,4 @@ soak: $(STAMP)
 	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info mutants
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache build *.egg-info mutants
