@@ -13,7 +13,7 @@ from mockgc.flows.effects import OPERATIONS, Reply
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import PlatformError
 from mockgc.platform.domain.publish_lock import Waited
-from mockgc.platform.http import analytics, conversations, scripts
+from mockgc.platform.http import analytics, conversations, scripts, wfm
 from mockgc.platform.http.errors import error_body
 
 
@@ -86,9 +86,7 @@ class InProcessTransport:
                 a["participantId"],
                 conversations.parse_attributes(_body(a, "conversationId", "participantId")),
             ),
-            "list_operations": lambda a: {
-                "entities": [op.to_api() for op in p.wfm.list_operations(a["businessUnitId"])]
-            },
+            "list_operations": lambda a: wfm.operations_to_api(p.wfm.list_operations(a["businessUnitId"])),
             "script_data": lambda a: p.scripts.update_many(
                 analytics.parse_script_data(a, p.settings.script_data_chunk_limit)
             ),

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.errors import BadRequest, InvalidValue
-from mockgc.platform.domain.wfm import ScheduleUpload
+from mockgc.platform.domain.wfm import PublishOperation, ScheduleUpload
 from mockgc.platform.http.body import backend, gunzip, json_body, parse_json
 from mockgc.platform.http.fields import is_int, require_str
 from mockgc.settings import MAX_BODY_BYTES
@@ -77,6 +77,10 @@ def parse_update(body: Any) -> str:
     return require_str(body.get("uploadKey") if isinstance(body, dict) else None, "uploadKey")
 
 
+def operations_to_api(operations: list[PublishOperation]) -> dict[str, Any]:
+    return {"entities": [op.to_api() for op in operations]}
+
+
 # -- routes ------------------------------------------------------------------------------
 
 
@@ -127,7 +131,7 @@ def process_update(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturn
 @bp.get("/<bu_id>/operations")
 def list_operations(bu_id: str) -> ResponseReturnValue:
     """Mock-only: every schedule update operation of the business unit, with its state."""
-    return jsonify(entities=[op.to_api() for op in backend().wfm.list_operations(bu_id)])
+    return jsonify(operations_to_api(backend().wfm.list_operations(bu_id)))
 
 
 @bp.get("/<bu_id>/operations/<operation_id>")
