@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mockgc.faults import PROFILES, FaultProfile, PublishLock, Toxic, get_profile
-from mockgc.settings import Settings, load_settings
+from mockgc.settings import OrgSettings, ServerSettings, Settings, load_settings
 
 # -- settings -------------------------------------------------------------------
 
@@ -82,6 +82,16 @@ def test_bad_env_values_and_overrides_are_errors(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml", environ={})
     with pytest.raises(TypeError):
         load_settings(environ={}, no_such_setting=1)
+
+
+def test_settings_split_into_what_the_server_is_and_what_the_org_is() -> None:
+    settings = Settings(port=9000, admin_key="k", journal_size=5, seed=3, agents=7, client_secret="s")
+    assert (settings.server.port, settings.server.admin_key, settings.server.journal_size) == (9000, "k", 5)
+    assert (settings.org.seed, settings.org.agents, settings.org.client_secret) == (3, 7, "s")
+    assert not hasattr(settings.org, "admin_key") and not hasattr(settings.org, "port")  # the domain's part
+    assert Settings(server=ServerSettings(port=1), org=OrgSettings(seed=2), seed=4) == Settings(port=1, seed=4)
+    with pytest.raises(TypeError, match="unknown settings: nope"):
+        Settings(nope=1)
 
 
 def test_with_credentials_fills_only_what_is_missing() -> None:
