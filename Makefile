@@ -57,4 +57,4 @@ soak: $(STAMP)
 	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info mutants
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache build *.egg-info mutants

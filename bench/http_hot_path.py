@@ -44,7 +44,7 @@ class Config:
     warmup_seconds: float = 0.5
     stall_requests: int = 300
     stall_seconds: float = 1.5
-    threads: int = Settings().threads  # the same thread count `mockgc serve` uses
+    threads: int = Settings().server.threads  # the same thread count `mockgc serve` uses
     startup_timeout: float = 60.0
     hot_servers: tuple[str, ...] = (CHOSEN, BASELINE, "cheroot")
     bare_servers: tuple[str, ...] = (CHOSEN, BASELINE)
@@ -175,7 +175,7 @@ def mock_app(connections: int) -> tuple[Flask, list[tuple[str, str, dict[str, st
             raise BenchError(f"setup {response.request.path} answered {response.status_code}: {response.text[:300]}")
         return response.json
 
-    basic = base64.b64encode(f"{settings.client_id}:{CLIENT_SECRET}".encode()).decode()
+    basic = base64.b64encode(f"{settings.org.client_id}:{CLIENT_SECRET}".encode()).decode()
     token = expect(
         client.post(
             "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
@@ -220,7 +220,7 @@ def serve(kind: str, server_name: str, connections: int, threads: int, control: 
     stats: dict[str, int] = {}
     holder = app.extensions.get("mockgc")
     if isinstance(holder, PlatformHolder):
-        journal = holder.platform.journal
+        journal = holder.journal
         stats = {"journal_kept": len(journal), "journal_dropped": journal.dropped}
     server.stop()
     with suppress(OSError):

@@ -62,14 +62,13 @@ def serve(config_file: Path | None, **options: Any) -> None:
     try:
         settings = load_settings(config_file, **options).with_credentials()
         app = create_app(settings)
-        server = ServerThread(app, settings.host, settings.port, settings.threads)
+        server = ServerThread(app, settings.server.host, settings.server.port, settings.server.threads)
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
-    console.print(
-        f"mockgc mock platform on {server.url}  profile={settings.profile} seed={settings.seed} agents={settings.agents}"
-    )
-    console.print(f"  OAuth client: id={settings.client_id} secret={settings.client_secret}")
-    console.print(f"  admin key:    {settings.admin_key}   (Authorization: Bearer <key> on /mock/...)")
+    org = settings.org
+    console.print(f"mockgc mock platform on {server.url}  profile={org.profile} seed={org.seed} agents={org.agents}")
+    console.print(f"  OAuth client: id={org.client_id} secret={org.client_secret}")
+    console.print(f"  admin key:    {settings.server.admin_key}   (Authorization: Bearer <key> on /mock/...)")
     sys.stdout.flush()
     serve_until_signalled(server)
     console.print("stopped")

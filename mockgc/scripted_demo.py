@@ -36,7 +36,7 @@ def run_scripted_demo(say: Callable[[str], None], profile: str = "seed-default")
             requests.post(
                 f"{base}/oauth/token",
                 data={"grant_type": "client_credentials"},
-                auth=(settings.client_id, settings.client_secret),
+                auth=(settings.org.client_id, settings.org.client_secret),
                 timeout=10,
             ),
             200,
@@ -44,7 +44,9 @@ def run_scripted_demo(say: Callable[[str], None], profile: str = "seed-default")
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {token['access_token']}"
         info = _expect(
-            requests.get(f"{base}/mock/info", headers={"Authorization": f"Bearer {settings.admin_key}"}, timeout=10),
+            requests.get(
+                f"{base}/mock/info", headers={"Authorization": f"Bearer {settings.server.admin_key}"}, timeout=10
+            ),
             200,
         )
         agent = info["users"][0]

@@ -48,7 +48,7 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def platform(settings: Settings, clock: VirtualClock) -> Platform:
-    return Platform(settings, get_profile(settings.profile), clock)
+    return Platform(settings.org, get_profile(settings.org.profile), clock)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from mockgc.flows.mitigations.base import Mitigation, NoMitigation
 from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.result import verdict_exit
-from mockgc.settings import Settings
+from mockgc.settings import OrgSettings
 
 T0 = 1_795_000_000.0
 CODE = "PREF-AB-1234"
@@ -515,7 +515,7 @@ class RetriesOn200(Mitigation):
 def live_check(profile: str, mitigation: Mitigation) -> dict[str, Any]:
     """Run one flow for an agent held by a publish that starts now, then check it after the hold."""
     clock = VirtualClock(start=T0)
-    platform = Platform(Settings(seed=3, agents=10), get_profile(profile), clock)
+    platform = Platform(OrgSettings(seed=3, agents=10), get_profile(profile), clock)
     platform.publish_schedule()
     agent = next(a for a in platform.agents.values() if platform.locks.active(a.id, clock.now()))
     ctx = FlowContext("k1", agent.id, agent.business_unit_id, seed=3)

@@ -12,10 +12,11 @@ from flask.testing import FlaskClient
 
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
-from mockgc.platform.domain import backend as backend_module
+from mockgc.platform.domain import store as store_module
 from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import NotFound, PlatformError
+from mockgc.platform.domain.publish_lock import Waited
 from mockgc.platform.http.app import create_app
 from mockgc.settings import Settings
 
@@ -27,14 +28,14 @@ IDLE_S = 5
 @pytest.fixture(autouse=True)
 def archive_often(monkeypatch: pytest.MonkeyPatch) -> None:
     """Look for idle interactions every 10 creations instead of 500, so small scenarios archive."""
-    monkeypatch.setattr(backend_module, "ARCHIVE_EVERY", 10)
+    monkeypatch.setattr(store_module, "ARCHIVE_EVERY", 10)
 
 
 def build(tmp_path: Path, profile: str, *, archived: bool) -> tuple[Platform, VirtualClock]:
     clock = VirtualClock(start=1_795_000_000.0)
     settings = Settings(seed=3, agents=20, admin_key="a", client_secret="s", archive_after_seconds=IDLE_S)
     archive = InteractionArchive(str(tmp_path)) if archived else None
-    return Platform(settings, get_profile(profile), clock, archive), clock
+    return Platform(settings.org, get_profile(profile), clock, archive), clock
 
 
 def attempt(outcomes: list[Any], action: Any, *args: Any) -> Any:
@@ -44,7 +45,9 @@ def attempt(outcomes: list[Any], action: Any, *args: Any) -> Any:
     except PlatformError as error:
         outcomes.append((error.status, error.code))
         return None
-    body = getattr(result, "body", result)
+    if isinstance(result, Waited):
+        result = result.value
+    body = result.to_api() if hasattr(result, "to_api") else result
     outcomes.append(json.dumps(body, sort_keys=True, default=str))
     return body
 
@@ -58,10 +61,10 @@ def scenario(platform: Platform, clock: VirtualClock) -> tuple[list[Any], dict[s
 
     def interaction(n: int) -> None:
         agent = agents[n % len(agents)]
-        call = attempt(outcomes, platform.create_call, {"callUserId": agent})
-        session = attempt(outcomes, platform.create_script_session, {"userId": agent, "conversationId": call["id"]})
+        call = attempt(outcomes, platform.conversations.create_call, agent)
+        session = attempt(outcomes, platform.scripts.create, agent, call["id"])
         made.append((session["id"], call["id"]))
-        attempt(outcomes, platform.set_script_variable, session["id"], "pref", {"value": f"v{n}"})
+        attempt(outcomes, platform.scripts.set_variable, session["id"], "pref", f"v{n}", None)
 
     for n in range(120):
         interaction(n)
@@ -70,20 +73,20 @@ def scenario(platform: Platform, clock: VirtualClock) -> tuple[list[Any], dict[s
     n = 120
     while clock.now() < operation.completes_at + 1:
         old_session, old_call = made[n % 60]  # archived before the publish began
-        attempt(outcomes, platform.set_script_variable, old_session, "pref", {"value": f"late{n}"})
-        attempt(outcomes, platform.get_conversation, made[(n + 7) % 60][1])
-        attempt(outcomes, platform.patch_participant_attributes, old_call, "nobody", {"attributes": {}})
+        attempt(outcomes, platform.scripts.set_variable, old_session, "pref", f"late{n}", None)
+        attempt(outcomes, platform.conversations.get, made[(n + 7) % 60][1])
+        attempt(outcomes, platform.conversations.patch_attributes, old_call, "nobody", {})
         interaction(n)
         n += 1
         clock.advance(0.1)
     for session_id, _ in made[:: len(made) // 25]:
-        attempt(outcomes, platform.get_script_session, session_id)
-        attempt(outcomes, platform.attach_script_session, session_id)
-        attempt(outcomes, platform.evaluate_script_branch, session_id, {"variable": "pref"})
+        attempt(outcomes, platform.scripts.get, session_id)
+        attempt(outcomes, platform.scripts.attach, session_id)
+        attempt(outcomes, platform.scripts.evaluate, session_id, "pref")
     for m in range(n, n + 40):
         interaction(m)
         clock.advance(0.5)
-    attempt(outcomes, platform.get_script_session, "never-was")
+    attempt(outcomes, platform.scripts.get, "never-was")
     return outcomes, platform.ground_truth()
 
 
@@ -94,7 +97,7 @@ def test_the_archive_changes_no_answer_and_no_truth(tmp_path: Path, profile: str
     keeping, keeping_clock = build(tmp_path, profile, archived=False)
     answers, truth = scenario(archiving, archiving_clock)
     expected_answers, expected_truth = scenario(keeping, keeping_clock)
-    assert archiving._archive is not None and archiving._archive.archived > 100  # it did archive
+    assert archiving.store.archive is not None and archiving.store.archive.archived > 100  # it did archive
     assert len(archiving.sessions) < len(truth) / 2
     assert answers == expected_answers
     assert truth == expected_truth
@@ -103,16 +106,16 @@ def test_the_archive_changes_no_answer_and_no_truth(tmp_path: Path, profile: str
 def test_a_clobbered_session_woken_during_the_hold_gets_back_what_it_held(tmp_path: Path) -> None:
     platform, clock = build(tmp_path, "seed-clobber", archived=True)
     agent = next(iter(platform.agents))
-    call = platform.create_call({"callUserId": agent})
-    session = platform.create_script_session({"userId": agent, "conversationId": call["id"]})["id"]
-    platform.set_script_variable(session, "pref", {"value": "before"})
+    call = platform.conversations.create_call(agent)
+    session = platform.scripts.create(agent, call.id).id
+    platform.scripts.set_variable(session, "pref", "before", None)
     clock.advance(IDLE_S + 1)
     for _ in range(10):  # creations: the idle session is archived
-        platform.create_call({"callUserId": agent})
+        platform.conversations.create_call(agent)
     assert session not in platform.sessions
     operation = platform.publish_schedule()
     clock.set(operation.batches[0][0] + 0.1)  # inside the agent's hold
-    assert platform.set_script_variable(session, "pref", {"value": "during"}).body["value"] == "during"
+    assert platform.scripts.set_variable(session, "pref", "during", None).value.value == "during"
     clock.set(operation.completes_at + 0.1)
     assert platform.ground_truth()[session]["variables"] == {"pref": "before"}  # the acknowledged write is lost
 
@@ -120,50 +123,50 @@ def test_a_clobbered_session_woken_during_the_hold_gets_back_what_it_held(tmp_pa
 def test_an_invalidation_reaches_archived_sessions(tmp_path: Path) -> None:
     platform, clock = build(tmp_path, "seed-invalidate", archived=True)
     agent = next(iter(platform.agents))
-    call = platform.create_call({"callUserId": agent})
-    session = platform.create_script_session({"userId": agent, "conversationId": call["id"]})["id"]
+    call = platform.conversations.create_call(agent)
+    session = platform.scripts.create(agent, call.id).id
     clock.advance(IDLE_S + 1)
     for _ in range(10):
-        platform.create_call({"callUserId": agent})
+        platform.conversations.create_call(agent)
     assert session not in platform.sessions
     operation = platform.publish_schedule()
     clock.set(operation.completes_at + 0.1)
     platform.settle()
     assert session not in platform.sessions  # never woken
     assert platform.ground_truth()[session]["attached"] is False
-    assert platform.get_script_session(session).body["attached"] is False
+    assert platform.scripts.get(session).value.attached is False
 
 
 def test_nothing_is_archived_while_a_publish_holds_anyone(tmp_path: Path) -> None:
     platform, clock = build(tmp_path, "long-hold", archived=True)  # 6 s holds
     agent = next(iter(platform.agents))
-    call = platform.create_call({"callUserId": agent})
-    platform.create_script_session({"userId": agent, "conversationId": call["id"]})
+    call = platform.conversations.create_call(agent)
+    platform.scripts.create(agent, call.id)
     operation = platform.publish_schedule()
     clock.advance(IDLE_S + 1)
     assert clock.now() < operation.completes_at
     for _ in range(20):
-        platform.create_call({"callUserId": agent})
-    assert platform._archive is not None and platform._archive.archived == 0
+        platform.conversations.create_call(agent)
+    assert platform.store.archive is not None and platform.store.archive.archived == 0
     clock.set(operation.completes_at + 0.1)
     for _ in range(10):
-        platform.create_call({"callUserId": agent})
-    assert platform._archive.archived == 1
+        platform.conversations.create_call(agent)
+    assert platform.store.archive.archived == 1
 
 
 def test_memory_holds_only_the_last_idle_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """200 interactions a second for 100 virtual seconds: memory keeps about IDLE_S seconds of them."""
-    monkeypatch.setattr(backend_module, "ARCHIVE_EVERY", 500)
+    monkeypatch.setattr(store_module, "ARCHIVE_EVERY", 500)
     platform, clock = build(tmp_path, "calm", archived=True)
     agents = list(platform.agents)
     for n in range(20_000):
         agent = agents[n % len(agents)]
-        call = platform.create_call({"callUserId": agent})
-        session = platform.create_script_session({"userId": agent, "conversationId": call["id"]})
-        platform.set_script_variable(session["id"], "pref", {"value": f"v{n}"})
+        call = platform.conversations.create_call(agent)
+        session = platform.scripts.create(agent, call.id)
+        platform.scripts.set_variable(session.id, "pref", f"v{n}", None)
         clock.advance(0.005)
     window = 200 * IDLE_S + 500  # an idle window's worth, plus one batch between looks
-    assert len(platform.sessions) <= window and len(platform.conversations) <= window
+    assert len(platform.sessions) <= window and len(platform.store.conversations) <= window
     truth = platform.ground_truth()
     assert len(truth) == 20_000
     assert sum(1 for entry in truth.values() if entry["variables"]) == 20_000
@@ -174,17 +177,17 @@ def test_the_truth_is_a_snapshot(tmp_path: Path) -> None:
     agents = list(platform.agents)
     ids = []
     for _ in range(40):
-        call = platform.create_call({"callUserId": agents[0]})
-        ids.append(platform.create_script_session({"userId": agents[0], "conversationId": call["id"]})["id"])
-        platform.set_script_variable(ids[-1], "pref", {"value": "old"})
+        call = platform.conversations.create_call(agents[0])
+        ids.append(platform.scripts.create(agents[0], call.id).id)
+        platform.scripts.set_variable(ids[-1], "pref", "old", None)
         clock.advance(1)
     entries = platform.truth_entries()
     # After the snapshot: writes, wakes and more archiving must not show, nor be lost or doubled.
     for session_id in ids:
-        platform.set_script_variable(session_id, "pref", {"value": "new"})
+        platform.scripts.set_variable(session_id, "pref", "new", None)
     clock.advance(IDLE_S + 1)
     for _ in range(20):
-        platform.create_call({"callUserId": agents[1]})
+        platform.conversations.create_call(agents[1])
     pairs = list(entries)
     assert sorted(sid for sid, _ in pairs) == sorted(ids)
     assert {entry["variables"]["pref"] for _, entry in pairs} == {"old"}
@@ -193,9 +196,9 @@ def test_the_truth_is_a_snapshot(tmp_path: Path) -> None:
 def test_unknown_ids_are_still_not_found(tmp_path: Path) -> None:
     platform, _ = build(tmp_path, "calm", archived=True)
     with pytest.raises(NotFound):
-        platform.get_script_session("nope")
+        platform.scripts.get("nope")
     with pytest.raises(NotFound):
-        platform.get_conversation("nope")
+        platform.conversations.get("nope")
 
 
 # -- served ----------------------------------------------------------------------------
@@ -228,7 +231,7 @@ def test_served_truth_streams_memory_and_archive_and_reset_deletes_the_file(tmp_
         assert (branch.json["branch"], branch.json["value"]) == ("personalized", f"v{n}")
         clock.advance(1)
     platform = client.application.extensions["mockgc"].platform
-    archive = platform._archive
+    archive = platform.store.archive
     assert archive is not None and archive.archived > 0 and len(platform.sessions) < 60
     reply = client.get("/mock/truth", headers=admin)
     assert reply.status_code == 200 and reply.mimetype == "application/json"
@@ -253,6 +256,6 @@ def test_served_truth_streams_memory_and_archive_and_reset_deletes_the_file(tmp_
 def test_archive_after_zero_keeps_everything_in_memory(tmp_path: Path) -> None:
     settings = replace(Settings(admin_key="a", client_secret="s"), archive_after_seconds=0)
     app = create_app(settings, clock=VirtualClock())
-    assert app.extensions["mockgc"].platform._archive is None
+    assert app.extensions["mockgc"].platform.store.archive is None
     with pytest.raises(ValueError, match="archive_after_seconds"):
         Settings(archive_after_seconds=-1).validate()

@@ -8,25 +8,27 @@ from mockgc.clock import VirtualClock
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import InvalidValue, SessionInvalidated, SessionLocked
-from mockgc.platform.domain.locks import Hold, LockTable
-from mockgc.platform.domain.scripts import DEFAULT, PERSONALIZED
+from mockgc.platform.domain.publish_lock import Hold, LockTable
+from mockgc.platform.domain.scripts import DEFAULT, PERSONALIZED, VariableUpdate
 from mockgc.platform.domain.timeline import Timeline
+from mockgc.platform.domain.users import PresenceChange
+from mockgc.platform.http.analytics import parse_script_data
 from mockgc.settings import Settings
 
 FAST = get_profile("fast")  # batches of 5 every 100 ms, each held 300 ms
 
 
 def make(settings: Settings, clock: VirtualClock, profile: FaultProfile = FAST) -> Platform:
-    return Platform(settings, profile, clock)
+    return Platform(settings.org, profile, clock)
 
 
 def open_session(platform: Platform, agent_id: str) -> str:
-    call = platform.create_call({"callUserId": agent_id})
-    return str(platform.create_script_session({"userId": agent_id, "conversationId": call["id"]})["id"])
+    call = platform.conversations.create_call(agent_id)
+    return platform.scripts.create(agent_id, call.id).id
 
 
 def write(platform: Platform, session_id: str, value: str, name: str = "pref") -> dict[str, object]:
-    return platform.set_script_variable(session_id, name, {"value": value}).body
+    return platform.scripts.set_variable(session_id, name, value, None).value.to_api()
 
 
 def holds_of(platform: Platform, agent_id: str) -> list[Hold]:
@@ -136,8 +138,8 @@ def test_reject_fails_set_data_read_and_evaluate_only_during_the_hold(settings: 
     clock.advance(0.05)
     attempts = {
         "Set Data": lambda: write(platform, session, "during"),
-        "read": lambda: platform.get_script_session(session),
-        "evaluate": lambda: platform.evaluate_script_branch(session, {"variable": "pref"}),
+        "read": lambda: platform.scripts.get(session),
+        "evaluate": lambda: platform.scripts.evaluate(session, "pref"),
     }
     for name, attempt in attempts.items():
         with pytest.raises(SessionLocked) as caught:
@@ -155,8 +157,8 @@ def test_reject_fails_set_data_read_and_evaluate_only_during_the_hold(settings: 
     assert platform.ground_truth()[session]["variables"] == {"pref": "before"}  # the rejected write left nothing
     clock.set(op.batches[0][1])
     assert write(platform, session, "after")["version"] == 2
-    result = platform.evaluate_script_branch(session, {"variable": "pref"}).body
-    assert (result["branch"], result["value"]) == (PERSONALIZED, "after")
+    result = platform.scripts.evaluate(session, "pref").value
+    assert (result.branch, result.value) == (PERSONALIZED, "after")
 
 
 def test_agents_in_later_batches_are_not_held_yet(settings: Settings, clock: VirtualClock) -> None:
@@ -178,7 +180,7 @@ def test_attach_is_refused_while_a_reject_hold_is_on(settings: Settings, clock: 
     session = open_session(platform, next(iter(platform.agents)))
     platform.publish_schedule()
     with pytest.raises(SessionLocked):
-        platform.attach_script_session(session)
+        platform.scripts.attach(session)
 
 
 def test_bulk_script_data_fails_only_the_held_session(settings: Settings, clock: VirtualClock) -> None:
@@ -187,11 +189,11 @@ def test_bulk_script_data_fails_only_the_held_session(settings: Settings, clock:
     held, free = open_session(platform, agents[0]), open_session(platform, agents[19])
     platform.publish_schedule()
     updates = [
-        {"sessionId": held, "variables": {"pref": "H"}},
-        {"sessionId": free, "variables": {"pref": "F"}},
-        {"sessionId": "no-such-session", "variables": {"pref": "N"}},
+        VariableUpdate(held, {"pref": "H"}),
+        VariableUpdate(free, {"pref": "F"}),
+        VariableUpdate("no-such-session", {"pref": "N"}),
     ]
-    results = platform.put_script_data({"updates": updates}).body["results"]
+    results = platform.scripts.update_many(updates).value.to_api()["results"]
     assert [(r["sessionId"], r["status"]) for r in results] == [(held, 400), (free, 200), ("no-such-session", 404)]
     assert results[0]["code"] == "bad.request"
     truth = platform.ground_truth()
@@ -201,11 +203,11 @@ def test_bulk_script_data_fails_only_the_held_session(settings: Settings, clock:
 def test_bulk_script_data_enforces_the_chunk_limit(settings: Settings, clock: VirtualClock) -> None:
     platform = make(settings, clock)
     session = open_session(platform, next(iter(platform.agents)))
-    limit = settings.script_data_chunk_limit
-    ok = platform.put_script_data({"updates": [{"sessionId": session, "variables": {"n": "1"}}] * limit})
-    assert len(ok.body["results"]) == limit
+    limit = settings.org.script_data_chunk_limit
+    updates = parse_script_data({"updates": [{"sessionId": session, "variables": {"n": "1"}}] * limit}, limit)
+    assert len(platform.scripts.update_many(updates).value.results) == limit
     with pytest.raises(InvalidValue):
-        platform.put_script_data({"updates": [{"sessionId": session, "variables": {"n": "1"}}] * (limit + 1)})
+        parse_script_data({"updates": [{"sessionId": session, "variables": {"n": "1"}}] * (limit + 1)}, limit)
 
 
 # -- clobber -----------------------------------------------------------------
@@ -222,13 +224,13 @@ def test_clobber_acknowledges_writes_then_restores_the_hold_start_snapshot(
     acknowledged = write(platform, session, "B")
     write(platform, session, "X", name="other")
     assert acknowledged == {"sessionId": session, "name": "pref", "value": "B", "version": 2}
-    assert platform.get_script_session(session).body["variables"] == {"pref": "B", "other": "X"}
+    assert platform.scripts.get(session).value.variables == {"pref": "B", "other": "X"}
 
     clock.set(op.batches[0][1])
     truth = platform.ground_truth()[session]
     assert truth["variables"] == {"pref": "A"}  # the acknowledged writes are gone
     assert truth["version"] == 1
-    assert platform.evaluate_script_branch(session, {"variable": "pref"}).body["value"] == "A"
+    assert platform.scripts.evaluate(session, "pref").value.value == "A"
     write(platform, session, "C")  # after the hold, writes stick
     clock.advance(10)
     assert platform.ground_truth()[session]["variables"] == {"pref": "C"}
@@ -246,10 +248,10 @@ def test_invalidate_drops_the_context_until_the_client_reattaches(settings: Sett
     assert write(platform, session, "B")["version"] == 2  # during the hold nothing fails yet
 
     clock.set(op.batches[0][1])
-    read = platform.get_script_session(session).body
+    read = platform.scripts.get(session).value.to_api()
     assert read["attached"] is False
     assert read["variables"] == {}
-    assert platform.evaluate_script_branch(session, {"variable": "pref"}).body["branch"] == DEFAULT
+    assert platform.scripts.evaluate(session, "pref").value.branch == DEFAULT
     with pytest.raises(SessionInvalidated) as caught:
         write(platform, session, "C")
     assert caught.value.details[0]["errorCode"] == "script.session.invalidated"
@@ -257,9 +259,9 @@ def test_invalidate_drops_the_context_until_the_client_reattaches(settings: Sett
     truth = platform.ground_truth()[session]
     assert (truth["variables"], truth["attached"]) == ({"pref": "B"}, False)  # stored, only hidden
 
-    assert platform.attach_script_session(session)["variables"] == {"pref": "B"}
+    assert platform.scripts.attach(session).to_api()["variables"] == {"pref": "B"}
     assert write(platform, session, "C")["version"] == 3
-    assert platform.evaluate_script_branch(session, {"variable": "pref"}).body["branch"] == PERSONALIZED
+    assert platform.scripts.evaluate(session, "pref").value.branch == PERSONALIZED
 
 
 # -- legacy v1 ---------------------------------------------------------------
@@ -272,16 +274,16 @@ def test_v1_applies_writes_during_a_hold_and_answers_when_it_ends(settings: Sett
     op = platform.publish_schedule()
     hold_end = op.batches[0][1]
     clock.advance(0.5)
-    waited = platform.set_script_variable(session, "pref", {"value": "during"})
+    waited = platform.scripts.set_variable(session, "pref", "during", None)
     assert waited.ready_at == hold_end
-    assert waited.body["value"] == "during"
+    assert waited.value.value == "during"
     assert platform.ground_truth()[session]["variables"] == {"pref": "during"}
-    assert platform.get_script_session(session).ready_at == hold_end
-    assert platform.evaluate_script_branch(session, {"variable": "pref"}).ready_at == hold_end
+    assert platform.scripts.get(session).ready_at == hold_end
+    assert platform.scripts.evaluate(session, "pref").ready_at == hold_end
     # An agent in a later batch (batch 1 starts at t0 + 1 s) answers at once.
-    assert platform.set_script_variable(later, "pref", {"value": "x"}).ready_at is None
+    assert platform.scripts.set_variable(later, "pref", "x", None).ready_at is None
     clock.set(hold_end)
-    assert platform.set_script_variable(session, "pref", {"value": "after"}).ready_at is None
+    assert platform.scripts.set_variable(session, "pref", "after", None).ready_at is None
 
 
 # -- toxicity and determinism ----------------------------------------------------
@@ -351,23 +353,23 @@ def test_manual_status_changes_never_lock_and_work_during_a_hold(settings: Setti
     platform = make(settings, clock)
     agents = list(platform.agents)
     session = open_session(platform, agents[0])
-    platform.put_routing_status(agents[0], "INTERACTING")
-    platform.patch_presence(agents[0], "purecloud", {"presenceDefinition": {"systemPresence": "Busy"}})
-    platform.put_presences_bulk([{"id": a, "presenceDefinition": {"systemPresence": "Away"}} for a in agents[:3]])
+    platform.users.set_routing_status(agents[0], "INTERACTING")
+    platform.users.set_presence(agents[0], "purecloud", PresenceChange("Busy"))
+    platform.users.set_presences("purecloud", [(a, PresenceChange("Away")) for a in agents[:3]])
     assert platform.locks.windows() == []
     assert write(platform, session, "manual changes hold nothing")["version"] == 1
 
     op = platform.publish_schedule()
     clock.advance(0.05)
-    assert platform.put_routing_status(agents[0], "IDLE")["status"] == "IDLE"
-    presence = platform.patch_presence(agents[0], "purecloud", {"message": "held but reachable"})
-    assert presence["message"] == "held but reachable"
-    bulk = platform.put_presences_bulk([{"id": agents[0], "presenceDefinition": {"systemPresence": "Busy"}}])
-    assert bulk[0]["presenceDefinition"]["systemPresence"] == "Busy"
+    assert platform.users.set_routing_status(agents[0], "IDLE").routing_status == "IDLE"
+    presence = platform.users.set_presence(agents[0], "purecloud", PresenceChange(message="held but reachable"))
+    assert presence.presence_message == "held but reachable"
+    bulk = platform.users.set_presences("purecloud", [(agents[0], PresenceChange("Busy"))])
+    assert bulk[0].system_presence == "Busy"
     assert len(platform.locks.windows()) == 20  # only the publish's own holds
 
     clock.set(op.completes_at)
     platform.settle()
     assert platform.agents[agents[0]].scenario_status == "Reserved"
-    platform.patch_presence(agents[0], "purecloud", {"presenceDefinition": {"systemPresence": "Available"}})
+    platform.users.set_presence(agents[0], "purecloud", PresenceChange("Available"))
     assert platform.agents[agents[0]].scenario_status == "Available"  # a hand-made change undoes Reserved

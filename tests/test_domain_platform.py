@@ -16,42 +16,46 @@ from mockgc.platform.domain.errors import (
     NotFound,
     TooManyRequests,
 )
-from mockgc.platform.domain.journal import Journal
 from mockgc.platform.domain.oauth import OAuthClient, OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateLimiter
-from mockgc.settings import Settings
+from mockgc.platform.domain.users import PresenceChange
+from mockgc.platform.domain.wfm import PublishOperation, ScheduleUpload
+from mockgc.platform.http.app import PlatformHolder
+from mockgc.platform.http.errors import error_headers
+from mockgc.platform.http.journal import Journal
+from mockgc.settings import OrgSettings, Settings
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
 
 # -- publish operations ----------------------------------------------------------
 
 
-def upload_and_update(platform: Platform, bu: str, week: str, published: bool = True) -> dict[str, object]:
-    schedule = platform.create_schedule(bu, week, {"description": "week 48"})
-    slot = platform.create_schedule_upload(bu, week, schedule["id"], {"contentLengthBytes": 64})
-    platform.receive_upload(slot.key, {"published": published, "metadata": {"version": 1}})
-    return platform.process_schedule_update(bu, week, schedule["id"], {"uploadKey": slot.key})
+def upload_and_update(platform: Platform, bu: str, week: str, published: bool = True) -> PublishOperation:
+    schedule = platform.wfm.create_schedule(bu, week, "week 48", 1)
+    slot = platform.wfm.create_upload(bu, week, schedule.id, 64)
+    platform.wfm.receive_upload(slot.key, ScheduleUpload(published, 1))
+    return platform.wfm.process_update(bu, week, schedule.id, slot.key)
 
 
 def test_publish_completes_bumps_the_version_and_announces_it(platform: Platform, clock: VirtualClock) -> None:
     bu = next(iter(platform.business_units))
     started = upload_and_update(platform, bu, "2026-11-23")
-    op_id = str(started["operationId"])
-    assert started["status"] == "Processing"
+    op_id = started.id
+    assert started.status == "Processing"
     op = platform.operations[op_id]
     schedule_id = op.schedule_id
     topic = f"v2.workforcemanagement.businessunits.{bu}.schedules"
 
     clock.set(op.completes_at - 0.001)
-    assert platform.get_operation(op_id)["status"] == "Processing"
+    assert platform.wfm.get_operation(op_id).operation.status == "Processing"
     assert [e for e in platform.events.log if e.topic == topic] == []
 
     clock.set(op.completes_at)
-    done = platform.get_operation(op_id, bu)
+    done = platform.wfm.get_operation(op_id, bu).to_api()
     assert done["status"] == "Complete"
     assert done["result"]["published"] is True
     assert done["result"]["metadata"]["version"] == 2
-    assert platform.get_schedule(bu, "2026-11-23", schedule_id)["metadata"]["version"] == 2
+    assert platform.wfm.get_schedule(bu, "2026-11-23", schedule_id).version == 2
     [event] = [e for e in platform.events.log if e.topic == topic]
     assert event.at == op.completes_at
     assert event.body["status"] == "Complete"
@@ -66,7 +70,7 @@ def test_an_update_that_does_not_publish_holds_nobody(platform: Platform, clock:
     started = upload_and_update(platform, bu, "2026-11-23", published=False)
     assert platform.locks.windows() == []
     clock.advance(0.001)
-    done = platform.get_operation(str(started["operationId"]))
+    done = platform.wfm.get_operation(started.id).to_api()
     assert done["status"] == "Complete" and done["result"]["published"] is False
     assert platform.lock_windows() == []
 
@@ -74,36 +78,36 @@ def test_an_update_that_does_not_publish_holds_nobody(platform: Platform, clock:
 def test_a_stale_upload_conflicts(platform: Platform, clock: VirtualClock) -> None:
     bu = next(iter(platform.business_units))
     week = "2026-11-23"
-    schedule = platform.create_schedule(bu, week, {})
-    first = platform.create_schedule_upload(bu, week, schedule["id"], {"contentLengthBytes": 1})
-    platform.receive_upload(first.key, {"published": True, "metadata": {"version": 1}})
-    op = platform.process_schedule_update(bu, week, schedule["id"], {"uploadKey": first.key})
-    clock.set(platform.operations[str(op["operationId"])].completes_at)
-    stale = platform.create_schedule_upload(bu, week, schedule["id"], {"contentLengthBytes": 1})
-    platform.receive_upload(stale.key, {"published": True, "metadata": {"version": 1}})
+    schedule = platform.wfm.create_schedule(bu, week, "", 1)
+    first = platform.wfm.create_upload(bu, week, schedule.id, 1)
+    platform.wfm.receive_upload(first.key, ScheduleUpload(True, 1))
+    op = platform.wfm.process_update(bu, week, schedule.id, first.key)
+    clock.set(platform.operations[op.id].completes_at)
+    stale = platform.wfm.create_upload(bu, week, schedule.id, 1)
+    platform.wfm.receive_upload(stale.key, ScheduleUpload(True, 1))
     with pytest.raises(Conflict) as caught:
-        platform.process_schedule_update(bu, week, schedule["id"], {"uploadKey": stale.key})
+        platform.wfm.process_update(bu, week, schedule.id, stale.key)
     assert (caught.value.status, caught.value.code) == (409, "request.conflict")
     # An upload key is single-use: the consumed first one is gone.
     with pytest.raises(InvalidValue):
-        platform.process_schedule_update(bu, week, schedule["id"], {"uploadKey": first.key})
+        platform.wfm.process_update(bu, week, schedule.id, first.key)
 
 
 def test_operations_are_scoped_to_their_business_unit(platform: Platform) -> None:
     bu = next(iter(platform.business_units))
     op = platform.publish_schedule(bu)
-    assert platform.get_operation(op.id, bu)["operationId"] == op.id
+    assert platform.wfm.get_operation(op.id, bu).operation.id == op.id
     with pytest.raises(NotFound):
-        platform.get_operation(op.id, "another-bu")
+        platform.wfm.get_operation(op.id, "another-bu")
     with pytest.raises(NotFound):
-        platform.get_operation("no-such-operation")
-    assert [o["operationId"] for o in platform.list_operations(bu)] == [op.id]
+        platform.wfm.get_operation("no-such-operation")
+    assert [o.id for o in platform.wfm.list_operations(bu)] == [op.id]
 
 
 def test_manual_changes_emit_user_topics(platform: Platform) -> None:
     user = next(iter(platform.agents))
-    platform.put_routing_status(user, "OFF_QUEUE")
-    platform.patch_presence(user, "purecloud", {"presenceDefinition": {"systemPresence": "Meal"}})
+    platform.users.set_routing_status(user, "OFF_QUEUE")
+    platform.users.set_presence(user, "purecloud", PresenceChange("Meal"))
     topics = [e.topic for e in platform.events.log]
     assert topics == [f"v2.users.{user}.routingStatus", f"v2.users.{user}.presence"]
     assert platform.events.log[1].body["presenceDefinition"]["systemPresence"] == "Meal"
@@ -113,32 +117,32 @@ def test_manual_changes_emit_user_topics(platform: Platform) -> None:
 
 
 def test_tokens_are_issued_to_known_clients_only(platform: Platform) -> None:
-    token = platform.issue_token(CLIENT_ID, CLIENT_SECRET)
-    assert platform.authorize(token.value).client.client_id == CLIENT_ID
+    token = platform.auth.issue_token(CLIENT_ID, CLIENT_SECRET)
+    assert platform.auth.authorize(token.value).client.client_id == CLIENT_ID
     with pytest.raises(InvalidClient, match="invalid client secret"):
-        platform.issue_token(CLIENT_ID, "wrong")
+        platform.auth.issue_token(CLIENT_ID, "wrong")
     with pytest.raises(InvalidClient, match="client not found"):
-        platform.issue_token("nobody", CLIENT_SECRET)
+        platform.auth.issue_token("nobody", CLIENT_SECRET)
     with pytest.raises(InvalidClient):
-        platform.issue_token(CLIENT_ID, "sécret")  # non-ASCII must be a refusal, not a TypeError
+        platform.auth.issue_token(CLIENT_ID, "sécret")  # non-ASCII must be a refusal, not a TypeError
     with pytest.raises(AuthenticationRequired):
-        platform.authorize(None)
+        platform.auth.authorize(None)
     with pytest.raises(BadCredentials):
-        platform.authorize("not-a-token")
+        platform.auth.authorize("not-a-token")
 
 
 def test_tokens_expire_after_their_ttl(clock: VirtualClock) -> None:
-    settings = Settings(seed=1, agents=2, admin_key="a", client_id="c", client_secret="s", token_ttl_seconds=60)
+    settings = OrgSettings(seed=1, agents=2, client_id="c", client_secret="s", token_ttl_seconds=60)
     platform = Platform(settings, get_profile("fast"), clock)
-    token = platform.issue_token("c", "s")
+    token = platform.auth.issue_token("c", "s")
     assert token.expires_at == clock.now() + 60
     clock.advance(59.9)
-    platform.authorize(token.value)
+    platform.auth.authorize(token.value)
     clock.advance(0.1)
     with pytest.raises(BadCredentials, match="expired"):
-        platform.authorize(token.value)
+        platform.auth.authorize(token.value)
     with pytest.raises(BadCredentials, match="Invalid login credentials"):
-        platform.authorize(token.value)  # an expired token is forgotten
+        platform.auth.authorize(token.value)  # an expired token is forgotten
 
 
 def test_registry_keeps_tokens_per_client() -> None:
@@ -165,7 +169,7 @@ def test_rate_limiter_allows_n_per_window_then_429s_until_the_window_resets() ->
     error = caught.value
     assert (error.status, error.code, error.retry_after) == (429, "too.many.requests.retry.after", 15)
     assert error.message == "Rate limit exceeded the maximum. Retry the request in [15] seconds"
-    assert error.headers() == {"Retry-After": "15"}
+    assert error_headers(error) == {"Retry-After": "15"}
     assert limiter.hit("other-token", 300, t0 + 45.2).count == 1  # per token
     with pytest.raises(TooManyRequests):
         limiter.hit("tok", 300, t0 + 59.99)
@@ -173,38 +177,38 @@ def test_rate_limiter_allows_n_per_window_then_429s_until_the_window_resets() ->
 
 
 def test_platform_rate_limits_per_token_on_the_virtual_clock(platform: Platform, clock: VirtualClock) -> None:
-    token = platform.issue_token(CLIENT_ID, CLIENT_SECRET).value
+    token = platform.auth.issue_token(CLIENT_ID, CLIENT_SECRET).value
     for _ in range(300):
-        access = platform.authorize(token)
+        access = platform.auth.authorize(token)
     assert access.rate is not None and (access.rate.count, access.rate.allowed) == (300, 300)
     with pytest.raises(TooManyRequests) as caught:
-        platform.authorize(token)
+        platform.auth.authorize(token)
     assert caught.value.retry_after == 60
-    fresh = platform.issue_token(CLIENT_ID, CLIENT_SECRET).value
-    assert platform.authorize(fresh).rate.count == 1  # type: ignore[union-attr]
+    fresh = platform.auth.issue_token(CLIENT_ID, CLIENT_SECRET).value
+    assert platform.auth.authorize(fresh).rate.count == 1  # type: ignore[union-attr]
     clock.advance(60)
-    assert platform.authorize(token).rate.count == 1  # type: ignore[union-attr]
+    assert platform.auth.authorize(token).rate.count == 1  # type: ignore[union-attr]
 
 
 def test_a_client_with_no_limit_is_never_throttled(platform: Platform) -> None:
-    platform.add_client("loader", "pw", None)
-    platform.add_client("tight", "pw", 2)
-    unlimited, tight = platform.issue_token("loader", "pw").value, platform.issue_token("tight", "pw").value
+    platform.auth.add_client("loader", "pw", None)
+    platform.auth.add_client("tight", "pw", 2)
+    unlimited, tight = platform.auth.issue_token("loader", "pw").value, platform.auth.issue_token("tight", "pw").value
     for _ in range(1000):
-        assert platform.authorize(unlimited).rate is None
-    platform.authorize(tight)
-    platform.authorize(tight)
+        assert platform.auth.authorize(unlimited).rate is None
+    platform.auth.authorize(tight)
+    platform.auth.authorize(tight)
     with pytest.raises(TooManyRequests):
-        platform.authorize(tight)
+        platform.auth.authorize(tight)
     with pytest.raises(InvalidValue):
-        platform.add_client("broken", "pw", 0)
+        platform.auth.add_client("broken", "pw", 0)
 
 
 def test_rate_limit_zero_in_settings_turns_the_default_client_off(clock: VirtualClock) -> None:
-    settings = Settings(seed=1, agents=2, admin_key="a", client_id="c", client_secret="s", rate_limit_per_minute=0)
+    settings = OrgSettings(seed=1, agents=2, client_id="c", client_secret="s", rate_limit_per_minute=0)
     platform = Platform(settings, get_profile("fast"), clock)
-    token = platform.issue_token("c", "s").value
-    assert all(platform.authorize(token).rate is None for _ in range(400))
+    token = platform.auth.issue_token("c", "s").value
+    assert all(platform.auth.authorize(token).rate is None for _ in range(400))
 
 
 # -- journal ------------------------------------------------------------------
@@ -232,9 +236,11 @@ def test_journal_is_a_bounded_ring_buffer_that_counts_what_it_dropped() -> None:
     }
 
 
-def test_platform_journal_size_comes_from_settings(clock: VirtualClock) -> None:
+def test_the_server_journal_size_comes_from_settings(clock: VirtualClock) -> None:
     settings = Settings(seed=1, agents=2, admin_key="a", client_secret="s", journal_size=10)
-    platform = Platform(settings, get_profile("fast"), clock)
+    holder = PlatformHolder(settings.server, settings.org, clock)
     for i in range(25):
-        platform.journal.record(clock.now(), "GET", "/x", 200, None, str(i))
-    assert (len(platform.journal), platform.journal.dropped) == (10, 15)
+        holder.journal.record(clock.now(), "GET", "/x", 200, None, str(i))
+    assert (len(holder.journal), holder.journal.dropped) == (10, 15)
+    holder.reset()
+    assert (len(holder.journal), holder.journal.dropped) == (0, 0)  # a reset starts a new journal

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mockgc.faults import PROFILES, FaultProfile, PublishLock, Toxic, get_profile
-from mockgc.settings import Settings, load_settings
+from mockgc.settings import OrgSettings, ServerSettings, Settings, load_settings
 
 # -- settings -------------------------------------------------------------------
 
@@ -15,7 +15,11 @@ from mockgc.settings import Settings, load_settings
 def test_defaults_bind_loopback_with_the_platform_rate_limit() -> None:
     settings = load_settings(environ={})
     assert settings == Settings()
-    assert (settings.host, settings.rate_limit_per_minute, settings.profile) == ("127.0.0.1", 300, "seed-default")
+    assert (settings.server.host, settings.org.rate_limit_per_minute, settings.org.profile) == (
+        "127.0.0.1",
+        300,
+        "seed-default",
+    )
 
 
 def test_file_then_env_then_overrides(tmp_path: Path) -> None:
@@ -23,23 +27,23 @@ def test_file_then_env_then_overrides(tmp_path: Path) -> None:
     config.write_text('[mockgc]\nport = 9000\nseed = 3\nprofile = "fast"\nagents = 12\n')
     env = {"MOCKGC_SEED": "4", "MOCKGC_AGENTS": "13", "UNRELATED": "x"}
     settings = load_settings(config, environ=env, agents=14, port=None)
-    assert settings.port == 9000  # file only
-    assert settings.profile == "fast"  # file only
-    assert settings.seed == 4  # env beats file
-    assert settings.agents == 14  # override beats env; a None override is ignored
-    assert load_settings(config, environ={}).seed == 3
+    assert settings.server.port == 9000  # file only
+    assert settings.org.profile == "fast"  # file only
+    assert settings.org.seed == 4  # env beats file
+    assert settings.org.agents == 14  # override beats env; a None override is ignored
+    assert load_settings(config, environ={}).org.seed == 3
 
 
 def test_a_file_without_the_mockgc_table_is_read_at_top_level(tmp_path: Path) -> None:
     config = tmp_path / "flat.toml"
     config.write_text('clock = "virtual"\nrate_limit_per_minute = 0\n')
     settings = load_settings(config, environ={})
-    assert (settings.clock, settings.rate_limit_per_minute) == ("virtual", 0)
+    assert (settings.server.clock, settings.org.rate_limit_per_minute) == ("virtual", 0)
 
 
 def test_env_strings_are_coerced_to_the_field_types() -> None:
     settings = load_settings(environ={"MOCKGC_PORT": "0", "MOCKGC_CLIENT_SECRET": "123", "MOCKGC_CLOCK": "virtual"})
-    assert settings.port == 0 and settings.client_secret == "123" and settings.clock == "virtual"
+    assert settings.server.port == 0 and settings.org.client_secret == "123" and settings.server.clock == "virtual"
 
 
 @pytest.mark.parametrize(
@@ -66,7 +70,7 @@ def test_the_example_file_holds_the_defaults() -> None:
     example = Path(__file__).parent.parent / "mockgc.example.toml"
     settings = load_settings(example, environ={})
     assert settings == Settings()
-    assert load_settings(example, environ={"MOCKGC_ARCHIVE_AFTER_SECONDS": "0"}).archive_after_seconds == 0
+    assert load_settings(example, environ={"MOCKGC_ARCHIVE_AFTER_SECONDS": "0"}).org.archive_after_seconds == 0
 
 
 def test_bad_env_values_and_overrides_are_errors(tmp_path: Path) -> None:
@@ -80,11 +84,21 @@ def test_bad_env_values_and_overrides_are_errors(tmp_path: Path) -> None:
         load_settings(environ={}, no_such_setting=1)
 
 
+def test_settings_split_into_what_the_server_is_and_what_the_org_is() -> None:
+    settings = Settings(port=9000, admin_key="k", journal_size=5, seed=3, agents=7, client_secret="s")
+    assert (settings.server.port, settings.server.admin_key, settings.server.journal_size) == (9000, "k", 5)
+    assert (settings.org.seed, settings.org.agents, settings.org.client_secret) == (3, 7, "s")
+    assert not hasattr(settings.org, "admin_key") and not hasattr(settings.org, "port")  # the domain's part
+    assert Settings(server=ServerSettings(port=1), org=OrgSettings(seed=2), seed=4) == Settings(port=1, seed=4)
+    with pytest.raises(TypeError, match="unknown settings: nope"):
+        Settings(nope=1)
+
+
 def test_with_credentials_fills_only_what_is_missing() -> None:
     filled = Settings(admin_key="given").with_credentials()
-    assert filled.admin_key == "given"
-    assert len(filled.client_secret) >= 16
-    assert Settings().with_credentials().client_secret != Settings().with_credentials().client_secret
+    assert filled.server.admin_key == "given"
+    assert len(filled.org.client_secret) >= 16
+    assert Settings().with_credentials().org.client_secret != Settings().with_credentials().org.client_secret
 
 
 # -- fault profiles -------------------------------------------------------------

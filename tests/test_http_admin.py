@@ -50,10 +50,10 @@ def test_an_api_token_is_not_the_admin_key(client: FlaskClient, auth: dict[str, 
 
 def test_info(client: FlaskClient, admin: dict[str, str], clock: VirtualClock, settings: Settings) -> None:
     info = client.get("/mock/info", headers=admin).json
-    assert info["seed"] == settings.seed
+    assert info["seed"] == settings.org.seed
     assert info["profile"]["name"] == "fast"
     assert info["clock"] == {"kind": "virtual", "nowEpochMs": int(clock.now() * 1000)}
-    assert len(info["users"]) == settings.agents and len(info["businessUnits"]) == 1
+    assert len(info["users"]) == settings.org.agents and len(info["businessUnits"]) == 1
     assert info["memory"] == {"sessionsInMemory": 0, "conversationsInMemory": 0, "sessionsArchived": 0}
 
 

@@ -472,6 +472,24 @@ def test_unknown_ids_in_the_path(
     assert_nothing_logged(caplog)
 
 
+BODY_AND_ID_CASES = [(m, r, p) for m, r, p in PARAM_CASES if ROUTES.get((m, r)) is not None and r not in RAW_BODY]
+
+
+@pytest.mark.parametrize(
+    ("method", "rule", "param"), BODY_AND_ID_CASES, ids=[f"{m} {r} <{p}>" for m, r, p in BODY_AND_ID_CASES]
+)
+def test_the_body_is_refused_before_the_paths_ids_are_looked_up(
+    shared: Case, method: str, rule: str, param: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The HTTP layer parses the body before the domain looks anything up: an unknown id with a body of
+    the wrong type is the body's 400, on every route (the upload target alone checks its key first)."""
+    client, world = shared
+    unknown = UNKNOWN[param][0]
+    response = send(client, method, rule, world, data=b"42", content_type="application/json", **{param: unknown})
+    assert assert_platform_error(response, 400)["code"] in ("bad.request", "invalid.value")
+    assert_nothing_logged(caplog)
+
+
 @pytest.mark.parametrize(
     ("method", "rule"),
     [k for k in REGISTERED if k in ROUTES and ROUTES[k] is None],

@@ -73,17 +73,17 @@ def test_guessed_upload_keys_cannot_overwrite_a_victims_publish(
     # The attack: token-less PUTs of `published: false` to every key the seed predicts.
     hits = [
         key
-        for key in seeded_ids(f"ids:{settings.seed}", GUESSES)
+        for key in seeded_ids(f"ids:{settings.org.seed}", GUESSES)
         if client.put(f"/uploads/schedules/{key}", data=forged, headers={"Content-Encoding": "gzip"}).status_code != 404
     ]
     assert hits == []
-    assert victim["uploadKey"] not in seeded_ids(f"ids:{settings.seed}", GUESSES)
+    assert victim["uploadKey"] not in seeded_ids(f"ids:{settings.org.seed}", GUESSES)
 
     put = client.put(urlsplit(victim["url"]).path, data=document(True), headers=victim["headers"])
     assert put.status_code == 200, put.json
     started = client.post(f"{schedule_url}/update", json={"uploadKey": victim["uploadKey"]}, headers=auth).json
     operation = client.get(f"{WFM}/{org['bu']}/operations/{started['operationId']}", headers=auth).json
-    assert operation["mockgc"]["publishes"] is True and operation["mockgc"]["agentsHeld"] == settings.agents
+    assert operation["mockgc"]["publishes"] is True and operation["mockgc"]["agentsHeld"] == settings.org.agents
 
 
 def test_upload_keys_are_long_random_secrets(client: FlaskClient, auth: dict[str, str], org: dict[str, str]) -> None:
@@ -128,7 +128,7 @@ def test_a_predicted_channel_id_does_not_reach_another_clients_events(
     client: FlaskClient, auth: dict[str, str], settings: Settings
 ) -> None:
     victim = client.post("/api/v2/notifications/channels", headers=auth).json
-    rng = random.Random(f"channels:{settings.seed}")
+    rng = random.Random(f"channels:{settings.org.seed}")
     predicted = [f"streaming-0-{uuid.UUID(int=rng.getrandbits(128)).hex[:26]}" for _ in range(5)]
     assert victim["id"] not in predicted
     base = victim["connectUri"].rsplit("/", 1)[0]

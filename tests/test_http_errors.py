@@ -36,7 +36,7 @@ def test_client_credentials_grant(client: FlaskClient, settings: Any) -> None:
     assert response.status_code == 200
     body = response.json
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == settings.token_ttl_seconds
+    assert body["expires_in"] == settings.org.token_ttl_seconds
     assert isinstance(body["access_token"], str) and len(body["access_token"]) >= 32
     assert response.headers["ININ-Correlation-Id"]
     again = client.post("/oauth/token", data=TOKEN_FORM, headers={"Authorization": basic()}).json
@@ -97,7 +97,7 @@ def test_unknown_token_is_bad_credentials(client: FlaskClient) -> None:
 def test_expired_token_is_bad_credentials(
     client: FlaskClient, auth: dict[str, str], clock: VirtualClock, settings: Any
 ) -> None:
-    clock.advance(settings.token_ttl_seconds - 1)
+    clock.advance(settings.org.token_ttl_seconds - 1)
     assert client.get("/api/v2/users", headers=auth).status_code == 200
     clock.advance(1)
     body = assert_error(client.get("/api/v2/users", headers=auth), 401, "bad.credentials")

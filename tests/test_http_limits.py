@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, TestResponse
 
-from mockgc.platform.domain.journal import MAX_FIELD_CHARS, Journal
+from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
 from mockgc.settings import MAX_HEADER_BYTES, MAX_URI_BYTES
 
 WFM = "/api/v2/workforcemanagement/businessunits"

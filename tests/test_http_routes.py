@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
-from mockgc.platform.domain.agents import PRESENCE_DEFINITIONS
+from mockgc.platform.domain.users import PRESENCE_DEFINITIONS
 from mockgc.platform.http.app import create_app
 from mockgc.settings import Settings
 
@@ -32,7 +32,7 @@ def platform_of(client: FlaskClient) -> Any:
 
 def test_list_users(client: FlaskClient, auth: dict[str, str], settings: Settings) -> None:
     body = client.get("/api/v2/users", headers=auth).json
-    assert body["total"] == body["pageSize"] == settings.agents == len(body["entities"])
+    assert body["total"] == body["pageSize"] == settings.org.agents == len(body["entities"])
     user = body["entities"][0]
     assert {"id", "name", "email", "selfUri"} <= set(user)
     assert user["mockgcScenarioStatus"] == "Available"
@@ -226,7 +226,7 @@ def test_script_session_lifecycle(client: FlaskClient, auth: dict[str, str], org
     assert client.post(f"{base}/attach", headers=auth).json["attached"] is True
     not_participant = client.post(
         "/api/v2/scripts/sessions",
-        json={"userId": platform_of(client).list_users()[1].id, "conversationId": org["conversation"]},
+        json={"userId": list(platform_of(client).agents)[1], "conversationId": org["conversation"]},
         headers=auth,
     )
     assert not_participant.status_code == 400
@@ -251,7 +251,7 @@ def test_script_data_bulk_reports_per_item(
     assert (held["sessionId"], held["status"], held["code"]) == (org["session"], 400, "bad.request")
     assert (ok["sessionId"], ok["status"], ok["version"]) == (free, 200, 1)
 
-    too_many = [{"sessionId": free, "variables": {"n": "1"}}] * (settings.script_data_chunk_limit + 1)
+    too_many = [{"sessionId": free, "variables": {"n": "1"}}] * (settings.org.script_data_chunk_limit + 1)
     limited = client.put("/api/v2/analytics/script-data", json={"updates": too_many}, headers=auth)
     assert limited.status_code == 400 and limited.json["code"] == "invalid.value"
     assert limited.json["details"] == [{"fieldName": "updates"}]
@@ -272,7 +272,7 @@ def test_v1_write_during_a_publish_waits_instead_of_failing(v1_app: tuple[Flask,
     token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": basic()})
     auth = {"Authorization": f"Bearer {token.json['access_token']}"}
     platform = app.extensions["mockgc"].platform
-    user = platform.list_users()[0].id
+    user = next(iter(platform.agents))
     call = client.post("/api/v2/conversations/calls", json={"callUserId": user}, headers=auth).json
     session = client.post(
         "/api/v2/scripts/sessions", json={"userId": user, "conversationId": call["id"]}, headers=auth

@@ -19,7 +19,7 @@ from PureCloudPlatformClientV2.rest import ApiException
 
 from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
-from mockgc.platform.domain.agents import PRESENCE_DEFINITIONS, ROUTING_STATUSES
+from mockgc.platform.domain.users import PRESENCE_DEFINITIONS, ROUTING_STATUSES
 from mockgc.platform.http.app import create_app
 from mockgc.server import ServerThread
 from mockgc.settings import Settings

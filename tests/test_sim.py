@@ -25,7 +25,7 @@ from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.registry import REGISTRY, load_mitigation, register
 from mockgc.result import verdict_exit
-from mockgc.settings import Settings
+from mockgc.settings import OrgSettings
 from mockgc.simulation import simulate, simulator
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -144,7 +144,7 @@ def test_history_is_recorded_as_the_synchronous_runner_records_it() -> None:
     assert any(e["f"] == "patch_attributes" for e in invokes)
 
     # The same flow under the real-time runner (on a virtual clock) yields entries of the same shape.
-    platform = Platform(Settings(seed=1, agents=3), get_profile("calm"), VirtualClock(DEFAULT_START))
+    platform = Platform(OrgSettings(seed=1, agents=3), get_profile("calm"), VirtualClock(DEFAULT_START))
     history = History()
     agent = next(iter(platform.agents))
     bu = next(iter(platform.business_units))

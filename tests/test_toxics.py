@@ -15,14 +15,14 @@ from mockgc.flows.effects import completion_type
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
 from mockgc.server import ServerThread
-from mockgc.settings import Settings
+from mockgc.settings import OrgSettings, Settings
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET, AutoClock
 
 
 def _session(platform: Platform) -> str:
     agent = next(iter(platform.agents))
-    call = platform.create_call({"callUserId": agent})
-    return str(platform.create_script_session({"userId": agent, "conversationId": call["id"]})["id"])
+    call = platform.conversations.create_call(agent)
+    return platform.scripts.create(agent, call.id).id
 
 
 def test_slow_body_trickles_the_whole_answer_out_at_the_configured_rate(settings: Settings) -> None:
@@ -43,7 +43,7 @@ def test_slow_body_trickles_the_whole_answer_out_at_the_configured_rate(settings
 
     response = client.get("/api/v2/users", headers={"Authorization": f"Bearer {token}"})
     body = response.get_data()
-    assert response.status_code == 200 and len(response.json["entities"]) == settings.agents
+    assert response.status_code == 200 and len(response.json["entities"]) == settings.org.agents
     assert int(response.headers["Content-Length"]) == len(body)
     # One wait per 100-byte chunk, each as long as its bytes take at 1000 bytes/s.
     assert len(clock.waits) == -(-len(body) // 100)
@@ -80,14 +80,14 @@ def test_reset_peer_breaks_the_connection_after_the_platform_acted(settings: Set
 
 def _delays(toxic: Toxic, seed: int = 3, n: int = 4000) -> list[float]:
     platform = Platform(
-        Settings(seed=seed, agents=1, client_secret="x"),
+        OrgSettings(seed=seed, agents=1, client_secret="x"),
         get_profile("calm"),
         AutoClock(),
     )
-    platform.set_toxic(toxic)
+    platform.faults.set_toxic(toxic)
     delays = []
     for _ in range(n):
-        effect = platform.roll_toxics("/api/v2/users")
+        effect = platform.faults.roll("/api/v2/users")
         assert effect is not None
         delays.append(effect.delay * 1000)
     return delays

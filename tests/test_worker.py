@@ -221,14 +221,14 @@ def test_the_worker_paces_itself_under_the_rate_limit(vclock: VirtualClock) -> N
 def test_the_worker_waits_for_running_publishes_to_settle() -> None:
     settings = Settings(seed=7, agents=20, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_limit_per_minute=0)
     clock = VirtualClock(T0)
-    platform = Platform(settings, get_profile("fast"), clock)
+    platform = Platform(settings.org, get_profile("fast"), clock)
     from mockgc.drivers.inprocess import InProcessTransport
 
     transport = InProcessTransport(platform)
     store = MemoryStore()
     first = platform.publish_schedule()
-    call = platform.create_call({"callUserId": next(iter(platform.agents))})
-    session = platform.create_script_session({"userId": next(iter(platform.agents)), "conversationId": call["id"]})
+    call = platform.conversations.create_call(next(iter(platform.agents)))
+    session = platform.scripts.create(next(iter(platform.agents)), call.id).to_api()
     record_intents(store, [session["id"]], clock.now(), value="PREF-X")
     clock.set(first.completes_at)
     second = platform.publish_schedule()  # a second publish starts as the first one ends
@@ -263,10 +263,8 @@ def make_sessions(platform: Platform, n: int) -> list[str]:
     agents = list(platform.agents)
     made = []
     for i in range(n):
-        call = platform.create_call({"callUserId": agents[i % len(agents)]})
-        made.append(
-            platform.create_script_session({"userId": agents[i % len(agents)], "conversationId": call["id"]})["id"]
-        )
+        call = platform.conversations.create_call(agents[i % len(agents)])
+        made.append(platform.scripts.create(agents[i % len(agents)], call.id).id)
     return made
 
 
@@ -301,7 +299,7 @@ def test_live_429_storm_under_a_tiny_per_token_limit(mock: ServerThread, clock: 
     assert summary["repaired"] == 110 and summary["failed"] == 0
     assert all(truth[s]["variables"] == {"preferenceCode": f"PREF-{s}"} for s in sessions)  # nothing lost
     assert all(truth[s]["version"] == 1 for s in sessions)  # nothing applied twice
-    journal = platform.journal.since(0, 100_000)
+    journal = mock.holder.journal.since(0, 100_000)
     puts = [e for e in journal if e["path"] == "/api/v2/analytics/script-data"]
     assert Counter(e["status"] for e in puts)[200] == math.ceil(110 / 20)
     assert Counter(e["status"] for e in puts)[429] >= 2  # it was a storm: the limiter and the toxic

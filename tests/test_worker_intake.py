@@ -27,7 +27,7 @@ from mockgc.faults import get_profile
 from mockgc.flows.effects import Reply
 from mockgc.flows.mitigations.async_worker import AsyncWorker, Intent, WorkerConfig, intent_key
 from mockgc.platform.domain.backend import Platform
-from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
+from mockgc.platform.domain.webhooks import Delivery, SendResult, TargetSpec, WebhookRegistry
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.registry import REGISTRY, register
@@ -96,8 +96,8 @@ class Rig:
 
     def session(self) -> str:
         agent = next(iter(self.platform.agents))
-        call = self.platform.create_call({"callUserId": agent})
-        return str(self.platform.create_script_session({"userId": agent, "conversationId": call["id"]})["id"])
+        call = self.platform.conversations.create_call(agent)
+        return self.platform.scripts.create(agent, call.id).id
 
     def intent(self, session_id: str, value: str, at: float) -> None:
         self.store.put(
@@ -143,7 +143,7 @@ def test_a_forged_event_cannot_write_hour_old_intents_over_current_values(rig: R
     session = rig.session()
     rig.intent(session, "PREF-OLD", rig.clock.now())
     rig.clock.advance(3600)
-    rig.platform.set_script_variable(session, "preferenceCode", {"value": "PREF-NEW"})
+    rig.platform.scripts.set_variable(session, "preferenceCode", "PREF-NEW", None)
     forged = webhook("forged-1", rig.bu)
 
     unsigned = platform_error(rig.post(forged), 401, "authentication.required")
@@ -167,7 +167,9 @@ def test_a_forged_complete_for_the_next_operation_cannot_make_the_real_one_a_dup
     rig: Rig, settings: Settings
 ) -> None:
     # Operation ids come from the seed: a twin org built the same way names the next one.
-    predicted = Platform(settings, get_profile(settings.profile), VirtualClock(rig.clock.now())).publish_schedule().id
+    predicted = (
+        Platform(settings.org, get_profile(settings.org.profile), VirtualClock(rig.clock.now())).publish_schedule().id
+    )
     for attempt in (None, new_secret()):
         assert rig.post(webhook(predicted, rig.bu), secret=attempt).status_code == 401
     platform_error(rig.post(webhook(predicted, rig.bu), secret=rig.secret), 400, "invalid.value")
@@ -252,9 +254,9 @@ class HeldJobs:
 
 def test_a_full_queue_answers_429_and_the_mocks_retries_deliver_everything(settings: Settings) -> None:
     clock = VirtualClock(T0)
-    platform = Platform(settings, get_profile("fast"), clock)
+    platform = Platform(settings.org, get_profile("fast"), clock)
     registry = WebhookRegistry(clock, seed=7)
-    target = registry.register({"url": "http://worker.test/webhook", "backoffSeconds": 1, "maxAttempts": 5})
+    target = registry.register(TargetSpec("http://worker.test/webhook", backoff_seconds=1, max_attempts=5))
     platform.events.subscribe(registry.on_event)
     gate = threading.Event()
     in_process = InProcessTransport(platform)

@@ -5,29 +5,44 @@ from __future__ import annotations
 from typing import Any
 
 from mockgc.flows.effects import Reply
-from mockgc.platform.domain.backend import Platform, Waited
+from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import PlatformError
+from mockgc.platform.domain.publish_lock import Waited
+from mockgc.platform.http import analytics, conversations, scripts, wfm
+from mockgc.platform.http.errors import error_body
+
+
+def _body(params: dict[str, Any], *path: str) -> dict[str, Any]:
+    """The JSON body of a call: its params without the ones the route takes from the path."""
+    return {k: v for k, v in params.items() if k not in path}
 
 
 class InProcessTransport:
-    """Calls the domain directly; a PlatformError becomes the reply the HTTP layer would give."""
+    """Calls the domain directly, through the HTTP layer's own parsers and serializers: its replies
+    (a PlatformError's included) are the ones the HTTP layer would give."""
 
     def __init__(self, platform: Platform) -> None:
         p = platform
         self._handlers: dict[str, Any] = {
-            "create_call": lambda a: p.create_call({"callUserId": a["userId"]}),
-            "create_session": p.create_script_session,
-            "set_data": lambda a: p.set_script_variable(
-                a["sessionId"], a["name"], {k: v for k, v in a.items() if k not in ("sessionId", "name")}
+            "create_call": lambda a: p.conversations.create_call(
+                conversations.parse_call({"callUserId": a["userId"]})
+            ).reference_to_api(),
+            "create_session": lambda a: p.scripts.create(*scripts.parse_new_session(a)).to_api(),
+            "set_data": lambda a: p.scripts.set_variable(
+                a["sessionId"], *scripts.parse_write(a["name"], _body(a, "sessionId", "name"))
             ),
-            "read_session": lambda a: p.get_script_session(a["sessionId"]),
-            "evaluate": lambda a: p.evaluate_script_branch(a["sessionId"], {"variable": a["variable"]}),
-            "attach": lambda a: p.attach_script_session(a["sessionId"]),
-            "patch_attributes": lambda a: p.patch_participant_attributes(
-                a["conversationId"], a["participantId"], {"attributes": a["attributes"]}
+            "read_session": lambda a: p.scripts.get(a["sessionId"]),
+            "evaluate": lambda a: p.scripts.evaluate(a["sessionId"], scripts.parse_evaluate(_body(a, "sessionId"))),
+            "attach": lambda a: p.scripts.attach(a["sessionId"]).to_api(),
+            "patch_attributes": lambda a: p.conversations.patch_attributes(
+                a["conversationId"],
+                a["participantId"],
+                conversations.parse_attributes(_body(a, "conversationId", "participantId")),
             ),
-            "list_operations": lambda a: {"entities": p.list_operations(a["businessUnitId"])},
-            "script_data": p.put_script_data,
+            "list_operations": lambda a: wfm.operations_to_api(p.wfm.list_operations(a["businessUnitId"])),
+            "script_data": lambda a: p.scripts.update_many(
+                analytics.parse_script_data(a, p.settings.script_data_chunk_limit)
+            ),
         }
         self._statuses = {"create_session": 201, "patch_attributes": 202}
 
@@ -40,8 +55,7 @@ class InProcessTransport:
         try:
             result = self._handlers[op](params)
         except PlatformError as error:
-            retry_after = getattr(error, "retry_after", None)
-            return Reply(error.status, error.to_body(""), retry_after=retry_after)
+            return Reply(error.status, error_body(error, ""), retry_after=error.retry_after)
         if isinstance(result, Waited):
-            return Reply(200, result.body, ready_at=result.ready_at)
+            return Reply(200, result.value.to_api(), ready_at=result.ready_at)
         return Reply(self._statuses.get(op, 200), result)

@@ -23,7 +23,7 @@ from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
-from mockgc.settings import Settings
+from mockgc.settings import OrgSettings
 from mockgc.stores import MemoryStore, Store, StoreError
 
 # The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
@@ -201,7 +201,7 @@ class Simulator:
         self.config = (config or SimConfig()).validate()
 
         self.clock: VirtualClock = _SimClock(self.config.start)
-        self.settings = Settings(seed=seed, agents=agents, profile=self.profile.name, rate_limit_per_minute=0)
+        self.settings = OrgSettings(seed=seed, agents=agents, profile=self.profile.name, rate_limit_per_minute=0)
         self.platform = Platform(self.settings, self.profile, self.clock)
         self.transport = InProcessTransport(self.platform)
         self.store: Store = store if store is not None else MemoryStore()

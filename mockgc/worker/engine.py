@@ -70,8 +70,7 @@ class Job:
 class PlatformUnavailable(ServiceUnavailable):
     """The platform could not confirm the operation now: the sender should try again later."""
 
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(PLATFORM_RETRY_AFTER)}
+    retry_after = PLATFORM_RETRY_AFTER
 
 
 def parse_delivery(body: bytes) -> Any:

@@ -23,7 +23,7 @@ QUEUE_RETRY_AFTER = 10  # seconds a sender is told to wait when the queue is ful
 class QueueFull(PlatformError):
     """The worker holds max_queued jobs already: the sender should come back after Retry-After."""
 
-    status, code = 429, "too.many.requests.retry.after"
+    status, code, retry_after = 429, "too.many.requests.retry.after", QUEUE_RETRY_AFTER
 
     def __init__(self, bound: int) -> None:
         super().__init__(
@@ -31,9 +31,6 @@ class QueueFull(PlatformError):
             message_with_params="The worker's queue is full ({bound} jobs). Retry the request in [{retryAfter}] seconds",
             message_params={"bound": str(bound), "retryAfter": str(QUEUE_RETRY_AFTER)},
         )
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(QUEUE_RETRY_AFTER)}
 
 
 class ReauthTransport:

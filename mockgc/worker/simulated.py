@@ -10,7 +10,7 @@ from mockgc.drivers.realtime import drive
 from mockgc.flows.effects import Call, Reply
 from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.platform.domain.errors import PlatformError
-from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
+from mockgc.platform.domain.webhooks import Delivery, SendResult, TargetSpec, WebhookRegistry
 from mockgc.standard_webhooks import Verifier
 from mockgc.worker.engine import Job, RepairWorker
 
@@ -45,7 +45,7 @@ class SimulatedWorker:
         seed = sim.seed
         self.registry = WebhookRegistry(sim.clock, seed=seed)
         # The secret comes from `secrets`: it never enters the result, so runs stay byte-identical.
-        target = self.registry.register({"url": WORKER_URL, "backoffSeconds": 1.0})
+        target = self.registry.register(TargetSpec(WORKER_URL, backoff_seconds=1.0))
         self.worker = RepairWorker(sim.store, self.config, verifier=Verifier(target.secret, sim.clock.now))
         self.registry.on_change = self._arm
         sim.platform.events.subscribe(self.registry.on_event)

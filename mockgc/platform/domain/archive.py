@@ -9,8 +9,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from mockgc.platform.domain.conversations import Conversation, Participant
-from mockgc.platform.domain.scripts import ScriptSession
+from mockgc.platform.domain.interactions import Conversation, Participant, ScriptSession, truth_entry
 
 READ_BATCH = 2000
 
@@ -29,7 +28,7 @@ CREATE TABLE conversations (id TEXT PRIMARY KEY, started REAL NOT NULL, particip
 class InteractionArchive:
     """Script sessions and conversations nobody touched for a while, in a private temporary file.
 
-    The platform writes under its own lock, so one connection (and no locking here) is enough;
+    The org writes under its own lock, so one connection (and no locking here) is enough;
     truth readers get their own connection and a consistent snapshot (WAL). Nothing here needs
     to survive a crash: the file is the ground truth's overflow, deleted on close, so writes are
     not synced to disk.
@@ -165,21 +164,3 @@ class InteractionArchive:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
-
-
-def truth_entry(
-    agent_id: str,
-    conversation_id: str,
-    variables: dict[str, str],
-    version: int,
-    attached: bool,
-    evaluated_personalized: dict[str, list[str]],
-) -> dict[str, Any]:
-    return {
-        "userId": agent_id,
-        "conversationId": conversation_id,
-        "variables": variables,
-        "version": version,
-        "attached": attached,
-        "evaluatedPersonalized": evaluated_personalized,
-    }

@@ -1,46 +1,38 @@
-"""Conversations and their participants, with participant attributes."""
+"""The conversations area: calls between a customer and an agent, and their participants' attributes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from mockgc.platform.domain.clocktext import iso
-
-
-@dataclass(slots=True)
-class Participant:
-    id: str
-    purpose: str
-    user_id: str | None
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    def to_api(self) -> dict[str, object]:
-        body: dict[str, object] = {"id": self.id, "purpose": self.purpose, "attributes": dict(self.attributes)}
-        if self.user_id:
-            body["userId"] = self.user_id
-        return body
+from mockgc.platform.domain.context import OrgContext, operation
+from mockgc.platform.domain.errors import NotFound
+from mockgc.platform.domain.interactions import Conversation, Participant
+from mockgc.platform.domain.store import InteractionStore
+from mockgc.platform.domain.users import Users
 
 
-@dataclass(slots=True)
-class Conversation:
-    id: str
-    started: float
-    participants: list[Participant]
-    touched: float = 0.0  # when a request last used it: idle conversations move to the archive
+class Conversations:
+    def __init__(self, ctx: OrgContext, store: InteractionStore, users: Users) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.users = users
 
-    def participant(self, participant_id: str) -> Participant | None:
-        for p in self.participants:
-            if p.id == participant_id:
-                return p
-        return None
+    @operation
+    def create_call(self, user_id: str) -> Conversation:
+        """A call from a customer to the agent `user_id`: two participants."""
+        self.users.agent(user_id)
+        now, new_id = self.ctx.clock.now(), self.ctx.new_id
+        conversation_id = new_id()
+        customer, agent = Participant(new_id(), "customer", None), Participant(new_id(), "agent", user_id)
+        conversation = Conversation(conversation_id, now, [customer, agent], now)
+        self.store.add_conversation(conversation)
+        return conversation.copy()
 
-    def customer(self) -> Participant:
-        return next(p for p in self.participants if p.purpose == "customer")
+    @operation
+    def get(self, conversation_id: str) -> Conversation:
+        return self.store.conversation(conversation_id).copy()
 
-    def to_api(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "startTime": iso(self.started),
-            "participants": [p.to_api() for p in self.participants],
-            "selfUri": f"/api/v2/conversations/{self.id}",
-        }
+    @operation
+    def patch_attributes(self, conversation_id: str, participant_id: str, attributes: dict[str, str]) -> None:
+        participant = self.store.conversation(conversation_id).participant(participant_id)
+        if participant is None:
+            raise NotFound(f"Participant {participant_id} not found")
+        participant.attributes.update(attributes)

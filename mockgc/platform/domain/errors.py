@@ -6,11 +6,12 @@ from typing import Any
 
 
 class PlatformError(Exception):
-    """Base of every error the mock answers with; the HTTP layer renders it in one place."""
+    """Base of every error the mock answers with: a status and a Genesys code; http/errors.py renders it."""
 
     status: int = 500
     code: str = "internal.server.error"
     default_message: str = "The server encountered an internal error."
+    retry_after: int | None = None  # seconds a client should wait (Retry-After), for a 429 or 503
 
     def __init__(
         self,
@@ -25,24 +26,6 @@ class PlatformError(Exception):
         self.details = details or []
         self.message_params = message_params
         self.message_with_params = message_with_params
-
-    def headers(self) -> dict[str, str]:
-        return {}
-
-    def to_body(self, context_id: str) -> dict[str, Any]:
-        """The platform's JSON error body."""
-        body: dict[str, Any] = {
-            "message": self.message,
-            "code": self.code,
-            "status": self.status,
-            "contextId": context_id,
-            "details": self.details,
-            "errors": [],
-        }
-        if self.message_with_params:
-            body["messageWithParams"] = self.message_with_params
-            body["messageParams"] = self.message_params or {}
-        return body
 
 
 class BadRequest(PlatformError):
@@ -99,14 +82,6 @@ class BadCredentials(PlatformError):
     status, code, default_message = 401, "bad.credentials", "Invalid login credentials."
 
 
-class MissingPermissions(PlatformError):
-    status, code, default_message = (
-        403,
-        "missing.permissions",
-        "You are not authorized to perform the requested action.",
-    )
-
-
 class NotFound(PlatformError):
     status, code, default_message = 404, "not.found", "The requested resource was not found."
 
@@ -121,10 +96,6 @@ class Conflict(PlatformError):
         "request.conflict",
         "The request conflicts with the current state of the resource.",
     )
-
-
-class PresenceConflict(Conflict):
-    code = "presenceservice.conflict"
 
 
 class EntityTooLarge(PlatformError):
@@ -165,9 +136,6 @@ class TooManyRequests(PlatformError):
             message_with_params="Rate limit exceeded the maximum. Retry the request in [{retryAfter}] seconds",
             message_params={"retryAfter": str(self.retry_after)},
         )
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
 
 
 class ServiceUnavailable(PlatformError):

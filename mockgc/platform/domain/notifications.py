@@ -123,11 +123,10 @@ class NotificationHub:
         self.connect_uri = connect_uri or (lambda channel_id: f"ws://127.0.0.1/channels/{channel_id}")
         self._lock = threading.Lock()
         self.channels: dict[str, Channel] = {}
-        self.delivered = 0
 
     # -- channels --------------------------------------------------------------
 
-    def create_channel(self, owner: str) -> dict[str, Any]:
+    def create_channel(self, owner: str) -> Channel:
         now = self.clock.now()
         with self._lock:
             self._expire(now)
@@ -137,12 +136,15 @@ class NotificationHub:
             channel_id = new_channel_id()
             channel = Channel(channel_id, owner, now, now + self.ttl_seconds)
             self.channels[channel.id] = channel
-        return channel.to_api(self.connect_uri(channel.id))
+        return channel
 
-    def list_channels(self, owner: str) -> list[dict[str, Any]]:
+    def list_channels(self, owner: str) -> list[Channel]:
         with self._lock:
             self._expire(self.clock.now())
-            return [c.to_api(self.connect_uri(c.id)) for c in self.channels.values() if c.owner == owner]
+            return [c for c in self.channels.values() if c.owner == owner]
+
+    def channel_to_api(self, channel: Channel) -> dict[str, Any]:
+        return channel.to_api(self.connect_uri(channel.id))
 
     def channel(self, channel_id: str, owner: str | None = None) -> Channel:
         """A live channel; one that expired, or belongs to another client, is not found."""
@@ -159,13 +161,12 @@ class NotificationHub:
 
     # -- subscriptions ---------------------------------------------------------
 
-    def subscriptions(self, channel_id: str, owner: str) -> list[dict[str, str]]:
-        return [{"id": t} for t in self.channel(channel_id, owner).topics]
+    def subscriptions(self, channel_id: str, owner: str) -> list[str]:
+        return list(self.channel(channel_id, owner).topics)
 
-    def subscribe(self, channel_id: str, owner: str, body: Any, *, replace: bool) -> list[dict[str, str]]:
+    def subscribe(self, channel_id: str, owner: str, topics: list[str], *, replace: bool) -> list[str]:
         """POST adds topics, PUT replaces them; either way every topic must be valid or nothing changes."""
         channel = self.channel(channel_id, owner)
-        topics = _topics_from(body)
         invalid = [t for t in topics if not valid_topic(t)]
         if invalid:
             raise InvalidTopic(invalid)
@@ -174,7 +175,7 @@ class NotificationHub:
             if len(wanted) > MAX_TOPICS_PER_CHANNEL:
                 raise InvalidValue(f"a channel may subscribe to at most {MAX_TOPICS_PER_CHANNEL} topics")
             channel.topics = wanted
-        return [{"id": t} for t in channel.topics]
+        return list(channel.topics)
 
     def unsubscribe_all(self, channel_id: str, owner: str) -> None:
         channel = self.channel(channel_id, owner)
@@ -192,15 +193,3 @@ class NotificationHub:
         message = message_for(event, str(uuid.uuid4()))
         for channel in targets:
             channel.offer(message)
-        self.delivered += len(targets)
-
-
-def _topics_from(body: Any) -> list[str]:
-    if not isinstance(body, list):
-        raise BadRequest('The body must be a list of topics: [{"id": "v2.users.{id}.presence"}]')
-    topics: list[str] = []
-    for item in body:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise BadRequest('Each subscription must be an object with the topic as "id"')
-        topics.append(item["id"])
-    return topics

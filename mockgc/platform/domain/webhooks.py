@@ -11,7 +11,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from mockgc import standard_webhooks
 from mockgc.clock import Clock
@@ -131,11 +130,16 @@ class Delivery:
         }
 
 
-def _number(body: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
-    value = body.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise InvalidValue(f"{name} must be a number from {low:g} to {high:g}", details=[{"fieldName": name}])
-    return float(value)
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """A webhook target to register; without a secret, one is generated."""
+
+    url: str
+    topics: tuple[str, ...] = (PUBLISH_TOPICS,)
+    secret: str | None = None
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
 
 
 class WebhookRegistry:
@@ -163,34 +167,15 @@ class WebhookRegistry:
 
     # -- targets ---------------------------------------------------------------
 
-    def register(self, body: Any) -> WebhookTarget:
-        if not isinstance(body, dict):
-            raise InvalidValue('the body must be an object: {"url": "http://..."}')
-        url = body.get("url")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidValue("url must be an http(s) URL", details=[{"fieldName": "url"}])
-        topics = body.get("topics", [PUBLISH_TOPICS])
-        if not isinstance(topics, list) or not topics or not all(isinstance(t, str) and t for t in topics):
-            raise InvalidValue("topics must be a non-empty list of topic patterns", details=[{"fieldName": "topics"}])
-        secret = body.get("secret")
-        if secret is None:
-            secret = standard_webhooks.new_secret()
-        else:
-            try:
-                standard_webhooks.secret_key(secret)
-            except ValueError as error:
-                raise InvalidValue(str(error), details=[{"fieldName": "secret"}]) from None
-        attempts = body.get("maxAttempts", DEFAULT_MAX_ATTEMPTS)
-        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 20:
-            raise InvalidValue("maxAttempts must be an integer from 1 to 20", details=[{"fieldName": "maxAttempts"}])
+    def register(self, spec: TargetSpec) -> WebhookTarget:
+        secret = spec.secret if spec.secret is not None else standard_webhooks.new_secret()
         target = WebhookTarget(
             self._new_id(),
-            url,
-            tuple(topics),
-            _number(body, "timeoutSeconds", DEFAULT_TIMEOUT_SECONDS, 0.001, 300),
-            attempts,
-            _number(body, "backoffSeconds", DEFAULT_BACKOFF_SECONDS, 0, MAX_BACKOFF_SECONDS),
+            spec.url,
+            spec.topics,
+            spec.timeout_seconds,
+            spec.max_attempts,
+            spec.backoff_seconds,
             self.clock.now(),
             secret,
         )

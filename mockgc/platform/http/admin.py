@@ -27,7 +27,7 @@ def require_admin() -> None:
     if not header.lower().startswith("bearer "):
         raise AuthenticationRequired("The admin API needs 'Authorization: Bearer <admin key>'.")
     # Compare bytes: compare_digest raises TypeError on non-ASCII str.
-    given, expected = header[7:].strip().encode(), current_app.extensions["mockgc"].settings.admin_key.encode()
+    given, expected = header[7:].strip().encode(), current_app.extensions["mockgc"].server.admin_key.encode()
     if not secrets.compare_digest(given, expected):
         raise BadCredentials("That is not the admin key.")
 
@@ -86,9 +86,9 @@ def info_body() -> dict[str, Any]:
             "kind": "virtual" if isinstance(platform.clock, VirtualClock) else "system",
             "nowEpochMs": int(platform.clock.now() * 1000),
         },
-        "businessUnits": platform.list_business_units(),
-        "users": [agent.to_api() for agent in platform.list_users()],
-        "memory": platform.memory_counts(),
+        "businessUnits": [bu.to_api() for bu in platform.wfm.list_business_units()],
+        "users": [agent.to_api() for agent in platform.users.list_users()],
+        "memory": platform.memory_counts().to_api(),
     }
 
 
@@ -105,13 +105,13 @@ def profiles() -> ResponseReturnValue:
 @bp.get("/faults")
 def faults() -> ResponseReturnValue:
     platform = backend()
-    return jsonify(profile=platform.profile.to_dict(), toxics=[t.__dict__ for t in platform.toxics.values()])
+    return jsonify(profile=platform.profile.to_dict(), toxics=[t.__dict__ for t in platform.faults.toxics.values()])
 
 
 @bp.put("/faults/profile")
 def set_profile() -> ResponseReturnValue:
     profile = _profile_from(json_body())
-    backend().set_profile(profile)
+    backend().faults.set_profile(profile)
     return jsonify(profile.to_dict())
 
 
@@ -121,21 +121,21 @@ def add_toxic() -> ResponseReturnValue:
         toxic = Toxic.from_dict(json_body())
     except ValueError as error:
         raise InvalidValue(str(error)) from None
-    backend().set_toxic(toxic)
+    backend().faults.set_toxic(toxic)
     return jsonify(toxic.__dict__), 201
 
 
 @bp.delete("/faults/toxics/<name>")
 def remove_toxic(name: str) -> ResponseReturnValue:
-    backend().remove_toxic(name)
+    backend().faults.remove_toxic(name)
     return "", 204
 
 
 @bp.post("/faults/reset")
 def reset_faults() -> ResponseReturnValue:
     """Back to the profile the server started with (Toxiproxy's POST /reset)."""
-    profile = get_profile(current_app.extensions["mockgc"].settings.profile)
-    backend().set_profile(profile)
+    profile = get_profile(current_app.extensions["mockgc"].org.profile)
+    backend().faults.set_profile(profile)
     return jsonify(profile.to_dict())
 
 
@@ -172,9 +172,8 @@ def move_clock() -> ResponseReturnValue:
 
 @bp.get("/journal")
 def journal() -> ResponseReturnValue:
-    platform = backend()
-    entries = platform.journal.since(_int_arg("since", 0), _int_arg("limit", 1000))
-    return jsonify(entries=entries, dropped=platform.journal.dropped)
+    log = current_app.extensions["mockgc"].journal
+    return jsonify(entries=log.since(_int_arg("since", 0), _int_arg("limit", 1000)), dropped=log.dropped)
 
 
 @bp.get("/truth")
@@ -231,5 +230,5 @@ def add_client() -> ResponseReturnValue:
     limit = body.get("rateLimitPerMinute", 300)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
         raise InvalidValue("rateLimitPerMinute must be an integer or null")
-    client = backend().add_client(body["clientId"], body["clientSecret"], limit)
+    client = backend().auth.add_client(body["clientId"], body["clientSecret"], limit)
     return jsonify(clientId=client.client_id, rateLimitPerMinute=client.rate_limit_per_minute), 201

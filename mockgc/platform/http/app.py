@@ -15,7 +15,7 @@ from flask import Flask, Request, Response, request
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
 from mockgc.platform.domain.archive import InteractionArchive
-from mockgc.platform.domain.backend import Platform, ToxicEffect
+from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import (
     EntityTooLarge,
     HeadersTooLarge,
@@ -23,11 +23,13 @@ from mockgc.platform.domain.errors import (
     TooManyRequests,
     UriTooLong,
 )
-from mockgc.platform.domain.journal import MAX_FIELD_CHARS
+from mockgc.platform.domain.faults import ToxicEffect
+from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, Settings
+from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
+from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
 
 API_PREFIX = "/api/v2/"
 
@@ -59,7 +61,7 @@ def apply_toxic(platform: Platform, path: str) -> ToxicEffect | None:
     (slow_body, reset_peer) are returned: they shape the answer after the platform has acted,
     so a cut connection leaves the client not knowing whether its request took effect.
     """
-    effect = platform.roll_toxics(path)
+    effect = platform.faults.roll(path)
     if effect is None:
         return None
     toxic = effect.toxic
@@ -131,17 +133,21 @@ def release_memory() -> None:
 
 
 class PlatformHolder:
-    """The app's current org; reset swaps in a freshly built one (moto's reset)."""
+    """The app's current org and the server around it; reset swaps in a freshly built org (moto's reset)."""
 
-    def __init__(self, settings: Settings, clock: Clock, profile: FaultProfile | None = None) -> None:
-        self.settings = settings
+    def __init__(
+        self, server: ServerSettings, org: OrgSettings, clock: Clock, profile: FaultProfile | None = None
+    ) -> None:
+        self.server = server
+        self.org = org
         self.clock = clock
-        self.platform = self._build(profile or get_profile(settings.profile))
+        self.platform = self._build(profile or get_profile(org.profile))
+        self.journal = Journal(server.journal_size)
         self._listeners: list[Callable[[Platform], None]] = []
 
-    def _build(self, profile: FaultProfile) -> Platform:
-        archive = InteractionArchive() if self.settings.archive_after_seconds > 0 else None
-        return Platform(self.settings, profile, self.clock, archive)
+    def _build(self, profile: FaultProfile, clients: OAuthRegistry | None = None) -> Platform:
+        archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None
+        return Platform(self.org, profile, self.clock, archive, clients=clients)
 
     def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
         """Call `listener` with the current org now, and with each org a reset builds later."""
@@ -150,10 +156,10 @@ class PlatformHolder:
 
     def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
         old = self.platform
-        self.settings = replace(self.settings, **changes)
-        self.platform = self._build(profile or old.profile)
+        self.org = replace(self.org, **changes)
         # Clients and their tokens survive a reset, so load users that logged in keep working.
-        self.platform.oauth = old.oauth
+        self.platform = self._build(profile or old.profile, old.auth.oauth)
+        self.journal = Journal(self.server.journal_size)
         for listener in self._listeners:
             listener(self.platform)
         old.close()
@@ -167,7 +173,7 @@ def create_app(
 ) -> Flask:
     settings = (settings or Settings()).with_credentials().validate()
     if clock is None:
-        clock = VirtualClock() if settings.clock == "virtual" else SystemClock()
+        clock = VirtualClock() if settings.server.clock == "virtual" else SystemClock()
     app = Flask("mockgc")
     app.request_class = PlatformRequest
     # No werkzeug HTML redirects: `a%2F` in an id decodes to `a/`, and merging the slashes would
@@ -177,7 +183,7 @@ def create_app(
     app.wsgi_app = refuse_oversize(app.wsgi_app)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    holder = PlatformHolder(settings, clock, profile)
+    holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
 
     for blueprint in (oauth.bp, users.bp, conversations.bp, scripts.bp, analytics.bp, wfm.bp, wfm.uploads, admin.bp):
@@ -207,11 +213,11 @@ def create_app(
         platform = holder.platform
         header = req.headers.get("Authorization", "")
         bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
-        access = platform.authorize(bearer)
+        access = platform.auth.authorize(bearer)
         req.client_id = access.client.client_id
         req.token = access.token.value
         req.rate = access.rate
-        if platform.toxics:
+        if platform.faults.toxics:
             req.toxic = apply_toxic(platform, path)
 
     @app.after_request
@@ -231,8 +237,7 @@ def create_app(
         response.headers._list.extend(added)  # type: ignore[attr-defined]
         if req.toxic is not None:
             shape_response(response, req.toxic, holder.clock)
-        platform = holder.platform
-        platform.journal.record(platform.clock.now(), req.method, req.path, status, req.client_id, correlation_id)
+        holder.journal.record(holder.clock.now(), req.method, req.path, status, req.client_id, correlation_id)
         return response
 
     return app

@@ -1,4 +1,4 @@
-"""Request parsing shared by the blueprints: JSON bodies, the backend, and v1's delayed answers."""
+"""What every blueprint shares: the org, strict JSON bodies, and v1's delayed answers."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import json
 import math
 import re
 import zlib
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, request
 
-from mockgc.platform.domain.backend import Platform, Waited
+from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import BadRequest, EntityTooLarge, UnsupportedMediaType
+from mockgc.platform.domain.publish_lock import Waited
 
 _MISSING = object()
+T = TypeVar("T")
 
 
 def _finite(text: str) -> float:
@@ -104,8 +106,8 @@ def json_body(default: Any = _MISSING) -> Any:
     return parse_json(raw)
 
 
-def deliver(waited: Waited) -> dict[str, Any]:
+def deliver(waited: Waited[T]) -> T:
     """Hold the answer until the v1 publish has let go of the agent (no-op on v2)."""
     if waited.ready_at is not None:
         backend().clock.wait_until(waited.ready_at)
-    return waited.body
+    return waited.value

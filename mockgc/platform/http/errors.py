@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -33,10 +34,30 @@ _HTTP_TO_PLATFORM: dict[int, type[PlatformError]] = {
 }
 
 
+def error_body(error: PlatformError, context_id: str) -> dict[str, Any]:
+    """The platform's JSON error body; the in-process transport answers with it too."""
+    body: dict[str, Any] = {
+        "message": error.message,
+        "code": error.code,
+        "status": error.status,
+        "contextId": context_id,
+        "details": error.details,
+        "errors": [],
+    }
+    if error.message_with_params:
+        body["messageWithParams"] = error.message_with_params
+        body["messageParams"] = error.message_params or {}
+    return body
+
+
+def error_headers(error: PlatformError) -> dict[str, str]:
+    return {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+
+
 def render(error: PlatformError) -> Response:
-    response = jsonify(error.to_body(getattr(request, "correlation_id", "")))
+    response = jsonify(error_body(error, getattr(request, "correlation_id", "")))
     response.status_code = error.status
-    response.headers.update(error.headers())
+    response.headers.update(error_headers(error))
     return response
 
 

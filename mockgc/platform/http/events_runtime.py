@@ -29,7 +29,7 @@ class EventsRuntime:
     def __init__(self, app: Flask, holder: PlatformHolder) -> None:
         self.app = app
         self.holder = holder
-        seed = holder.settings.seed
+        seed = holder.org.seed
         self.hub = NotificationHub(holder.clock, connect_uri=self._connect_uri)
         self.webhooks = WebhookRegistry(holder.clock, seed=seed)
         self._lock = threading.Lock()
@@ -62,7 +62,7 @@ class EventsRuntime:
                 config = self.app.config
                 self._socket = NotificationSocketServer(
                     self.hub,
-                    str(config.get("MOCKGC_WS_HOST") or self.holder.settings.host),
+                    str(config.get("MOCKGC_WS_HOST") or self.holder.server.host),
                     int(config.get("MOCKGC_WS_PORT", 0)),
                     heartbeat_seconds=float(config.get("MOCKGC_WS_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS)),
                 ).start()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from mockgc.platform.domain.errors import BadRequest
 from mockgc.platform.domain.notifications import NotificationHub
 from mockgc.platform.http.body import json_body
 from mockgc.platform.http.events_runtime import events_runtime
@@ -26,6 +29,17 @@ def owner() -> str:
     return str(request.client_id)  # set by the app's authentication hook
 
 
+def parse_topics(body: Any) -> list[str]:
+    if not isinstance(body, list):
+        raise BadRequest('The body must be a list of topics: [{"id": "v2.users.{id}.presence"}]')
+    topics: list[str] = []
+    for item in body:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise BadRequest('Each subscription must be an object with the topic as "id"')
+        topics.append(item["id"])
+    return topics
+
+
 @bp.get("/availabletopics")
 def available_topics() -> ResponseReturnValue:
     return jsonify(entities=[{"id": topic, "description": text} for topic, text in AVAILABLE_TOPICS])
@@ -33,12 +47,14 @@ def available_topics() -> ResponseReturnValue:
 
 @bp.post("/channels")
 def create_channel() -> ResponseReturnValue:
-    return jsonify(hub().create_channel(owner()))
+    notifications = hub()
+    return jsonify(notifications.channel_to_api(notifications.create_channel(owner())))
 
 
 @bp.get("/channels")
 def list_channels() -> ResponseReturnValue:
-    return jsonify(entities=hub().list_channels(owner()))
+    notifications = hub()
+    return jsonify(entities=[notifications.channel_to_api(c) for c in notifications.list_channels(owner())])
 
 
 @bp.route("/channels/<channel_id>", methods=["HEAD"])
@@ -49,20 +65,26 @@ def channel_exists(channel_id: str) -> ResponseReturnValue:
 
 @bp.get("/channels/<channel_id>/subscriptions")
 def get_subscriptions(channel_id: str) -> ResponseReturnValue:
-    return jsonify(entities=hub().subscriptions(channel_id, owner()))
+    return jsonify(entities=_topics_to_api(hub().subscriptions(channel_id, owner())))
 
 
 @bp.post("/channels/<channel_id>/subscriptions")
 def add_subscriptions(channel_id: str) -> ResponseReturnValue:
-    return jsonify(entities=hub().subscribe(channel_id, owner(), json_body(), replace=False))
+    topics = parse_topics(json_body())
+    return jsonify(entities=_topics_to_api(hub().subscribe(channel_id, owner(), topics, replace=False)))
 
 
 @bp.put("/channels/<channel_id>/subscriptions")
 def replace_subscriptions(channel_id: str) -> ResponseReturnValue:
-    return jsonify(entities=hub().subscribe(channel_id, owner(), json_body(), replace=True))
+    topics = parse_topics(json_body())
+    return jsonify(entities=_topics_to_api(hub().subscribe(channel_id, owner(), topics, replace=True)))
 
 
 @bp.delete("/channels/<channel_id>/subscriptions")
 def delete_subscriptions(channel_id: str) -> ResponseReturnValue:
     hub().unsubscribe_all(channel_id, owner())
     return "", 204
+
+
+def _topics_to_api(topics: list[str]) -> list[dict[str, str]]:
+    return [{"id": topic} for topic in topics]

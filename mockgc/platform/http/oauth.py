@@ -32,13 +32,14 @@ def token() -> ResponseReturnValue:
     if request.form.get("grant_type") != "client_credentials":
         raise InvalidClient("only grant_type=client_credentials is supported", error="unsupported_grant_type")
     client_id, secret = _credentials()
-    issued = backend().issue_token(client_id, secret)
-    ttl = backend().oauth.token_ttl_seconds
+    auth = backend().auth
+    issued = auth.issue_token(client_id, secret)
+    ttl = auth.oauth.token_ttl_seconds
     return jsonify(access_token=issued.value, token_type="bearer", expires_in=ttl)
 
 
 @bp.delete("/api/v2/tokens/me")
 def delete_token() -> ResponseReturnValue:
     """The platform's "delete auth token used to make the request"; the app's hook authorized it."""
-    backend().revoke_token(str(request.token))  # type: ignore[attr-defined]
+    backend().auth.revoke_token(str(request.token))  # type: ignore[attr-defined]
     return "", 204

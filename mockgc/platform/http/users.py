@@ -2,45 +2,109 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.errors import InvalidValue
+from mockgc.platform.domain.users import (
+    PRESENCE_BY_ID,
+    PRESENCE_DEFINITIONS,
+    PRESENCE_SOURCE,
+    ROUTING_STATUSES,
+    PresenceChange,
+)
 from mockgc.platform.http.body import backend, json_body
+from mockgc.platform.http.fields import require_str
 
 bp = Blueprint("users", __name__, url_prefix="/api/v2/users")
+
+MAX_BULK_PRESENCES = 50
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def parse_routing_status(body: Any) -> str:
+    if not isinstance(body, dict):
+        raise InvalidValue("the body must be a RoutingStatus object")
+    status = body.get("status")
+    if status not in ROUTING_STATUSES:
+        raise InvalidValue(f"status must be one of {', '.join(ROUTING_STATUSES)}", details=[{"fieldName": "status"}])
+    return str(status)
+
+
+def parse_presence(body: Any) -> PresenceChange:
+    """A presence body: a definition (by id or system presence), a message, or both."""
+    if not isinstance(body, dict):
+        raise InvalidValue("the presence must be an object")
+    definition, system = body.get("presenceDefinition"), None
+    if definition is not None:
+        if not isinstance(definition, dict):
+            raise InvalidValue("presenceDefinition must be an object", details=[{"fieldName": "presenceDefinition"}])
+        # Only strings can name a presence; anything else (a list, say) is unhashable.
+        presence_id, system = definition.get("id"), definition.get("systemPresence")
+        if isinstance(presence_id, str):
+            system = PRESENCE_BY_ID.get(presence_id)
+        if not isinstance(system, str) or system not in PRESENCE_DEFINITIONS:
+            raise InvalidValue(
+                "presenceDefinition does not name a known presence", details=[{"fieldName": "presenceDefinition.id"}]
+            )
+    message = body.get("message")
+    if message is not None:
+        require_str(message, "message", max_length=1024, allow_empty=True)
+    if definition is None and message is None:
+        raise InvalidValue("nothing to change: give presenceDefinition or message")
+    return PresenceChange(system, message)
+
+
+def parse_bulk_presences(body: Any) -> list[tuple[str, PresenceChange]]:
+    if not isinstance(body, list):
+        raise InvalidValue("the body must be a list of user presences")
+    if len(body) > MAX_BULK_PRESENCES:
+        raise InvalidValue(f"at most {MAX_BULK_PRESENCES} user presences may be updated at once")
+    changes = []
+    for item in body:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise InvalidValue("each entry needs the user's id", details=[{"fieldName": "id"}])
+        changes.append((item["id"], parse_presence(item)))
+    return changes
+
+
+# -- routes ------------------------------------------------------------------------------
 
 
 @bp.get("")
 def list_users() -> ResponseReturnValue:
-    users = [agent.to_api() for agent in backend().list_users()]
+    users = [agent.to_api() for agent in backend().users.list_users()]
     return jsonify(entities=users, pageSize=len(users), pageNumber=1, total=len(users), pageCount=1)
 
 
 @bp.get("/<user_id>/routingstatus")
 def get_routing_status(user_id: str) -> ResponseReturnValue:
-    return jsonify(backend().get_routing_status(user_id))
+    return jsonify(backend().users.routing_status(user_id).routing_to_api())
 
 
 @bp.put("/<user_id>/routingstatus")
 def put_routing_status(user_id: str) -> ResponseReturnValue:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidValue("the body must be a RoutingStatus object")
-    return jsonify(backend().put_routing_status(user_id, body.get("status")))
+    status = parse_routing_status(json_body())
+    return jsonify(backend().users.set_routing_status(user_id, status).routing_to_api())
 
 
 @bp.get("/<user_id>/presences/<source_id>")
 def get_presence(user_id: str, source_id: str) -> ResponseReturnValue:
-    return jsonify(backend().get_presence(user_id, source_id))
+    return jsonify(backend().users.presence(user_id, source_id).presence_to_api())
 
 
 @bp.patch("/<user_id>/presences/<source_id>")
 def patch_presence(user_id: str, source_id: str) -> ResponseReturnValue:
-    return jsonify(backend().patch_presence(user_id, source_id, json_body()))
+    change = parse_presence(json_body())
+    return jsonify(backend().users.set_presence(user_id, source_id, change).presence_to_api())
 
 
 @bp.put("/presences/bulk")
 @bp.put("/presences/<source_id>/bulk")
-def put_presences_bulk(source_id: str = "purecloud") -> ResponseReturnValue:
-    return jsonify(backend().put_presences_bulk(json_body(), source_id))
+def put_presences_bulk(source_id: str = PRESENCE_SOURCE) -> ResponseReturnValue:
+    changes = parse_bulk_presences(json_body())
+    return jsonify([agent.presence_to_api() for agent in backend().users.set_presences(source_id, changes)])

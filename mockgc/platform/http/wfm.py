@@ -2,42 +2,117 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from typing import Any
+
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mockgc.platform.domain.errors import BadRequest
+from mockgc.platform.domain.errors import BadRequest, InvalidValue
+from mockgc.platform.domain.wfm import PublishOperation, ScheduleUpload
 from mockgc.platform.http.body import backend, gunzip, json_body, parse_json
+from mockgc.platform.http.fields import is_int, require_str
 from mockgc.settings import MAX_BODY_BYTES
 
 bp = Blueprint("wfm", __name__, url_prefix="/api/v2/workforcemanagement/businessunits")
 uploads = Blueprint("uploads", __name__)
 
 SCHEDULE = "/<bu_id>/weeks/<week_id>/schedules/<schedule_id>"
+WEEK_ID = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_UPLOAD_BYTES = 100_000_000
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def parse_week(week_id: str) -> str:
+    """A week is a date in yyyy-MM-dd form (the path's); any real date may get a schedule."""
+    if not WEEK_ID.match(week_id):
+        raise InvalidValue("weekId must be a date in yyyy-MM-dd form", details=[{"fieldName": "weekId"}])
+    try:
+        date.fromisoformat(week_id)
+    except ValueError:
+        raise InvalidValue(f"weekId {week_id} is not a real date", details=[{"fieldName": "weekId"}]) from None
+    return week_id
+
+
+def parse_new_schedule(body: Any) -> tuple[str, int]:
+    """(description, weekCount) of a schedule to create."""
+    if not isinstance(body, dict):
+        raise InvalidValue("the body must be an object")
+    description = require_str(body.get("description", ""), "description", allow_empty=True)
+    week_count = body.get("weekCount", 1)
+    if not is_int(week_count) or not 1 <= week_count <= 6:
+        raise InvalidValue("weekCount must be an integer from 1 to 6", details=[{"fieldName": "weekCount"}])
+    return description, week_count
+
+
+def parse_upload_request(body: Any) -> int:
+    """The contentLengthBytes an upload URL is issued for."""
+    length = body.get("contentLengthBytes") if isinstance(body, dict) else None
+    if not is_int(length) or not 0 < length <= MAX_UPLOAD_BYTES:
+        raise InvalidValue(
+            "contentLengthBytes must be a positive integer", details=[{"fieldName": "contentLengthBytes"}]
+        )
+    return int(length)
+
+
+def parse_schedule_upload(document: Any) -> ScheduleUpload:
+    """The uploaded schedule: {published?, metadata: {version}}, the rest not read."""
+    if not isinstance(document, dict):
+        raise InvalidValue("the uploaded schedule must be a JSON object")
+    published = document.get("published", False)
+    if not isinstance(published, bool):
+        raise InvalidValue("published must be a boolean", details=[{"fieldName": "published"}])
+    metadata = document.get("metadata")
+    version = metadata.get("version") if isinstance(metadata, dict) else None
+    if not is_int(version):
+        raise InvalidValue("metadata.version is required", details=[{"fieldName": "metadata.version"}])
+    return ScheduleUpload(published, version)
+
+
+def parse_update(body: Any) -> str:
+    """The uploadKey of the document to apply."""
+    return require_str(body.get("uploadKey") if isinstance(body, dict) else None, "uploadKey")
+
+
+def operations_to_api(operations: list[PublishOperation]) -> dict[str, Any]:
+    return {"entities": [op.to_api() for op in operations]}
+
+
+# -- routes ------------------------------------------------------------------------------
 
 
 @bp.get("")
 def list_business_units() -> ResponseReturnValue:
-    return jsonify(entities=backend().list_business_units())
+    return jsonify(entities=[bu.to_api() for bu in backend().wfm.list_business_units()])
 
 
 @bp.get("/<bu_id>")
 def get_business_unit(bu_id: str) -> ResponseReturnValue:
-    return jsonify(backend().get_business_unit(bu_id))
+    return jsonify(backend().wfm.get_business_unit(bu_id).detail_to_api())
 
 
 @bp.post("/<bu_id>/weeks/<week_id>/schedules")
 def create_schedule(bu_id: str, week_id: str) -> ResponseReturnValue:
-    return jsonify(backend().create_schedule(bu_id, week_id, json_body({})))
+    body = json_body({})
+    week = parse_week(week_id)
+    description, week_count = parse_new_schedule(body)
+    return jsonify(backend().wfm.create_schedule(bu_id, week, description, week_count).to_api())
 
 
 @bp.get(SCHEDULE)
 def get_schedule(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
-    return jsonify(backend().get_schedule(bu_id, week_id, schedule_id))
+    return jsonify(backend().wfm.get_schedule(bu_id, parse_week(week_id), schedule_id).to_api())
 
 
 @bp.post(SCHEDULE + "/update/uploadurl")
 def create_upload_url(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
-    slot = backend().create_schedule_upload(bu_id, week_id, schedule_id, json_body())
+    body = json_body()
+    week = parse_week(week_id)
+    length = parse_upload_request(body)
+    slot = backend().wfm.create_upload(bu_id, week, schedule_id, length)
     return jsonify(
         uploadKey=slot.key,
         url=url_for("uploads.receive", upload_key=slot.key, _external=True),
@@ -47,19 +122,22 @@ def create_upload_url(bu_id: str, week_id: str, schedule_id: str) -> ResponseRet
 
 @bp.post(SCHEDULE + "/update")
 def process_update(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
-    return jsonify(backend().process_schedule_update(bu_id, week_id, schedule_id, json_body()))
+    body = json_body()
+    week = parse_week(week_id)
+    upload_key = parse_update(body)
+    return jsonify(backend().wfm.process_update(bu_id, week, schedule_id, upload_key).to_api())
 
 
 @bp.get("/<bu_id>/operations")
 def list_operations(bu_id: str) -> ResponseReturnValue:
     """Mock-only: every schedule update operation of the business unit, with its state."""
-    return jsonify(entities=backend().list_operations(bu_id))
+    return jsonify(operations_to_api(backend().wfm.list_operations(bu_id)))
 
 
 @bp.get("/<bu_id>/operations/<operation_id>")
 def get_operation(bu_id: str, operation_id: str) -> ResponseReturnValue:
     """Mock-only: one operation's state (the real platform only announces completion)."""
-    return jsonify(backend().get_operation(operation_id, bu_id))
+    return jsonify(backend().wfm.get_operation(operation_id, bu_id).to_api())
 
 
 @uploads.put("/uploads/schedules/<upload_key>")
@@ -69,8 +147,8 @@ def receive(upload_key: str) -> ResponseReturnValue:
     Nothing is read, let alone inflated, before the key is known to be live; the body must be
     the contentLengthBytes the URL was issued for, as a signed upload URL's is.
     """
-    platform = backend()
-    declared = platform.upload_length(upload_key)
+    wfm = backend().wfm
+    declared = wfm.upload_length(upload_key)
     if request.content_length is not None and request.content_length != declared:
         raise BadRequest(_length_mismatch(request.content_length, declared))
     raw = request.get_data(cache=False)
@@ -82,7 +160,7 @@ def receive(upload_key: str) -> ResponseReturnValue:
         document = parse_json(raw)
     except BadRequest:
         raise BadRequest("The upload is not valid JSON.") from None
-    platform.receive_upload(upload_key, document)
+    wfm.receive_upload(upload_key, parse_schedule_upload(document))
     return "", 200
 
 
