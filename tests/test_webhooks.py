@@ -201,6 +201,28 @@ def test_register_list_and_remove_targets(app: Flask, client: FlaskClient, admin
         events_runtime(app).stop()
 
 
+def test_seeded_ids_repeat_and_served_ids_do_not(clock: VirtualClock) -> None:
+    def first_id(seed: int | None) -> str:
+        return WebhookRegistry(clock, seed=seed).register(TargetSpec("http://127.0.0.1:9/hook")).id
+
+    # The simulator's registry reproduces its ids; a served mock's registrations outlive resets to
+    # other seeds, so a reseeded stream would repeat delivery ids a receiver already deduped.
+    assert first_id(7) == first_id(7)
+    assert first_id(None) != first_id(None)
+
+
+def test_a_served_mock_draws_webhook_ids_whatever_its_seed(admin: dict[str, str]) -> None:
+    ids = []
+    for _ in range(2):
+        app = create_app(Settings(seed=3, admin_key=ADMIN_KEY), clock=VirtualClock())
+        try:
+            created = app.test_client().post("/mock/webhooks", json={"url": "http://127.0.0.1:9/h"}, headers=admin)
+            ids.append(created.json["id"])
+        finally:
+            events_runtime(app).stop()
+    assert ids[0] != ids[1]
+
+
 # -- live: a real receiver, a real failing target, delivery in the background --------------------------
 
 

@@ -151,9 +151,12 @@ class WebhookRegistry:
     if longer), up to max_attempts. Each target has its own signing secret (Standard Webhooks).
     """
 
-    def __init__(self, clock: Clock, *, seed: int = 0, log_size: int = 10_000) -> None:
+    def __init__(self, clock: Clock, *, seed: int | None = 0, log_size: int = 10_000) -> None:
+        """`seed` makes target and delivery ids reproducible (the simulator); None draws them at random,
+        as a served mock must: its registrations outlive resets to other seeds, and a receiver that
+        dedupes on `webhook-id` would drop a new delivery whose id a reseeded stream repeated."""
         self.clock = clock
-        self._ids = random.Random(f"webhooks:{seed}")
+        self._ids = random.Random(f"webhooks:{seed}") if seed is not None else random.SystemRandom()
         self._lock = threading.Lock()
         self.targets: dict[str, WebhookTarget] = {}
         self._pending: list[Delivery] = []

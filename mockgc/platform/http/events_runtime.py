@@ -29,9 +29,9 @@ class EventsRuntime:
     def __init__(self, app: Flask, holder: PlatformHolder) -> None:
         self.app = app
         self.holder = holder
-        seed = holder.org.seed
         self.hub = NotificationHub(holder.clock, connect_uri=self._connect_uri)
-        self.webhooks = WebhookRegistry(holder.clock, seed=seed)
+        # Not the org's seed: this runtime outlives resets to other seeds (see WebhookRegistry).
+        self.webhooks = WebhookRegistry(holder.clock, seed=None)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.webhooks.on_change = self._wake.set
