@@ -86,7 +86,10 @@ def _options(parser: Any) -> None:
         help="Fault profile to set at test start (needs the admin key).",
     )
     group.add_argument(
-        "--publish-at", env_var="MOCKGC_PUBLISH_AT", default="", help="Publish offsets in seconds after start: 5,15,25."
+        "--publish-at",
+        env_var="MOCKGC_PUBLISH_AT",
+        default="",
+        help="Publish offsets after start, seconds or Locust's form: 5,15,25 or 30s,1m.",
     )
     group.add_argument(
         "--publishes",
@@ -113,17 +116,15 @@ def _options(parser: Any) -> None:
     )
     group.add_argument(
         "--think-time",
-        type=float,
         env_var="MOCKGC_THINK_TIME",
-        default=DEFAULTS.think_time,
-        help="Mean seconds between interactions.",
+        default=f"{DEFAULTS.think_time:g}s",
+        help="Mean time between interactions: seconds (0.5) or Locust's form (1s, 1m).",
     )
     group.add_argument(
         "--drain-timeout",
-        type=float,
         env_var="MOCKGC_DRAIN_TIMEOUT",
-        default=DEFAULTS.drain_timeout,
-        help="At stop, seconds to let interactions in flight finish.",
+        default=f"{DEFAULTS.drain_timeout:g}s",
+        help="At stop, the time to let interactions in flight finish: seconds or Locust's form (10s, 1m).",
     )
     group.add_argument(
         "--history-dir",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -45,9 +46,27 @@ def test_explicit_offsets_win_and_are_sorted() -> None:
     assert publish_offsets("15, 5,30s", 9, 60) == [5.0, 15.0, 30.0]
 
 
-def test_a_count_spreads_over_the_first_80_percent_of_the_run() -> None:
-    assert publish_offsets("", 3, 30) == [4.0, 12.0, 20.0]
+def test_a_count_leaves_equal_calm_gaps_before_between_and_after_the_windows() -> None:
+    # 3 windows of 6 s in 30 s: 3 s of calm before the first, between each, and after the last.
+    assert publish_offsets("", 3, 30, window=6) == [3.0, 12.0, 21.0]
+    assert publish_offsets("", 1, 20, window=6) == [7.0]
+    assert publish_offsets("", 3, 30) == [7.5, 15.0, 22.5]
     assert publish_offsets(None, 0, 30) == []
+    # Windows that cannot fit with calm between them still start inside the run.
+    assert publish_offsets("", 3, 10, window=6) == [0.0, 2.0, 4.0]
+
+
+def test_the_default_live_schedule_shows_calm_before_and_recovery_after() -> None:
+    from mockgc.harness.demo import demo_spec
+    from mockgc.spec import publish_window_seconds
+
+    assert publish_window_seconds("seed-default", 50) == 6.5 and publish_window_seconds("fast", 5) == 0.3
+    for spec in (RunSpec(), demo_spec()):
+        window = publish_window_seconds(spec.profile, spec.agents)
+        offsets = spec.offsets()
+        assert offsets[0] >= 2.0, spec
+        assert spec.duration - (offsets[-1] + window) >= 2.0, spec
+        assert all(b - a > window for a, b in itertools.pairwise(offsets)), spec
 
 
 @pytest.mark.parametrize("text", ["x", "5,-1", "1e9"])
@@ -233,12 +252,21 @@ def test_live_options_validate_against_the_spec() -> None:
 
 
 def _outcome(name: str, code: int, verdict: str = "holds") -> RunOutcome:
-    return RunOutcome(name, Path(name), {"verdict": verdict}, code)
+    from tests.test_gate import result
+
+    return RunOutcome(name, Path(name), result(name, verdict), code)
 
 
 def test_exit_codes_of_single_runs_and_of_a_matrix() -> None:
-    assert run_exit([_outcome("none", EXIT_FAILS)]) == EXIT_FAILS
-    assert run_exit([_outcome("none", EXIT_FAILS), _outcome("retry", EXIT_HOLDS)]) == EXIT_HOLDS
+    from mockgc.gate import Gate
+
+    assert run_exit([_outcome("none", EXIT_FAILS, "fails")]) == EXIT_FAILS
+    assert run_exit([_outcome("none", EXIT_FAILS, "fails"), _outcome("retry", EXIT_HOLDS)]) == EXIT_HOLDS
+    # A matrix with expectations is a regression gate: a broken one fails it, a met one passes.
+    matrix = [_outcome("none", EXIT_FAILS, "fails"), _outcome("retry", EXIT_HOLDS)]
+    assert run_exit(matrix, Gate.parse(["none=fails", "retry=holds"])) == EXIT_HOLDS
+    assert run_exit(matrix, Gate.parse(["none=holds"])) == EXIT_FAILS
+    assert run_exit([_outcome("none", EXIT_FAILS, "fails")], Gate.parse(["none=fails"])) == EXIT_HOLDS
     assert run_exit([_outcome("none", EXIT_FAILS), _outcome("retry", EXIT_HARNESS)]) == EXIT_HARNESS
     assert run_exit([_outcome("none", EXIT_INTERRUPTED), _outcome("retry", EXIT_HARNESS)]) == EXIT_INTERRUPTED
 
@@ -366,20 +394,21 @@ def test_reports_are_self_contained(tmp_path: Path) -> None:
         assert "http://" not in text and "https://" not in text and "<script" not in text
 
 
-def test_demo_summary_and_exit() -> None:
-    lost = RunOutcome(
-        "none",
-        Path("a"),
-        {"sessions": {"total": 10, "lost": 3, "ack_lost": 1, "corrupted": 0}, "verdict": "fails"},
-        EXIT_FAILS,
-    )
-    held = RunOutcome(
-        "backoff-verify",
-        Path("b"),
-        {"sessions": {"total": 9, "lost": 0, "ack_lost": 0, "corrupted": 0}, "verdict": "holds"},
-        EXIT_HOLDS,
-    )
+def test_demo_summary_says_what_lost_means_and_what_holding_cost() -> None:
+    from tests.test_gate import result
+
+    lost = RunOutcome("none", Path("a"), result("none", "fails"), EXIT_FAILS)
+    held_result = result("backoff-verify", "holds", lost=0, ack_lost=0)
+    held_result["requests_per_session"] = 5.25
+    held_result["latency_ms_by_window"]["inside"]["p99"] = 1234.4
+    held = RunOutcome("backoff-verify", Path("b"), held_result, EXIT_HOLDS)
     lines = summary_lines([lost, held])
-    assert "baseline (none):" in lines[0] and "4 of" in lines[0] and "0 of" in lines[1]
+    assert lines[0] == "baseline (none): lost 4 of 10 sessions (lost 3, ack_lost 1)  -> fails"
+    assert lines[1] == "backoff-verify:  no session lost, of 6  -> holds"
+    assert "400 bad.request (script.session.locked), so the flow took the default branch" in lines[2]
+    assert lines[3] == (
+        "backoff-verify held at a cost: 5.25 requests per session (baseline 4.00), "
+        "call p99 inside the publish windows 1234 ms (baseline 900 ms)"
+    )
     assert demo_exit([lost, held]) == EXIT_HOLDS
     assert demo_exit([lost, RunOutcome("x", Path("c"), held.result | {"verdict": "fails"}, EXIT_FAILS)]) == EXIT_FAILS

@@ -64,9 +64,9 @@ def spec_of(options: Any) -> RunSpec:
         store=options.store or None,
         publishes=int(options.publishes),
         publish_at=options.publish_at or None,
-        duration=float(options.run_time or 60),
-        think_time=max(0.0, float(options.think_time)),
-        drain_timeout=float(options.drain_timeout),
+        duration=options.run_time or 60,  # Locust parsed -t 1m already; the spec takes either
+        think_time=options.think_time,
+        drain_timeout=options.drain_timeout,
     )
 
 
