@@ -36,10 +36,11 @@ from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.harness.live import (
     OUTCOME_REQUEST_TYPE,
+    FlowRecorder,
     LocustTransport,
     MasterCollector,
     NodeCollector,
-    classify_outcome,
+    checked_outcome,
     global_user_index,
     open_flow_store,
     pick_agent,
@@ -338,11 +339,12 @@ class Agent(FastHttpUser):
         ctx = FlowContext(key, agent["id"], agent.get("mockgcBusinessUnitId", ""), self.seed, self.process)
         began = time.perf_counter()
         NODE.in_flight += 1
+        recorder = FlowRecorder(NODE.history)  # this flow's evidence, recorded into the process's history too
         try:
             result = run_flow(
                 script_flow(ctx, self.mitigation),
                 self.transport,
-                NODE.history,
+                recorder,
                 process=self.process,
                 key=key,
                 store=self.store,
@@ -350,7 +352,7 @@ class Agent(FastHttpUser):
             )
         finally:
             NODE.in_flight -= 1
-        outcome = classify_outcome(result)
+        outcome = checked_outcome(recorder.entries, result)
         NODE.flows[outcome] += 1
         self.environment.events.request.fire(
             request_type=OUTCOME_REQUEST_TYPE,

@@ -360,13 +360,18 @@ def _history() -> History:
             "p", key, "set_data", Reply(status, {"code": "bad.request"} if status == 400 else {}), t + i + 0.01
         )
         value = expected if branch == "personalized" else None
+        if value:  # the evidence of the branch, as a driver records it
+            history.invoke("p", key, "evaluate", {"sessionId": f"s{i}", "variable": "preferenceCode"}, t + i + 0.012)
+            history.complete("p", key, "evaluate", Reply(200, {"branch": branch, "value": value}), t + i + 0.015)
         history.finish("p", FlowResult(key, expected, branch, value, f"s{i}", status == 200), t + i + 0.02)
     return history
 
 
-def test_reports_are_self_contained(tmp_path: Path) -> None:
-    history = _history()
+def _judged(history: History) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from mockgc.harness.sessions import session_details
+
     truth = {"s0": {"variables": {"preferenceCode": "PREF-AA-0000"}}, "s2": {"variables": {"preferenceCode": "PREF-AA-0002"}}, "s1": {"variables": {}}}  # fmt: skip
+    operations = [{"operationId": "op-1", "startedEpochMs": 1_795_000_000_500, "completesEpochMs": 1_795_000_001_500, "status": "Complete"}]  # fmt: skip
     result = check(
         history.entries,
         truth,
@@ -374,14 +379,78 @@ def test_reports_are_self_contained(tmp_path: Path) -> None:
         mitigation="none",
         fault_profile="fast",
         seed=1,
-        extra={"run": {"command": "mockgc run --target http://127.0.0.1:9"}, "harness": {"errors": 0, "problems": []}},
+        extra={
+            "run": {"command": "mockgc run --target http://127.0.0.1:9"},
+            "harness": {"errors": 0, "problems": [], "nemesis": [{"index": 0, "offset": 0.5, "operationId": "op-1", "status": "Processing"}]},
+            "publish_operations": operations,
+        },
         include_sessions=True,
-    )
-    sessions = result.pop("session_outcomes")
+    )  # fmt: skip
+    return result, session_details(history.entries, result.pop("session_outcomes"), operations)
+
+
+def test_sessions_json_names_each_lost_sessions_agent_session_failing_call_and_publish() -> None:
+    history = _history()
+    history.invoke("p", "k1", "create_call", {"userId": "agent-7"}, 1_795_000_000.9)
+    result, sessions = _judged(history)
     assert result["sessions"]["lost"] == 1
+    lost = next(s for s in sessions if s["class"] == "lost")
+    assert (lost["key"], lost["agent"], lost["session_id"], lost["held_by"]) == ("k1", "agent-7", "s1", "op-1")
+    assert lost["failing_call"] == {"f": "set_data", "status": 400, "code": "bad.request", "at": 1_795_000_001.0}
+    assert [(op["type"], op["f"]) for op in lost["operations"]] == [
+        ("invoke", "set_data"), ("fail", "set_data"), ("flow", None), ("invoke", "create_call"),
+    ]  # fmt: skip
+    assert lost["operations"][0]["t"] == 0.0 and lost["operations"][1]["status"] == 400
+    ok = next(s for s in sessions if s["key"] == "k0")
+    assert ok["failing_call"] is None and ok["held_by"] is None and "operations" not in ok
+
+
+def test_the_failing_call_is_the_last_failure_or_else_the_evaluate_that_answered_default() -> None:
+    from mockgc.harness.sessions import session_details
+
+    history = History()
+    t = 1_795_000_000.0
+    history.invoke("p", "k", "set_data", {"sessionId": "s", "name": "preferenceCode", "value": "V"}, t)
+    history.complete("p", "k", "set_data", Reply(200, {}), t + 0.1)
+    history.invoke("p", "k", "evaluate", {"sessionId": "s", "variable": "preferenceCode"}, t + 0.2)
+    history.complete("p", "k", "evaluate", Reply(200, {"branch": "default", "value": None}), t + 0.3)
+    history.finish("p", FlowResult("k", "V", "default", None, "s", True), t + 0.4)
+    [detail] = session_details(history.entries, [{"key": "k", "class": "ack_lost"}], [])
+    assert detail["failing_call"] == {"f": "evaluate", "status": 200, "code": "default branch", "at": t + 0.2}
+    assert detail["held_by"] is None and detail["session_id"] == "s"
+
+
+def test_rate_bins_end_at_every_window_edge() -> None:
+    from mockgc.harness.report import aligned_edges, rates
+
+    edges = aligned_edges(100.0, 106.0, [[101.5, 103.25]])
+    assert edges == [100.0, 101.0, 101.5, 102.0, 103.0, 103.25, 104.0, 105.0, 106.0]
+    # A window edge a sliver away from a grid mark replaces it instead of making a 0.1 s bin.
+    assert aligned_edges(0.0, 3.0, [[1.1, 2.0]]) == [0.0, 1.1, 2.0, 3.0]
+    history = [{"type": "fail", "f": "set_data", "status": 400, "time": t} for t in (101.6, 101.7, 103.1)]
+    binned = rates(history, [{"class": "lost", "end": 101.8}, {"class": "ok", "end": 101.9}], [[101.5, 103.25]], 100.0)
+    assert binned["edges"][:4] == [100.0, 101.0, 101.5, 102.0]
+    assert binned["400"][:3] == [0.0, 0.0, 4.0]  # two 400s in a half-second bin: 4 per second, none before the window
+    assert binned["bad"][2] == 2.0 and sum(binned["429"]) == 0
+
+
+def test_reports_are_self_contained_and_show_the_failure(tmp_path: Path) -> None:
+    history = _history()
+    result, sessions = _judged(history)
+    result["gate"] = {
+        "expected": "holds",
+        "verdict": "fails",
+        "thresholds": [],
+        "broken": ["expected holds, got fails"],
+    }
     sections = write_run_report(tmp_path / "report.html", result, history.entries, sessions)
     page = (tmp_path / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 4 and sections in page
+    assert page.count("data:image/png;base64,") == 6 and sections in page
+    assert "Lost sessions (1)" in page and "set_data → 400 bad.request" in page and "<details>" in page
+    assert "gate broken" in page and "expected holds, got fails" in page
+    assert "<td>Complete</td>" in page  # the nemesis table's final state, not the first answer only
+    assert "Durability against outcome" in page or "durability against outcome" in page
+    assert "None" not in page.replace("none", "")  # a missing figure reads n/a
     outcomes = [RunOutcome("none", tmp_path, result | {"harness": {"errors": 0, "problems": []}}, EXIT_FAILS, sections)]
     write_matrix_report(
         tmp_path / "matrix.html",
@@ -389,6 +458,9 @@ def test_reports_are_self_contained(tmp_path: Path) -> None:
         comparison(outcomes),
         {"fault_profile": "fast", "seed": 1, "holding": [], "run": {}},
     )
+    matrix = (tmp_path / "matrix.html").read_text()
+    assert "<nav><b>Contents</b>" in matrix and "href='#run-none'" in matrix and "id='run-none'" in matrix
+    assert "<th>Requests per session</th>" in matrix and "requests_per_session" not in matrix
     for name in ("report.html", "matrix.html"):
         text = (tmp_path / name).read_text().lower()
         assert "http://" not in text and "https://" not in text and "<script" not in text

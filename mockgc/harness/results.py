@@ -14,6 +14,7 @@ from mockgc.harness.errors import RunError
 from mockgc.harness.locust import live_counts
 from mockgc.harness.procs import Death
 from mockgc.harness.report import write_matrix_report, write_run_report
+from mockgc.harness.sessions import session_details
 from mockgc.result import (
     EXIT_FAILS,
     EXIT_HARNESS,
@@ -166,7 +167,7 @@ def judge(
     gate = spec.gate()
     if gate:
         result["gate"] = gate.judge(result)
-    sessions = result.pop("session_outcomes", [])
+    sessions = session_details(evidence.history, result.pop("session_outcomes", []), evidence.operations or [])
     (directory / "sessions.json").write_text(json.dumps(sessions, indent=1, sort_keys=True))
     (directory / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)
