@@ -258,7 +258,7 @@ _DEFAULT = RunSpec()
     help="Name, module:Class, a comma list, or all.",
 )
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Mitigation parameter (JSON value).")
-@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, type=click.Choice(sorted(PROFILES)))
+@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help="Fault profile (`mockgc profiles`).")
 @click.option(
     "--seed", "-s", type=int, default=_DEFAULT.seed, show_default=True, help="Seed of the org, codes and pacing."
 )
