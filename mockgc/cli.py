@@ -360,6 +360,7 @@ def run(
 
     from mockgc.harness.console import Display, RichDisplay, sigint_as_keyboard_interrupt
     from mockgc.harness.errors import RunError
+    from mockgc.harness.locust import with_enough_workers
     from mockgc.harness.options import LiveOptions
     from mockgc.harness.results import run_exit
     from mockgc.harness.run import Interrupted
@@ -382,6 +383,9 @@ def run(
             master_bind=master_bind,
             master_port=master_port,
         ).validate(spec)
+        spec, note = with_enough_workers(spec)
+        if note:
+            console.print(note)
         with sigint_as_keyboard_interrupt():
             outcomes = run_live(spec, options, Display() if quiet else RichDisplay(console))
     except Interrupted as stopped:

@@ -484,3 +484,14 @@ def test_demo_summary_says_what_lost_means_and_what_holding_cost() -> None:
     )
     assert demo_exit([lost, held]) == EXIT_HOLDS
     assert demo_exit([lost, RunOutcome("x", Path("c"), held.result | {"verdict": "fails"}, EXIT_FAILS)]) == EXIT_FAILS
+
+
+def test_more_users_than_one_locust_process_carries_get_workers_and_a_line_saying_so() -> None:
+    from mockgc.harness.locust import SINGLE_PROCESS_USERS, with_enough_workers
+
+    spec, note = with_enough_workers(RunSpec().with_options(users=2000))
+    assert spec.workers == 2 and note is not None
+    assert note.startswith("2000 users are more than one Locust process carries here") and "--workers 2" in note
+    for kept in (RunSpec().with_options(users=SINGLE_PROCESS_USERS), RunSpec().with_options(users=2000, workers=1)):
+        assert with_enough_workers(kept) == (kept, None)
+    assert with_enough_workers(spec) == (spec, None)  # applying it twice changes nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,24 +64,33 @@ def summary_lines(outcomes: list[RunOutcome]) -> list[str]:
         label = "baseline (none)" if o.mitigation == "none" else o.mitigation
         lines.append(f"{label + ':':<{width + 1}} {loss_summary(o.result)}  -> {o.result['verdict']}")
     lines.append(LOST_MEANS)
-    baseline = next((o.result for o in outcomes if o.mitigation == "none"), None)
+    baseline = next((o for o in outcomes if o.mitigation == "none"), None)
     for o in outcomes:
         if o.mitigation != "none" and o.result["verdict"] == HOLDS and baseline is not None:
-            lines.append(f"{o.mitigation} held at a cost: {cost(o.result, baseline)}")
+            lengths = (session_p95(o.directory), session_p95(baseline.directory))
+            lines.append(f"{o.mitigation} held at a cost: {cost(o.result, baseline.result, lengths)}")
     return lines
 
 
-def cost(result: Result, baseline: Result) -> str:
-    """Requests per session and latency inside the windows, against the baseline's."""
+def session_p95(directory: Path) -> float | None:
+    """The p95 session length in seconds, first call to the flow's end, from a run's sessions.json."""
+    try:
+        sessions = json.loads((directory / "sessions.json").read_text())
+        lengths = sorted(s["end"] - s["start"] for s in sessions)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.95))] if lengths else None
+
+
+def cost(result: Result, baseline: Result, lengths: tuple[float | None, float | None] = (None, None)) -> str:
+    """Requests per session, session length and call latency inside the windows, against the baseline's."""
     inside, base_inside = result["latency_ms_by_window"]["inside"], baseline["latency_ms_by_window"]["inside"]
-    flow, base_flow = (result.get("flow_ms") or {}).get("p50"), (baseline.get("flow_ms") or {}).get("p50")
     text = (
-        f"{result['requests_per_session']:.2f} requests per session (baseline {baseline['requests_per_session']:.2f}), "
-        f"call p99 inside the publish windows {ms(inside['p99'])} ms (baseline {ms(base_inside['p99'])} ms)"
+        f"{result['requests_per_session']:.2f} requests per session (baseline {baseline['requests_per_session']:.2f})"
     )
-    if flow is not None and base_flow is not None:
-        text += f", a session's p50 {flow / 1000:.2f} s (baseline {base_flow / 1000:.2f} s)"
-    return text
+    if None not in lengths:
+        text += f", a p95 session of {lengths[0]:.2f} s (baseline {lengths[1]:.2f} s)"
+    return text + f", call p99 inside the publish windows {ms(inside['p99'])} ms (baseline {ms(base_inside['p99'])} ms)"
 
 
 def demo_exit(outcomes: list[RunOutcome]) -> int:

@@ -63,7 +63,7 @@ td.text{text-align:left;word-break:break-all}
 img{max-width:100%;border:1px solid #eee;margin:.4em 0} .muted{color:#666;font-size:.9em}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1em} .bad{color:#c62828;font-weight:600}
-details summary{cursor:pointer;color:#1565c0} table.lost td{text-align:left} nav ul{columns:2;margin:.3em 0}
+details summary{cursor:pointer;color:#1565c0} table.lost td,table.lost th{text-align:left} nav ul{columns:2;margin:.3em 0}
 """
 
 
