@@ -14,7 +14,7 @@ from rich.console import Console
 from mockgc.ci import apply_gate, gate_of, gate_options, say_broken
 from mockgc.faults import PROFILES, get_profile
 from mockgc.flows.mitigations.async_worker import WorkerConfig
-from mockgc.gate import figure
+from mockgc.gate import Gate, figure
 from mockgc.registry import ALL, expand
 from mockgc.result import EXIT_FAILS, EXIT_HARNESS, EXIT_HOLDS, EXIT_INTERRUPTED, HOLDS
 from mockgc.spec import RunSpec, read_spec_file
@@ -230,8 +230,13 @@ def _build_spec(
     # The file's fields with the options on top, validated once.
     data = read_spec_file(spec_file) if spec_file else {}
     if expect or thresholds:
-        in_file = RunSpec.from_dict({k: data[k] for k in ("expect", "thresholds") if k in data}, source="the gate")
-        gate = gate_of(expect, thresholds, in_file.gate())
+        # The file's gate, read alone (the merged spec checks its names and types once, below).
+        file_expect, file_thresholds = data.get("expect") or {}, data.get("thresholds") or ()
+        in_file = Gate.parse(
+            file_expect if isinstance(file_expect, dict) else {},
+            [str(t) for t in file_thresholds] if isinstance(file_thresholds, list | tuple) else (),
+        )
+        gate = gate_of(expect, thresholds, in_file)
         given["expect"], given["thresholds"] = dict(gate.expect), [t.text for t in gate.thresholds]
     if params:
         in_file = data.get("params") or {}

@@ -242,6 +242,10 @@ def test_the_spec_file_carries_expectations_and_thresholds(tmp_path: Path) -> No
     assert code == 0, output
     code, output = invoke("simulate", "--spec", str(spec), "--expect", "none=holds")
     assert code == 1 and "expected holds, got fails" in output
+    # A file's gate for another mitigation, with options on top: names are checked on the merged spec.
+    spec.write_text('mitigation = "backoff-verify"\nsessions = 100\n[expect]\n"backoff-verify" = "holds"\n')
+    code, output = invoke("simulate", "--spec", str(spec), "--threshold", "requests_per_session<=3")
+    assert code == 1 and "threshold requests_per_session<=3 broken" in output
 
 
 def test_compare_writes_the_diff_and_exits_1_when_b_loses_more(tmp_path: Path) -> None:
