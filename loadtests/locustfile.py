@@ -36,10 +36,11 @@ from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.harness.live import (
     OUTCOME_REQUEST_TYPE,
+    FlowRecorder,
     LocustTransport,
     MasterCollector,
     NodeCollector,
-    classify_outcome,
+    checked_outcome,
     global_user_index,
     open_flow_store,
     pick_agent,
@@ -86,7 +87,10 @@ def _options(parser: Any) -> None:
         help="Fault profile to set at test start (needs the admin key).",
     )
     group.add_argument(
-        "--publish-at", env_var="MOCKGC_PUBLISH_AT", default="", help="Publish offsets in seconds after start: 5,15,25."
+        "--publish-at",
+        env_var="MOCKGC_PUBLISH_AT",
+        default="",
+        help="Publish offsets after start, seconds or Locust's form: 5,15,25 or 30s,1m.",
     )
     group.add_argument(
         "--publishes",
@@ -113,17 +117,15 @@ def _options(parser: Any) -> None:
     )
     group.add_argument(
         "--think-time",
-        type=float,
         env_var="MOCKGC_THINK_TIME",
-        default=DEFAULTS.think_time,
-        help="Mean seconds between interactions.",
+        default=f"{DEFAULTS.think_time:g}s",
+        help="Mean time between interactions: seconds (0.5) or Locust's form (1s, 1m).",
     )
     group.add_argument(
         "--drain-timeout",
-        type=float,
         env_var="MOCKGC_DRAIN_TIMEOUT",
-        default=DEFAULTS.drain_timeout,
-        help="At stop, seconds to let interactions in flight finish.",
+        default=f"{DEFAULTS.drain_timeout:g}s",
+        help="At stop, the time to let interactions in flight finish: seconds or Locust's form (10s, 1m).",
     )
     group.add_argument(
         "--history-dir",
@@ -337,11 +339,12 @@ class Agent(FastHttpUser):
         ctx = FlowContext(key, agent["id"], agent.get("mockgcBusinessUnitId", ""), self.seed, self.process)
         began = time.perf_counter()
         NODE.in_flight += 1
+        recorder = FlowRecorder(NODE.history)  # this flow's evidence, recorded into the process's history too
         try:
             result = run_flow(
                 script_flow(ctx, self.mitigation),
                 self.transport,
-                NODE.history,
+                recorder,
                 process=self.process,
                 key=key,
                 store=self.store,
@@ -349,7 +352,7 @@ class Agent(FastHttpUser):
             )
         finally:
             NODE.in_flight -= 1
-        outcome = classify_outcome(result)
+        outcome = checked_outcome(recorder.entries, result)
         NODE.flows[outcome] += 1
         self.environment.events.request.fire(
             request_type=OUTCOME_REQUEST_TYPE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,12 @@ import click
 from click.core import ParameterSource
 from rich.console import Console
 
-from mockgc.faults import PROFILES
+from mockgc.ci import apply_gate, gate_of, gate_options, say_broken
+from mockgc.faults import PROFILES, get_profile
 from mockgc.flows.mitigations.async_worker import WorkerConfig
+from mockgc.gate import Gate, figure
 from mockgc.registry import ALL, expand
-from mockgc.result import EXIT_HARNESS, EXIT_INTERRUPTED, HOLDS, verdict_exit
+from mockgc.result import EXIT_FAILS, EXIT_HARNESS, EXIT_HOLDS, EXIT_INTERRUPTED, HOLDS
 from mockgc.spec import RunSpec, read_spec_file
 
 console = Console(highlight=False, soft_wrap=True)
@@ -23,6 +26,13 @@ class HarnessError(click.ClickException):
     """A failure of the harness itself: one readable line, exit code 2."""
 
     exit_code = EXIT_HARNESS
+
+
+def _bind_error(error: OSError, host: str, port: int) -> str:
+    """A busy port named, with the way out; any other bind failure as it is."""
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (another mockgc?): choose another --port, or --port 0 for a free one"
+    return str(error)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +53,7 @@ def main() -> None:
 @click.option("--port", type=int, help="Port (default 8321; 0 picks a free one).")
 @click.option("--seed", type=int, help="Seed for the org's agents and faults.")
 @click.option("--agents", type=int, help="How many agents the business unit has.")
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), help="Fault profile.")
+@click.option("--profile", help="Fault profile (`mockgc profiles`).")
 @click.option("--clock", type=click.Choice(["system", "virtual"]), help="Time source.")
 @click.option("--admin-key", help="Credential for the /mock admin API (generated if not given).")
 @click.option("--client-id", help="OAuth client id.")
@@ -61,10 +71,14 @@ def serve(config_file: Path | None, **options: Any) -> None:
 
     try:
         settings = load_settings(config_file, **options).with_credentials()
+        get_profile(settings.org.profile)
         app = create_app(settings)
-        server = ServerThread(app, settings.server.host, settings.server.port, settings.server.threads)
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
+    try:
+        server = ServerThread(app, settings.server.host, settings.server.port, settings.server.threads)
+    except OSError as error:
+        raise HarnessError(_bind_error(error, settings.server.host, settings.server.port)) from None
     org = settings.org
     console.print(f"mockgc mock platform on {server.url}  profile={org.profile} seed={org.seed} agents={org.agents}")
     console.print(f"  OAuth client: id={org.client_id} secret={org.client_secret}")
@@ -74,25 +88,58 @@ def serve(config_file: Path | None, **options: Any) -> None:
     console.print("stopped")
 
 
+def effective_kind(profile: Any) -> str:
+    """What a held session suffers: the kind, except on v1 (writes wait) and at toxicity 0 (nothing)."""
+    lock = profile.publish
+    if lock.platform_version == "v1":
+        return "waits (v1)"
+    if lock.toxicity == 0:
+        return "none (toxicity 0)"
+    return str(lock.kind)
+
+
 @main.command()
 def profiles() -> None:
-    """List the named fault profiles."""
+    """List the named fault profiles: what a publish holds, for how long, and what a held session suffers."""
+    from rich import box
     from rich.table import Table
 
-    table = Table("profile", "kind", "batch", "every ms", "hold ms", "toxicity", "version", "what it is")
+    table = Table("profile", "kind", "batch", "every ms", "hold ms", "toxicity", box=box.SIMPLE_HEAD)
     for p in PROFILES.values():
         lock = p.publish
         table.add_row(
             p.name,
-            lock.kind,
+            effective_kind(p),
             str(lock.batch_size),
             str(lock.interval_ms),
             str(lock.hold_ms),
-            str(lock.toxicity),
-            lock.platform_version,
-            p.description,
+            f"{lock.toxicity:g}",
         )
     console.print(table)
+    for p in PROFILES.values():
+        console.print(f"[bold]{p.name}[/]: {p.description}")
+
+
+@main.command()
+def mitigations() -> None:
+    """List the mitigations in the order `all` runs them: what each models, its parameters and their defaults."""
+    import inspect
+
+    from mockgc.registry import REGISTRY, parameters
+
+    for name, entry in REGISTRY.items():
+        doc = inspect.getdoc(entry.strategy) or ""
+        console.print(f"[bold]{name}[/]: {doc.split(chr(10) + chr(10))[0].replace(chr(10), ' ')}")
+        params = parameters(entry.strategy)
+        if not params:
+            console.print("    no parameters")
+        for param, default in params.items():
+            shown = "required" if default is inspect.Parameter.empty else _json(default)
+            console.print(f"    {param} = {shown}")
+    console.print("Parameters with their defaults; set one with --param NAME=VALUE (a JSON value).")
+    console.print(
+        "Your own: --mitigation package.module:Class (a Mitigation subclass; its keyword arguments are its parameters)."
+    )
 
 
 @main.command()
@@ -102,27 +149,31 @@ def profiles() -> None:
 @click.option(
     "--scripted", is_flag=True, help="Instead: a few requests by hand showing 200 before, 400 during, 200 after a hold."
 )
-def demo(out: Path | None, scripted: bool) -> None:
+@click.option("--duration", "-t", help="Load per run: seconds or Locust's form (30s, 1m, 1h30m).  [default: 16s]")
+def demo(out: Path | None, scripted: bool, duration: str | None) -> None:
     """Show the failure mode live: the baseline loses sessions during WFM publishes, a mitigation holds.
 
-    Two short Locust runs against an embedded mock (about 45 s), then the report's path.
+    Two short Locust runs against an embedded mock (about 50 s), then the report's path.
     """
     import time
+    from dataclasses import replace
 
     if scripted:
         _scripted_demo()
         return
 
+    from mockgc.durations import parse_duration
     from mockgc.harness.console import RichDisplay, sigint_as_keyboard_interrupt
-    from mockgc.harness.demo import demo_exit, run_demo, summary_lines
+    from mockgc.harness.demo import DemoPlan, demo_exit, run_demo, summary_lines
     from mockgc.harness.errors import RunError
     from mockgc.harness.run import Interrupted
     from mockgc.summary import print_summary
 
     out = out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     try:
+        plan = DemoPlan() if duration is None else replace(DemoPlan(), duration=parse_duration(duration))
         with sigint_as_keyboard_interrupt():
-            outcomes, seconds = run_demo(out, RichDisplay(console))
+            outcomes, seconds = run_demo(out, RichDisplay(console), plan)
     except Interrupted:
         console.print(f"interrupted; partial report: {out / 'report.html'}")
         sys.exit(EXIT_INTERRUPTED)
@@ -160,7 +211,13 @@ def _spec_option(command: Any) -> Any:
 
 
 def _build_spec(
-    spec_file: Path | None, params: tuple[str, ...], *, params_for_several: bool = True, **options: Any
+    spec_file: Path | None,
+    params: tuple[str, ...],
+    *,
+    params_for_several: bool = True,
+    expect: tuple[str, ...] = (),
+    thresholds: tuple[str, ...] = (),
+    **options: Any,
 ) -> RunSpec:
     """The spec from the file (or the defaults), with every option the user gave on top."""
     source = click.get_current_context()
@@ -171,6 +228,15 @@ def _build_spec(
     }
     # The file's fields with the options on top, validated once.
     data = read_spec_file(spec_file) if spec_file else {}
+    if expect or thresholds:
+        # The file's gate, read alone (the merged spec checks its names and types once, below).
+        file_expect, file_thresholds = data.get("expect") or {}, data.get("thresholds") or ()
+        in_file = Gate.parse(
+            file_expect if isinstance(file_expect, dict) else {},
+            [str(t) for t in file_thresholds] if isinstance(file_thresholds, list | tuple) else (),
+        )
+        gate = gate_of(expect, thresholds, in_file)
+        given["expect"], given["thresholds"] = dict(gate.expect), [t.text for t in gate.thresholds]
     if params:
         in_file = data.get("params") or {}
         if not isinstance(in_file, dict):
@@ -196,7 +262,7 @@ _DEFAULT = RunSpec()
     help="Name, module:Class, a comma list, or all.",
 )
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Mitigation parameter (JSON value).")
-@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, type=click.Choice(sorted(PROFILES)))
+@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help="Fault profile (`mockgc profiles`).")
 @click.option(
     "--seed", "-s", type=int, default=_DEFAULT.seed, show_default=True, help="Seed of the org, codes and pacing."
 )
@@ -212,10 +278,9 @@ _DEFAULT = RunSpec()
 @click.option(
     "--duration",
     "-t",
-    type=float,
-    default=_DEFAULT.duration,
+    default=f"{_DEFAULT.duration:g}s",
     show_default=True,
-    help="Seconds of load (bounds the run).",
+    help="Load time: seconds or Locust's form (30s, 1m, 1h30m); bounds the run.",
 )
 @click.option(
     "--workers", type=int, default=_DEFAULT.workers, show_default=True, help="Locust worker processes (0: one process)."
@@ -230,23 +295,29 @@ _DEFAULT = RunSpec()
 @click.option("--master-bind", default="127.0.0.1", show_default=True, help="With --remote-workers: address to bind.")
 @click.option("--master-port", type=int, default=0, help="With --remote-workers: the port workers connect to.")
 @click.option("--startup-timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for workers.")
-@click.option("--publish-at", default="", help="Publish offsets in seconds, e.g. 5,15,25 (overrides --publishes).")
 @click.option(
-    "--publishes", type=int, default=_DEFAULT.publishes, show_default=True, help="Publishes spread over the run."
+    "--publish-at",
+    default="",
+    help="Publish offsets after the load starts, e.g. 5,15,25 or 30s,1m (overrides --publishes).",
+)
+@click.option(
+    "--publishes",
+    type=int,
+    default=_DEFAULT.publishes,
+    show_default=True,
+    help="Publishes spread over the run, with calm time before, between and after their windows.",
 )
 @click.option(
     "--think-time",
-    type=float,
-    default=_DEFAULT.think_time,
+    default=f"{_DEFAULT.think_time:g}s",
     show_default=True,
-    help="Mean seconds between interactions.",
+    help="Mean time between a desk's interactions (seconds or 1s, 1m...).",
 )
 @click.option(
     "--drain-timeout",
-    type=float,
-    default=_DEFAULT.drain_timeout,
+    default=f"{_DEFAULT.drain_timeout:g}s",
     show_default=True,
-    help="Seconds to finish flows at stop.",
+    help="Time to let flows in flight finish at stop.",
 )
 @click.option("--store", envvar="MOCKGC_STORE", help="External store URL (default: SQLite in --out when needed).")
 @click.option("--target", envvar="MOCKGC_TARGET", help="Use this running mock instead of starting one.")
@@ -260,9 +331,13 @@ _DEFAULT = RunSpec()
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory (default ./runs/run-<time>)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the verdict.")
+@gate_options
 def run(
     spec_file: Path | None,
     params: tuple[str, ...],
+    expect: tuple[str, ...],
+    thresholds: tuple[str, ...],
+    junit_path: Path | None,
     out: Path | None,
     quiet: bool,
     target: str | None,
@@ -283,12 +358,13 @@ def run(
     nemesis publishes at the scheduled offsets, then the checker judges every process's history.
     --spec runs/x/config.json repeats a run. Exit code: 0 holds, 1 fails, 2 the harness failed,
     130 interrupted (a partial report is written). With several mitigations (a comma list or
-    all): 0 when every run completed.
+    all): 0 when every run completed. With --expect or --threshold: 1 when any broke, named.
     """
     import time
 
     from mockgc.harness.console import Display, RichDisplay, sigint_as_keyboard_interrupt
     from mockgc.harness.errors import RunError
+    from mockgc.harness.locust import with_enough_workers
     from mockgc.harness.options import LiveOptions
     from mockgc.harness.results import run_exit
     from mockgc.harness.run import Interrupted
@@ -297,7 +373,7 @@ def run(
 
     out = out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     try:
-        spec = _build_spec(spec_file, params, **spec_options)
+        spec = _build_spec(spec_file, params, expect=expect, thresholds=thresholds, **spec_options)
         options = LiveOptions(
             out=out,
             target=target,
@@ -311,6 +387,9 @@ def run(
             master_bind=master_bind,
             master_port=master_port,
         ).validate(spec)
+        spec, note = with_enough_workers(spec)
+        if note:
+            console.print(note)
         with sigint_as_keyboard_interrupt():
             outcomes = run_live(spec, options, Display() if quiet else RichDisplay(console))
     except Interrupted as stopped:
@@ -320,12 +399,17 @@ def run(
         sys.exit(EXIT_INTERRUPTED)
     except (RunError, ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
-    print_summary(console, [o.result for o in outcomes])
+    results = [o.result for o in outcomes]
+    print_summary(console, results)
     for outcome in outcomes:
         for problem in outcome.result["harness"]["problems"]:
             console.print(f"[red]harness problem ({outcome.mitigation}):[/] {problem}")
+    try:
+        apply_gate(results, spec.gate(), junit_path=junit_path, suite=f"mockgc run on {spec.profile}", console=console)
+    except ValueError as error:
+        raise HarnessError(str(error)) from None
     console.print(f"result: {out / 'result.json'}  report: {out / 'report.html'}")
-    sys.exit(run_exit(outcomes))
+    sys.exit(run_exit(outcomes, spec.gate()))
 
 
 @main.command("simulate")
@@ -372,20 +456,27 @@ def run(
 )
 @click.option(
     "--max-flow-seconds",
-    type=float,
-    default=_DEFAULT.max_flow_seconds,
+    default=f"{_DEFAULT.max_flow_seconds:g}s",
     show_default=True,
-    help="Runaway bound: virtual seconds one flow may take from its arrival.",
+    help="Runaway bound: virtual time one flow may take from its arrival (seconds or 6h, 30m...).",
 )
+@gate_options
 def simulate_command(
-    spec_file: Path | None, params: tuple[str, ...], json_path: Path | None, **spec_options: Any
+    spec_file: Path | None,
+    params: tuple[str, ...],
+    json_path: Path | None,
+    expect: tuple[str, ...],
+    thresholds: tuple[str, ...],
+    junit_path: Path | None,
+    **spec_options: Any,
 ) -> None:
     """Run SESSIONS interactions in virtual time while the profile's publishes fire, then check them.
 
     The same arguments give byte-identical JSON. Exit code: 0 the mitigation holds, 1 it
     fails, 2 bad input or a broken run. With several mitigations (a comma list or all), each
     runs with its defaults and the comparison is printed (the JSON holds every result); the
-    exit code is then 0 whenever every run completed, whatever the verdicts.
+    exit code is then 0 whenever every run completed, whatever the verdicts. With --expect or
+    --threshold the exit code is the gate's: 1 when any expectation or threshold broke.
 
     A runaway strategy (one that never ends, or spins) stops the run with exit 2, naming the
     strategy and the session, once a flow meets --max-flow-steps or --max-flow-seconds, or
@@ -399,32 +490,88 @@ def simulate_command(
     from mockgc.summary import print_summary
 
     try:
-        spec = _build_spec(spec_file, params, params_for_several=False, **spec_options)
+        spec = _build_spec(
+            spec_file, params, params_for_several=False, expect=expect, thresholds=thresholds, **spec_options
+        )
         several = len(spec.mitigations()) > 1 or spec.mitigation.strip() == ALL
         document = simulation.simulate_spec(spec)
         results = document["results"] if several else [document]
+        title = f"profile {spec.profile}, seed {spec.seed}, {spec.sessions} sessions, {spec.simulated_publishes()} publishes"
+        code = apply_gate(results, spec.gate(), junit_path=junit_path, suite=f"mockgc simulate: {title}")
         if json_path is not None:
             json_path.write_text(json.dumps(document, sort_keys=True, indent=2) + "\n")
     except (ValueError, OSError, SimulationError) as error:
         raise HarnessError(str(error)) from None
 
-    title = (
-        f"profile {spec.profile}, seed {spec.seed}, {spec.sessions} sessions, {spec.simulated_publishes()} publishes"
-    )
     print_summary(console, results, title=title)
     out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
+    say_broken(results, spec.gate(), out)
     if several:
         held = [r["mitigation"] for r in results if r["verdict"] == HOLDS]
         out.print(f"holds on {spec.profile}: {', '.join(held) or 'none of them'}")
-        return
-    # Durability apart from outcome, and what a repairing strategy (async-worker) took to converge.
-    result, ttc = results[0], results[0]["consistency"]["time_to_consistency_ms"]
-    out.print(
-        f"durable {result['durability']['durable']}/{result['sessions']['total']}, "
-        f"outcome gap {result['consistency']['outcome_gap']}, repaired {result['consistency']['repaired']}, "
-        f"time to consistency p50 {ttc['p50']} ms max {ttc['max']} ms"
-    )
-    sys.exit(verdict_exit(result["verdict"]))
+    else:
+        # Durability apart from outcome, and what a repairing strategy (async-worker) took to converge.
+        result, ttc = results[0], results[0]["consistency"]["time_to_consistency_ms"]
+        out.print(
+            f"durable {result['durability']['durable']}/{result['sessions']['total']}, "
+            f"outcome gap {result['consistency']['outcome_gap']}, repaired {result['consistency']['repaired']}, "
+            + (
+                "time to consistency n/a (nothing repaired)"
+                if ttc["p50"] is None
+                else f"time to consistency p50 {figure(ttc['p50'])} ms, max {figure(ttc['max'])} ms"
+            )
+        )
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("a", type=click.Path(exists=True, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where compare.json and compare.md go (default ./runs/compare-<time>).",
+)
+def compare(a: Path, b: Path, out: Path | None) -> None:
+    """Compare run B with baseline A: outcomes, latency inside and outside the windows, cost, consistency, verdicts.
+
+    A and B are run directories or result files (result.json, simulate --json); results pair by
+    mitigation and profile. Exit code: 1 when B is worse than A on data loss (B fails where A held,
+    or loses a larger share of its sessions), 0 otherwise, 2 when an input cannot be read.
+    """
+    import json
+    import time
+
+    from rich import box
+    from rich.table import Table
+
+    from mockgc.compare import compare_paths, markdown
+
+    try:
+        comparison = compare_paths(a, b)
+        out = out or Path("runs") / time.strftime("compare-%Y%m%d-%H%M%S")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.json").write_text(json.dumps(comparison, indent=2, sort_keys=True) + "\n")
+        (out / "compare.md").write_text(markdown(comparison))
+    except (ValueError, OSError) as error:
+        raise HarnessError(str(error)) from None
+    for pair in comparison["pairs"]:
+        table = Table(
+            "figure", "A", "B", "change", box=box.SIMPLE_HEAD, title=f"{pair['mitigation']} on {pair['fault_profile']}"
+        )
+        for row in pair["rows"]:
+            if row["a"] == row["b"] and row["figure"] not in ("verdict", "sessions"):
+                continue  # unchanged: compare.md has every figure
+            style = {"worse": "red", "better": "green"}.get(row.get("judgement", ""), "")
+            change = f"[{style}]{row['change']}[/]" if style else row["change"]
+            table.add_row(row["figure"], figure(row["a"]), figure(row["b"]), change)
+        console.print(table)
+        if pair["only_in"]:
+            console.print(f"only in {pair['only_in']}: not compared")
+        if pair["worse_on_loss"]:
+            console.print(f"[red]worse on data loss[/] ({pair['mitigation']}): {pair['worse_on_loss']}")
+    console.print(f"unchanged figures left out here; every figure: {out / 'compare.md'} (and compare.json)")
+    sys.exit(EXIT_FAILS if comparison["worse"] else EXIT_HOLDS)
 
 
 _WORKER = WorkerConfig()
@@ -503,8 +650,19 @@ def worker(
             port_file=port_file,
             announce=lambda line: (console.print(line), sys.stdout.flush()),
         )
-    except (ValueError, OSError, StoreError, PermissionError) as error:
+    except OSError as error:
+        raise HarnessError(_bind_error(error, host, port)) from None
+    except (ValueError, StoreError, PermissionError) as error:
         raise HarnessError(str(error)) from None
+
+
+def _json(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _parse_param(item: str) -> tuple[str, Any]:

@@ -9,6 +9,7 @@ both drivers ask here for its companion (mockgc/companions.py): the simulator in
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,13 +90,34 @@ def strategy_class(name: str) -> type[Mitigation]:
         raise ValueError(f"unknown mitigation {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
 
 
+def parameters(cls: type[Mitigation]) -> dict[str, Any]:
+    """A strategy's keyword parameters and their defaults (inspect.Parameter.empty where there is none)."""
+    signature = inspect.signature(cls.__init__)
+    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {p.name: p.default for p in list(signature.parameters.values())[1:] if p.kind in kinds}
+
+
 def load_mitigation(name: str, params: Mapping[str, Any] | None = None, /, **more: Any) -> Mitigation:
-    """The strategy built with its parameters, validated; a bad parameter is a ValueError naming the strategy."""
+    """The strategy built with its parameters, validated; a bad parameter is a ValueError naming the strategy
+    and the parameters it has."""
     cls = strategy_class(name)
+    given = {**(params or {}), **more}
+    known = parameters(cls)
+    unknown = sorted(set(given) - set(known))
+    if unknown and not _takes_any(cls):
+        have = f"its parameters: {', '.join(known)}" if known else "it takes none"
+        raise ValueError(f"{name} has no parameter {', '.join(map(repr, unknown))}; {have} (`mockgc mitigations`)")
     try:
-        return cls(**{**(params or {}), **more})
-    except TypeError as error:  # an unknown or missing keyword parameter
+        return cls(**given)
+    except TypeError as error:  # a missing keyword parameter, or a signature inspect could not read
         raise ValueError(f"{name}: {error}") from None
+
+
+def _takes_any(cls: type[Mitigation]) -> bool:
+    """A strategy whose __init__ takes **params and checks them itself (the base class refuses every one)."""
+    if cls.__init__ is Mitigation.__init__:
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values())
 
 
 def companion_of(mitigation: Mitigation) -> Companion:

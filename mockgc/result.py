@@ -133,3 +133,5 @@ class Result(_Judged, total=False):
     stopped_by: dict[str, Any]
     timeline: dict[str, Any]
     session_outcomes: list[dict[str, Any]]
+    # Added when a gate judged it (mockgc/gate.py): expected verdict, thresholds, what broke.
+    gate: dict[str, Any]

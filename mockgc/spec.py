@@ -25,13 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.drivers.simulator import SimConfig, check_size
+from mockgc.durations import parse_duration
 from mockgc.faults import get_profile
 from mockgc.flows.mitigations.base import Mitigation
+from mockgc.gate import Gate
 from mockgc.registry import ALL, expand, load_mitigation
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 
 MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
+# Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
+DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds")
 
 
 def _number(name: str, value: Any) -> float:
@@ -41,26 +45,33 @@ def _number(name: str, value: Any) -> float:
 
 
 def parse_offsets(text: str) -> tuple[float, ...]:
-    """'5,15.5,30' -> (5.0, 15.5, 30.0): seconds after the load starts, sorted."""
+    """'5,15.5,1m' -> (5.0, 15.5, 60.0): seconds (or Locust's durations) after the load starts, sorted."""
     offsets: list[float] = []
     for part in text.replace(" ", "").split(","):
         if not part:
             continue
-        try:
-            value = float(part.removesuffix("s"))
-        except ValueError:
-            raise ValueError(f"publish offset {part!r} is not a number of seconds") from None
+        value = parse_duration(part, "publish offset")
         if not 0 <= value <= MAX_DURATION:
             raise ValueError(f"publish offset {part!r} must be between 0 and 86400 seconds")
         offsets.append(value)
     return tuple(sorted(offsets))
 
 
-def publish_offsets(publish_at: str | tuple[float, ...] | None, publishes: int | None, duration: float) -> list[float]:
-    """The live schedule: explicit offsets win; else `publishes` starts spread evenly over the run.
+def publish_window_seconds(profile: str, agents: int) -> float:
+    """How long one publish holds someone: its last batch starts (batches - 1) intervals in and holds for H."""
+    lock = get_profile(profile).publish
+    batches = max(1, math.ceil(agents / lock.batch_size))
+    return ((batches - 1) * lock.interval_ms + lock.hold_ms) / 1000.0
 
-    Spread starts sit at (i + 0.5) / n of the first 80% of the run, so the last window has
-    time to play out while sessions are still running.
+
+def publish_offsets(
+    publish_at: str | tuple[float, ...] | None, publishes: int | None, duration: float, window: float = 0.0
+) -> list[float]:
+    """The live schedule: explicit offsets win; else `publishes` starts spread over the run.
+
+    Spread windows (each `window` seconds long) leave equal calm gaps before the first, between
+    them and after the last, so the report shows the load before a publish and its recovery
+    after. A run too short for that gets its starts spread evenly over [0, duration - window].
     """
     if publish_at:
         offsets = list(parse_offsets(publish_at) if isinstance(publish_at, str) else sorted(publish_at))
@@ -68,8 +79,12 @@ def publish_offsets(publish_at: str | tuple[float, ...] | None, publishes: int |
         count = publishes or 0
         if count < 0:
             raise ValueError("publishes must not be negative")
-        span = 0.8 * duration
-        offsets = [round(span * (i + 0.5) / count, 3) for i in range(count)] if count else []
+        gap = (duration - count * window) / (count + 1)
+        if gap > 0:
+            offsets = [round(gap + i * (window + gap), 3) for i in range(count)]
+        else:
+            room = max(0.0, duration - window)
+            offsets = [round(room * i / max(1, count - 1), 3) for i in range(count)]
     if len(offsets) > MAX_LIVE_PUBLISHES:
         raise ValueError(f"at most {MAX_LIVE_PUBLISHES} publishes per run")
     return offsets
@@ -127,6 +142,9 @@ class RunSpec:
     drain_timeout: float = 10.0
     workers: int = 0  # Locust worker processes on this machine (0: one process)
     remote_workers: int = 0  # Locust workers on other machines, connecting to the master
+    # The gate (mockgc/gate.py): the verdict each named mitigation must reach, and k6-style thresholds.
+    expect: Mapping[str, str] = field(default_factory=dict)
+    thresholds: tuple[str, ...] = ()
     # The simulation, and its runaway bounds (mockgc/runaway.py).
     sessions: int = 1000
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
@@ -165,6 +183,19 @@ class RunSpec:
             if not isinstance(changes["params"], Mapping):
                 raise ValueError("params must be a table (a JSON object) of the mitigation's parameters")
             changes["params"] = dict(changes["params"])
+        for name in DURATION_FIELDS:
+            if name in changes:
+                changes[name] = parse_duration(changes[name], name.replace("_", " "))
+        if "expect" in changes:
+            if not isinstance(changes["expect"], Mapping):
+                raise ValueError("expect must be a table of mitigation = holds or fails")
+            changes["expect"] = dict(Gate.parse(changes["expect"]).expect)
+        if "thresholds" in changes:
+            if isinstance(changes["thresholds"], str) or not isinstance(changes["thresholds"], list | tuple):
+                raise ValueError("thresholds must be a list of strings such as 'lost<=0'")
+            changes["thresholds"] = tuple(
+                t.text for t in Gate.parse(thresholds=map(str, changes["thresholds"])).thresholds
+            )
         return replace(self, **changes).validate()
 
     def validate(self) -> RunSpec:
@@ -187,6 +218,7 @@ class RunSpec:
         self.sim_config()
         for name in self.mitigations():
             load_mitigation(name, self.params)
+        self.gate().check_names(self.mitigations())
         return self
 
     # -- reading ----------------------------------------------------------------------------------
@@ -204,8 +236,18 @@ class RunSpec:
         return expand(self.mitigation)
 
     def for_mitigation(self, name: str) -> RunSpec:
-        """The spec of one run of a matrix."""
-        return replace(self, mitigation=name)
+        """The spec of one run of a matrix, with the part of the gate that concerns it."""
+        gate = self.gate()
+        return replace(
+            self,
+            mitigation=name,
+            expect={k: v for k, v in self.expect.items() if k == name},
+            thresholds=tuple(t.text for t in gate.thresholds if t.applies_to(name)),
+        )
+
+    def gate(self) -> Gate:
+        """The expectations and thresholds this run is judged against (mockgc/gate.py)."""
+        return Gate.parse(self.expect, self.thresholds)
 
     def load_mitigation(self) -> Mitigation:
         """The one strategy this spec runs, built from its parameters (a process does this once)."""
@@ -216,7 +258,9 @@ class RunSpec:
 
     def offsets(self) -> list[float]:
         """A live run's publish starts, in seconds after the load starts (at most MAX_LIVE_PUBLISHES)."""
-        return publish_offsets(self.publish_at, self.publishes, self.duration)
+        return publish_offsets(
+            self.publish_at, self.publishes, self.duration, publish_window_seconds(self.profile, self.agents)
+        )
 
     def simulated_publishes(self) -> int:
         """How many publishes the simulator fires (it places them itself): one per offset, else `publishes`."""
@@ -226,6 +270,8 @@ class RunSpec:
         data = asdict(self)
         data["params"] = dict(self.params)
         data["publish_at"] = list(self.publish_at)
+        data["expect"] = dict(self.expect)
+        data["thresholds"] = list(self.thresholds)
         return data
 
     def to_json(self, indent: int | None = None) -> str:

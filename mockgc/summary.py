@@ -8,6 +8,8 @@ from typing import Any
 
 from mockgc.result import BAD_CLASSES, CLASSES, HOLDS, Result, bad_sessions
 
+NA = "n/a"  # a figure the run could not measure (no call inside a window, no repair...)
+
 
 def row(result: Result, exit_code: int | None = None) -> dict[str, Any]:
     """One result as the summary's figures (also the `matrix` rows of a live matrix's result.json)."""
@@ -28,42 +30,69 @@ def row(result: Result, exit_code: int | None = None) -> dict[str, Any]:
     }
     if "harness" in result:
         figures["harness_errors"] = result["harness"]["errors"]
+    if "gate" in result:
+        judgement = result["gate"]
+        figures["expected"] = judgement["expected"]
+        figures["gate"] = "BROKEN" if judgement["broken"] else "pass"
     if exit_code is not None:
         figures["exit_code"] = exit_code
     return figures
 
 
-def _ms(value: Any) -> str:
-    return "-" if value is None else f"{value:.0f}"
+def ms(value: Any) -> str:
+    """Milliseconds, whole; n/a when the run has no such figure."""
+    return NA if value is None else f"{value:.0f}"
+
+
+def number(value: Any, digits: int = 2) -> str:
+    return NA if value is None else f"{value:.{digits}f}"
 
 
 @dataclass(frozen=True)
 class Column:
-    title: str
+    title: str  # the terminal's short header
+    heading: str  # the report's human header
     cell: Callable[[dict[str, Any]], str]
     narrow: bool = False  # kept on a narrow terminal
     wanted: Callable[[list[dict[str, Any]]], bool] = lambda rows: True
 
 
+def _gated(rows: list[dict[str, Any]]) -> bool:
+    return any("gate" in r for r in rows)
+
+
 COLUMNS = (
-    Column("mitigation", lambda r: str(r["mitigation"]), narrow=True),
-    Column("verdict", lambda r: str(r["verdict"]), narrow=True),
-    Column("sessions", lambda r: str(r["sessions"]), narrow=True),
-    Column("ok", lambda r: str(r["ok"])),
-    Column("lost", lambda r: str(r["lost"])),
-    Column("ack_lost", lambda r: str(r["ack_lost"])),
-    Column("corrupted", lambda r: str(r["corrupted"])),
-    Column("unverif", lambda r: str(r["unverified"])),
-    Column("lost*", lambda r: str(bad_sessions(r)), narrow=True, wanted=lambda rows: False),
-    Column("indet", lambda r: str(r["indeterminate"]), narrow=True),
-    Column("req/sess", lambda r: f"{r['requests_per_session']:.2f}"),
-    Column("call p99 ms", lambda r: _ms(r["p99_ms"])),
-    Column("p99 in/out ms", lambda r: f"{_ms(r['p99_inside_ms'])}/{_ms(r['p99_outside_ms'])}", narrow=True),
-    Column("400s", lambda r: str(r["http_400"]), narrow=True),
-    Column("429s", lambda r: str(r["http_429"])),
+    Column("mitigation", "Mitigation", lambda r: str(r["mitigation"]), narrow=True),
+    Column("verdict", "Verdict", lambda r: str(r["verdict"]), narrow=True),
+    Column(
+        "expect",
+        "Expected",
+        lambda r: str(r.get("expected") or "-"),
+        wanted=lambda rows: any(r.get("expected") for r in rows),
+    ),
+    Column("gate", "Gate", lambda r: str(r.get("gate", "-")), narrow=True, wanted=_gated),
+    Column("sessions", "Sessions", lambda r: str(r["sessions"]), narrow=True),
+    Column("ok", "OK", lambda r: str(r["ok"])),
+    Column("lost", "Lost", lambda r: str(r["lost"])),
+    Column("ack_lost", "Ack lost", lambda r: str(r["ack_lost"])),
+    Column("corrupted", "Corrupted", lambda r: str(r["corrupted"])),
+    Column("unverif", "Unverified", lambda r: str(r["unverified"])),
+    Column("lost*", "Bad", lambda r: str(bad_sessions(r)), narrow=True, wanted=lambda rows: False),
+    Column("indet", "Indeterminate", lambda r: str(r["indeterminate"])),
+    Column("req/sess", "Requests per session", lambda r: number(r["requests_per_session"]), narrow=True),
+    Column("call p99 ms", "Call p99 (ms)", lambda r: ms(r["p99_ms"])),
+    Column(
+        "p99 in/out ms",
+        "Call p99 inside / outside windows (ms)",
+        lambda r: f"{ms(r['p99_inside_ms'])}/{ms(r['p99_outside_ms'])}",
+        narrow=True,
+    ),
+    Column("400s", "HTTP 400", lambda r: str(r["http_400"]), narrow=True),
+    Column("429s", "HTTP 429", lambda r: str(r["http_429"])),
     Column(
         "flow p99 s",
-        lambda r: "-" if r["flow_p99_s"] is None else f"{r['flow_p99_s']:.2f}",
+        "Flow p99 (s)",
+        lambda r: number(r["flow_p99_s"]),
         wanted=lambda rows: any(r["flow_p99_s"] is not None for r in rows),
     ),
 )
@@ -73,14 +102,15 @@ WIDE = 130  # a terminal at least this wide gets every column
 
 def columns(rows: list[dict[str, Any]], *, narrow: bool = False) -> list[Column]:
     if narrow:
-        return [c for c in COLUMNS if c.narrow]
+        return [c for c in COLUMNS if c.narrow and (c.title == "lost*" or c.wanted(rows))]
     return [c for c in COLUMNS if c.title != "lost*" and c.wanted(rows)]
 
 
 def print_summary(
     console: Any, results: Sequence[Result], *, title: str | None = None, rows: list[dict[str, Any]] | None = None
 ) -> None:
-    """The table in the terminal; piped or captured output gets room for every column."""
+    """The table in the terminal; piped or captured output gets room for every column. On a narrow
+    terminal (80 columns) the table keeps the names, the verdict, the losses and the cost, whole."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -90,10 +120,16 @@ def print_summary(
     rows = rows if rows is not None else [row(r) for r in results]
     narrow = console.width < WIDE
     shown = columns(rows, narrow=narrow)
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title=title)
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title=title, pad_edge=not narrow, collapse_padding=narrow)
     for index, column in enumerate(shown):
-        # Names and verdicts never shrink; the numbers take what is left.
-        table.add_column(column.title, no_wrap=index < 2, justify="left" if index < 2 else "right")
+        # Names and verdicts never shrink or wrap; numbers fold rather than end in an ellipsis.
+        table.add_column(
+            column.title,
+            no_wrap=index < 2,
+            justify="left" if index < 2 else "right",
+            overflow="fold",
+            min_width=len(max(column.title.split(), key=len)),
+        )
     for figures in rows:
         cells = [column.cell(figures) for column in shown]
         style = "green" if str(figures["verdict"]).startswith(HOLDS) else "red"
@@ -105,6 +141,6 @@ def print_summary(
 
 
 def table_cells(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """(headers, cells) of the full table, for the HTML report."""
+    """(human headers, cells) of the full table, for the HTML report."""
     shown = columns(rows)
-    return [c.title for c in shown], [[c.cell(figures) for c in shown] for figures in rows]
+    return [c.heading for c in shown], [[c.cell(figures) for c in shown] for figures in rows]

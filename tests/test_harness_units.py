@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -45,9 +46,27 @@ def test_explicit_offsets_win_and_are_sorted() -> None:
     assert publish_offsets("15, 5,30s", 9, 60) == [5.0, 15.0, 30.0]
 
 
-def test_a_count_spreads_over_the_first_80_percent_of_the_run() -> None:
-    assert publish_offsets("", 3, 30) == [4.0, 12.0, 20.0]
+def test_a_count_leaves_equal_calm_gaps_before_between_and_after_the_windows() -> None:
+    # 3 windows of 6 s in 30 s: 3 s of calm before the first, between each, and after the last.
+    assert publish_offsets("", 3, 30, window=6) == [3.0, 12.0, 21.0]
+    assert publish_offsets("", 1, 20, window=6) == [7.0]
+    assert publish_offsets("", 3, 30) == [7.5, 15.0, 22.5]
     assert publish_offsets(None, 0, 30) == []
+    # Windows that cannot fit with calm between them still start inside the run.
+    assert publish_offsets("", 3, 10, window=6) == [0.0, 2.0, 4.0]
+
+
+def test_the_default_live_schedule_shows_calm_before_and_recovery_after() -> None:
+    from mockgc.harness.demo import demo_spec
+    from mockgc.spec import publish_window_seconds
+
+    assert publish_window_seconds("seed-default", 50) == 6.5 and publish_window_seconds("fast", 5) == 0.3
+    for spec in (RunSpec(), demo_spec()):
+        window = publish_window_seconds(spec.profile, spec.agents)
+        offsets = spec.offsets()
+        assert offsets[0] >= 2.0, spec
+        assert spec.duration - (offsets[-1] + window) >= 2.0, spec
+        assert all(b - a > window for a, b in itertools.pairwise(offsets)), spec
 
 
 @pytest.mark.parametrize("text", ["x", "5,-1", "1e9"])
@@ -233,12 +252,21 @@ def test_live_options_validate_against_the_spec() -> None:
 
 
 def _outcome(name: str, code: int, verdict: str = "holds") -> RunOutcome:
-    return RunOutcome(name, Path(name), {"verdict": verdict}, code)
+    from tests.test_gate import result
+
+    return RunOutcome(name, Path(name), result(name, verdict), code)
 
 
 def test_exit_codes_of_single_runs_and_of_a_matrix() -> None:
-    assert run_exit([_outcome("none", EXIT_FAILS)]) == EXIT_FAILS
-    assert run_exit([_outcome("none", EXIT_FAILS), _outcome("retry", EXIT_HOLDS)]) == EXIT_HOLDS
+    from mockgc.gate import Gate
+
+    assert run_exit([_outcome("none", EXIT_FAILS, "fails")]) == EXIT_FAILS
+    assert run_exit([_outcome("none", EXIT_FAILS, "fails"), _outcome("retry", EXIT_HOLDS)]) == EXIT_HOLDS
+    # A matrix with expectations is a regression gate: a broken one fails it, a met one passes.
+    matrix = [_outcome("none", EXIT_FAILS, "fails"), _outcome("retry", EXIT_HOLDS)]
+    assert run_exit(matrix, Gate.parse(["none=fails", "retry=holds"])) == EXIT_HOLDS
+    assert run_exit(matrix, Gate.parse(["none=holds"])) == EXIT_FAILS
+    assert run_exit([_outcome("none", EXIT_FAILS, "fails")], Gate.parse(["none=fails"])) == EXIT_HOLDS
     assert run_exit([_outcome("none", EXIT_FAILS), _outcome("retry", EXIT_HARNESS)]) == EXIT_HARNESS
     assert run_exit([_outcome("none", EXIT_INTERRUPTED), _outcome("retry", EXIT_HARNESS)]) == EXIT_INTERRUPTED
 
@@ -332,13 +360,18 @@ def _history() -> History:
             "p", key, "set_data", Reply(status, {"code": "bad.request"} if status == 400 else {}), t + i + 0.01
         )
         value = expected if branch == "personalized" else None
+        if value:  # the evidence of the branch, as a driver records it
+            history.invoke("p", key, "evaluate", {"sessionId": f"s{i}", "variable": "preferenceCode"}, t + i + 0.012)
+            history.complete("p", key, "evaluate", Reply(200, {"branch": branch, "value": value}), t + i + 0.015)
         history.finish("p", FlowResult(key, expected, branch, value, f"s{i}", status == 200), t + i + 0.02)
     return history
 
 
-def test_reports_are_self_contained(tmp_path: Path) -> None:
-    history = _history()
+def _judged(history: History) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from mockgc.harness.sessions import session_details
+
     truth = {"s0": {"variables": {"preferenceCode": "PREF-AA-0000"}}, "s2": {"variables": {"preferenceCode": "PREF-AA-0002"}}, "s1": {"variables": {}}}  # fmt: skip
+    operations = [{"operationId": "op-1", "startedEpochMs": 1_795_000_000_500, "completesEpochMs": 1_795_000_001_500, "status": "Complete"}]  # fmt: skip
     result = check(
         history.entries,
         truth,
@@ -346,14 +379,78 @@ def test_reports_are_self_contained(tmp_path: Path) -> None:
         mitigation="none",
         fault_profile="fast",
         seed=1,
-        extra={"run": {"command": "mockgc run --target http://127.0.0.1:9"}, "harness": {"errors": 0, "problems": []}},
+        extra={
+            "run": {"command": "mockgc run --target http://127.0.0.1:9"},
+            "harness": {"errors": 0, "problems": [], "nemesis": [{"index": 0, "offset": 0.5, "operationId": "op-1", "status": "Processing"}]},
+            "publish_operations": operations,
+        },
         include_sessions=True,
-    )
-    sessions = result.pop("session_outcomes")
+    )  # fmt: skip
+    return result, session_details(history.entries, result.pop("session_outcomes"), operations)
+
+
+def test_sessions_json_names_each_lost_sessions_agent_session_failing_call_and_publish() -> None:
+    history = _history()
+    history.invoke("p", "k1", "create_call", {"userId": "agent-7"}, 1_795_000_000.9)
+    result, sessions = _judged(history)
     assert result["sessions"]["lost"] == 1
+    lost = next(s for s in sessions if s["class"] == "lost")
+    assert (lost["key"], lost["agent"], lost["session_id"], lost["held_by"]) == ("k1", "agent-7", "s1", "op-1")
+    assert lost["failing_call"] == {"f": "set_data", "status": 400, "code": "bad.request", "at": 1_795_000_001.0}
+    assert [(op["type"], op["f"]) for op in lost["operations"]] == [
+        ("invoke", "set_data"), ("fail", "set_data"), ("flow", None), ("invoke", "create_call"),
+    ]  # fmt: skip
+    assert lost["operations"][0]["t"] == 0.0 and lost["operations"][1]["status"] == 400
+    ok = next(s for s in sessions if s["key"] == "k0")
+    assert ok["failing_call"] is None and ok["held_by"] is None and "operations" not in ok
+
+
+def test_the_failing_call_is_the_last_failure_or_else_the_evaluate_that_answered_default() -> None:
+    from mockgc.harness.sessions import session_details
+
+    history = History()
+    t = 1_795_000_000.0
+    history.invoke("p", "k", "set_data", {"sessionId": "s", "name": "preferenceCode", "value": "V"}, t)
+    history.complete("p", "k", "set_data", Reply(200, {}), t + 0.1)
+    history.invoke("p", "k", "evaluate", {"sessionId": "s", "variable": "preferenceCode"}, t + 0.2)
+    history.complete("p", "k", "evaluate", Reply(200, {"branch": "default", "value": None}), t + 0.3)
+    history.finish("p", FlowResult("k", "V", "default", None, "s", True), t + 0.4)
+    [detail] = session_details(history.entries, [{"key": "k", "class": "ack_lost"}], [])
+    assert detail["failing_call"] == {"f": "evaluate", "status": 200, "code": "default branch", "at": t + 0.2}
+    assert detail["held_by"] is None and detail["session_id"] == "s"
+
+
+def test_rate_bins_end_at_every_window_edge() -> None:
+    from mockgc.harness.report import aligned_edges, rates
+
+    edges = aligned_edges(100.0, 106.0, [[101.5, 103.25]])
+    assert edges == [100.0, 101.0, 101.5, 102.0, 103.0, 103.25, 104.0, 105.0, 106.0]
+    # A window edge a sliver away from a grid mark replaces it instead of making a 0.1 s bin.
+    assert aligned_edges(0.0, 3.0, [[1.1, 2.0]]) == [0.0, 1.1, 2.0, 3.0]
+    history = [{"type": "fail", "f": "set_data", "status": 400, "time": t} for t in (101.6, 101.7, 103.1)]
+    binned = rates(history, [{"class": "lost", "end": 101.8}, {"class": "ok", "end": 101.9}], [[101.5, 103.25]], 100.0)
+    assert binned["edges"][:4] == [100.0, 101.0, 101.5, 102.0]
+    assert binned["400"][:3] == [0.0, 0.0, 4.0]  # two 400s in a half-second bin: 4 per second, none before the window
+    assert binned["bad"][2] == 2.0 and sum(binned["429"]) == 0
+
+
+def test_reports_are_self_contained_and_show_the_failure(tmp_path: Path) -> None:
+    history = _history()
+    result, sessions = _judged(history)
+    result["gate"] = {
+        "expected": "holds",
+        "verdict": "fails",
+        "thresholds": [],
+        "broken": ["expected holds, got fails"],
+    }
     sections = write_run_report(tmp_path / "report.html", result, history.entries, sessions)
     page = (tmp_path / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 4 and sections in page
+    assert page.count("data:image/png;base64,") == 6 and sections in page
+    assert "Lost sessions (1)" in page and "set_data → 400 bad.request" in page and "<details>" in page
+    assert "gate broken" in page and "expected holds, got fails" in page
+    assert "<td>Complete</td>" in page  # the nemesis table's final state, not the first answer only
+    assert "Durability against outcome" in page or "durability against outcome" in page
+    assert "None" not in page.replace("none", "")  # a missing figure reads n/a
     outcomes = [RunOutcome("none", tmp_path, result | {"harness": {"errors": 0, "problems": []}}, EXIT_FAILS, sections)]
     write_matrix_report(
         tmp_path / "matrix.html",
@@ -361,25 +458,40 @@ def test_reports_are_self_contained(tmp_path: Path) -> None:
         comparison(outcomes),
         {"fault_profile": "fast", "seed": 1, "holding": [], "run": {}},
     )
+    matrix = (tmp_path / "matrix.html").read_text()
+    assert "<nav><b>Contents</b>" in matrix and "href='#run-none'" in matrix and "id='run-none'" in matrix
+    assert "<th>Requests per session</th>" in matrix and "requests_per_session" not in matrix
     for name in ("report.html", "matrix.html"):
         text = (tmp_path / name).read_text().lower()
         assert "http://" not in text and "https://" not in text and "<script" not in text
 
 
-def test_demo_summary_and_exit() -> None:
-    lost = RunOutcome(
-        "none",
-        Path("a"),
-        {"sessions": {"total": 10, "lost": 3, "ack_lost": 1, "corrupted": 0}, "verdict": "fails"},
-        EXIT_FAILS,
-    )
-    held = RunOutcome(
-        "backoff-verify",
-        Path("b"),
-        {"sessions": {"total": 9, "lost": 0, "ack_lost": 0, "corrupted": 0}, "verdict": "holds"},
-        EXIT_HOLDS,
-    )
+def test_demo_summary_says_what_lost_means_and_what_holding_cost() -> None:
+    from tests.test_gate import result
+
+    lost = RunOutcome("none", Path("a"), result("none", "fails"), EXIT_FAILS)
+    held_result = result("backoff-verify", "holds", lost=0, ack_lost=0)
+    held_result["requests_per_session"] = 5.25
+    held_result["latency_ms_by_window"]["inside"]["p99"] = 1234.4
+    held = RunOutcome("backoff-verify", Path("b"), held_result, EXIT_HOLDS)
     lines = summary_lines([lost, held])
-    assert "baseline (none):" in lines[0] and "4 of" in lines[0] and "0 of" in lines[1]
+    assert lines[0] == "baseline (none): lost 4 of 10 sessions (lost 3, ack_lost 1)  -> fails"
+    assert lines[1] == "backoff-verify:  no session lost, of 6  -> holds"
+    assert "400 bad.request (script.session.locked), so the flow took the default branch" in lines[2]
+    assert lines[3] == (
+        "backoff-verify held at a cost: 5.25 requests per session (baseline 4.00), "
+        "call p99 inside the publish windows 1234 ms (baseline 900 ms)"
+    )
     assert demo_exit([lost, held]) == EXIT_HOLDS
     assert demo_exit([lost, RunOutcome("x", Path("c"), held.result | {"verdict": "fails"}, EXIT_FAILS)]) == EXIT_FAILS
+
+
+def test_more_users_than_one_locust_process_carries_get_workers_and_a_line_saying_so() -> None:
+    from mockgc.harness.locust import SINGLE_PROCESS_USERS, with_enough_workers
+
+    spec, note = with_enough_workers(RunSpec().with_options(users=2000))
+    assert spec.workers == 2 and note is not None
+    assert note.startswith("2000 users are more than one Locust process carries here") and "--workers 2" in note
+    for kept in (RunSpec().with_options(users=SINGLE_PROCESS_USERS), RunSpec().with_options(users=2000, workers=1)):
+        assert with_enough_workers(kept) == (kept, None)
+    assert with_enough_workers(spec) == (spec, None)  # applying it twice changes nothing

@@ -47,7 +47,12 @@ def test_a_toml_file_and_options_on_top(tmp_path: Path) -> None:
     [
         ({"sead": 1}, "unknown keys in the spec: sead"),
         ({"mitigation": "no-such"}, "unknown mitigation 'no-such'"),
-        ({"mitigation": "retry", "params": {"tries": 2}}, "unexpected keyword argument 'tries'"),
+        ({"mitigation": "retry", "params": {"tries": 2}}, "retry has no parameter 'tries'"),
+        ({"duration": "1x"}, "duration '1x' is not a duration: use seconds"),
+        ({"expect": {"none": "maybe"}}, "is not NAME=holds or NAME=fails"),
+        ({"expect": ["none=fails"]}, "expect must be a table"),
+        ({"thresholds": "lost<=0"}, "thresholds must be a list"),
+        ({"mitigation": "none", "expect": {"retry": "holds"}}, "the gate names retry, not run here"),
         ({"profile": "nope"}, "unknown fault profile"),
         ({"duration": 5, "publish_at": [6]}, "not inside the 5 s run"),
         ({"sessions": 0}, "sessions must be an integer from 1"),
@@ -70,7 +75,9 @@ def test_all_expands_in_the_registrys_order_everywhere() -> None:
 
 def test_the_live_schedule() -> None:
     assert parse_offsets("15, 5,30s") == (5.0, 15.0, 30.0)
-    assert RunSpec().with_options(duration=30, publishes=3).offsets() == [4.0, 12.0, 20.0]
+    assert parse_offsets("1m30s, 2m") == (90.0, 120.0)
+    # 3 windows of 6.5 s (50 agents, batches of 10 every second, 2.5 s holds) with equal calm around them.
+    assert RunSpec().with_options(duration=30, publishes=3).offsets() == [2.625, 11.75, 20.875]
     assert publish_offsets((5.0,), 9, 60) == [5.0]
     assert RunSpec().with_options(publish_at="1,2").simulated_publishes() == 2
 
@@ -83,6 +90,28 @@ class _Options:
         defaults |= {"store": "", "publishes": 3, "publish_at": "", "run_time": None, "think_time": 1.0}
         defaults |= {"drain_timeout": 10.0}
         self.__dict__.update(defaults | values)
+
+
+def test_durations_take_locusts_form_in_options_files_and_every_process(tmp_path: Path) -> None:
+    spec = RunSpec().with_options(duration="1m30s", think_time="2s", drain_timeout="1m", max_flow_seconds="6h")
+    assert (spec.duration, spec.think_time, spec.drain_timeout, spec.max_flow_seconds) == (90.0, 2.0, 60.0, 21600.0)
+    path = tmp_path / "run.toml"
+    path.write_text('duration = "2m"\npublish_at = "30s,1m"\n')
+    assert (RunSpec.load(path).duration, RunSpec.load(path).publish_at) == (120.0, (30.0, 60.0))
+    # config.json keeps seconds, so every process reads the same numbers.
+    assert json.loads(spec.to_json())["duration"] == 90.0
+    assert spec_of(_Options(run_time="1m", drain_timeout="5s")).duration == 60.0
+    assert spec_of(_Options(run_time="1m", drain_timeout="5s")).drain_timeout == 5.0
+
+
+def test_the_gate_travels_in_the_spec_and_each_run_of_a_matrix_gets_its_part() -> None:
+    spec = RunSpec().with_options(
+        mitigation="none,retry", expect={"none": "fails", "retry": "holds"}, thresholds=["retry:lost<=0", "ok>=1"]
+    )
+    assert RunSpec.from_json(spec.to_json()) == spec
+    one = spec.for_mitigation("none")
+    assert dict(one.expect) == {"none": "fails"} and one.thresholds == ("ok>=1",)
+    assert RunSpec.from_json(one.to_json()) == one  # a Locust process validates what it gets
 
 
 def test_a_locust_process_takes_the_runs_spec_whole_or_builds_one_by_hand() -> None:

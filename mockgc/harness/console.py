@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.harness.locust import live_counts
+from mockgc.result import CLASSES
 
 
 class Display:
@@ -29,9 +30,7 @@ class Display:
 
 def status_text(stats_csv: Path) -> str:
     requests_total, outcomes, _ = live_counts(stats_csv)
-    shown = " ".join(
-        f"{name} {outcomes[name]}" for name in ("ok", "lost", "corrupted", "indeterminate") if name in outcomes
-    )
+    shown = " ".join(f"{name} {outcomes[name]}" for name in CLASSES if name in outcomes)
     return f"{requests_total} requests  {shown}".strip()
 
 

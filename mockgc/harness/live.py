@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockgc.checker import HistoryError, check
 from mockgc.drivers.http import ROUTES, build_request, reply_from
+from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.result import CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
+from mockgc.result import CLASSES, CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
 from mockgc.spec import RunSpec
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
@@ -64,9 +66,9 @@ def spec_of(options: Any) -> RunSpec:
         store=options.store or None,
         publishes=int(options.publishes),
         publish_at=options.publish_at or None,
-        duration=float(options.run_time or 60),
-        think_time=max(0.0, float(options.think_time)),
-        drain_timeout=float(options.drain_timeout),
+        duration=options.run_time or 60,  # Locust parsed -t 1m already; the spec takes either
+        think_time=options.think_time,
+        drain_timeout=options.drain_timeout,
     )
 
 
@@ -118,6 +120,40 @@ def open_flow_store(url: str | None) -> Any:
     from mockgc.stores import open_store
 
     return open_store(url or "memory://")
+
+
+class FlowRecorder(History):
+    """One flow's own entries, each also recorded in the process's history (`shared`, in real-time order):
+    the evidence its class is judged on when it ends."""
+
+    def __init__(self, shared: History) -> None:
+        super().__init__()
+        self.shared = shared
+
+    def invoke(self, process: str, key: str | None, f: str, params: dict[str, Any], time: float) -> None:
+        super().invoke(process, key, f, params, time)
+        self.shared.entries.append(self.entries[-1])
+
+    def complete(self, process: str, key: str | None, f: str, reply: Reply, time: float) -> None:
+        super().complete(process, key, f, reply, time)
+        self.shared.entries.append(self.entries[-1])
+
+    def finish(self, process: str, result: FlowResult, time: float) -> None:
+        super().finish(process, result, time)
+        self.shared.entries.append(self.entries[-1])
+
+
+def checked_outcome(entries: list[dict[str, Any]], result: FlowResult) -> str:
+    """The checker's class of one finished flow, as far as its end can tell: the same evidence rules
+    (a personalized branch without a recorded answer carrying the code is `unverified`), with the value
+    taken as durable, since only the final truth can show `ack_lost` (the verdict does)."""
+    truth = {result.session_id: {"variables": {PREFERENCE_VARIABLE: result.expected}}} if result.session_id else {}
+    store = {result.store_key: result.expected} if result.store_key else None
+    try:
+        judged = check(entries, truth, [], mitigation="live", fault_profile="", seed=0, store=store)
+    except HistoryError:
+        return classify_outcome(result)
+    return next((name for name in CLASSES if judged["sessions"][name]), INDETERMINATE)
 
 
 def classify_outcome(result: FlowResult) -> str:

@@ -26,6 +26,25 @@ DEFAULT_LOCUSTFILE = REPO / "loadtests" / "locustfile.py"
 SPEC_ENV = "MOCKGC_SPEC"  # the locustfile's --spec, by environment so the command line stays readable
 
 
+# Users one Locust process carries on this 2-core machine with the mock beside it: 1,000 completed with
+# every publish (`make load`); at 2,000 the process saturated its core and the nemesis greenlet starved
+# (0 of 3 publishes). Above it, `mockgc run` starts a master and workers by itself.
+SINGLE_PROCESS_USERS = 1000
+
+
+def with_enough_workers(spec: RunSpec) -> tuple[RunSpec, str | None]:
+    """The spec with local workers when one process cannot carry its users (and none were asked for), and the
+    line that says so; the master then runs only the nemesis, which can no longer starve."""
+    if spec.workers or spec.remote_workers or spec.users <= SINGLE_PROCESS_USERS:
+        return spec, None
+    workers = min(max(2, os.cpu_count() or 1), math.ceil(spec.users / SINGLE_PROCESS_USERS))
+    note = (
+        f"{spec.users} users are more than one Locust process carries here (about {SINGLE_PROCESS_USERS}): "
+        f"running a master and {workers} workers (--workers {workers}; --workers N to choose)"
+    )
+    return spec.with_options(workers=workers), note
+
+
 def locust_argv(locustfile: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "locust", "-f", str(locustfile), *extra]
 

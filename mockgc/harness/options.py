@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mockgc.spec import RunSpec
 
@@ -31,6 +32,8 @@ class LiveOptions:
             raise ValueError("--remote-workers needs --target: a mock the other machines can reach")
         if spec.remote_workers and not self.master_port:
             raise ValueError("--remote-workers needs --master-port, the port the workers connect to")
+        if self.target and urlsplit(self.target).scheme not in ("http", "https"):
+            raise ValueError(f"--target {self.target} has no scheme: give the URL whole, e.g. http://{self.target}")
         if self.target and not self.admin_key:
             raise ValueError("--target needs --admin-key (the run resets the mock and reads its ground truth)")
         if self.rate_limited and self.target and not self.client_secret:

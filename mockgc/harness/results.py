@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.checker import check
+from mockgc.gate import Gate, gate_exit
 from mockgc.harness.errors import RunError
 from mockgc.harness.locust import live_counts
 from mockgc.harness.procs import Death
 from mockgc.harness.report import write_matrix_report, write_run_report
+from mockgc.harness.sessions import session_details
 from mockgc.result import (
     EXIT_FAILS,
     EXIT_HARNESS,
@@ -22,7 +24,6 @@ from mockgc.result import (
     HOLDS,
     UNKNOWN,
     Result,
-    verdict_exit,
 )
 from mockgc.spec import RunSpec
 from mockgc.stores import StoreError, describe_store, open_store
@@ -163,7 +164,10 @@ def judge(
     if evidence.operations is None:
         # No ground truth, so no verdict: the session classes above only say what the flows saw.
         result["verdict"] = UNKNOWN
-    sessions = result.pop("session_outcomes", [])
+    gate = spec.gate()
+    if gate:
+        result["gate"] = gate.judge(result)
+    sessions = session_details(evidence.history, result.pop("session_outcomes", []), evidence.operations or [])
     (directory / "sessions.json").write_text(json.dumps(sessions, indent=1, sort_keys=True))
     (directory / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)
@@ -174,7 +178,7 @@ def judge(
     elif harness["errors"]:
         code = EXIT_HARNESS
     else:
-        code = verdict_exit(result["verdict"])
+        code = gate_exit([result], gate)
     return RunOutcome(spec.mitigation, directory, result, code, sections)
 
 
@@ -184,13 +188,14 @@ def worst_exit(outcomes: list[RunOutcome]) -> int:
     return max((o.exit_code for o in outcomes), key=lambda code: EXIT_SEVERITY.get(code, 3))
 
 
-def run_exit(outcomes: list[RunOutcome]) -> int:
-    """One mitigation: its verdict (0/1) or 2. A matrix, as `mockgc simulate --mitigation all`:
-    0 when every run completed whatever the verdicts (they are in the table and result.json), else 2."""
-    if len(outcomes) == 1:
-        return outcomes[0].exit_code
+def run_exit(outcomes: list[RunOutcome], gate: Gate | None = None) -> int:
+    """A harness failure (2) or an interruption (130) first; else the gate's exit code (mockgc/gate.py): one
+    mitigation must hold unless an expectation says otherwise, a matrix only breaks on its expectations and
+    thresholds (without them it exits 0 when every run completed, as `mockgc simulate --mitigation all`)."""
     worst = worst_exit(outcomes)
-    return EXIT_HOLDS if worst in (EXIT_HOLDS, EXIT_FAILS) else worst
+    if worst not in (EXIT_HOLDS, EXIT_FAILS):
+        return worst
+    return gate_exit([o.result for o in outcomes], gate or Gate())
 
 
 def comparison(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:

@@ -17,14 +17,15 @@ from typing import Any
 from mockgc.companions import ServiceContext, default_store_url
 from mockgc.harness.console import Display
 from mockgc.harness.errors import ChildDied, RunError
-from mockgc.harness.locust import Locust, process_env
+from mockgc.harness.locust import Locust, process_env, with_enough_workers
 from mockgc.harness.options import LiveOptions
 from mockgc.harness.procs import Children, Death, ProcessError
 from mockgc.harness.report import read_history
 from mockgc.harness.results import Evidence, Health, RunOutcome, judge, write_matrix
 from mockgc.harness.target import Target, TargetError, start_mock
-from mockgc.registry import companion_of
+from mockgc.registry import companion_of, load_mitigation
 from mockgc.spec import RunSpec
+from mockgc.stores import StoreError, describe_store, open_store
 
 LOAD_CLIENT_ID = "mockgc-load"
 
@@ -174,10 +175,23 @@ def _connect(spec: RunSpec, options: LiveOptions, children: Children) -> Target:
             options.client_id or "mockgc-client",
             options.client_secret or "",
         )
-        if not target.ready():
-            raise RunError(f"no mock answers /mock/info at {options.target} with that admin key")
+        problem = target.why_not_ready()
+        if problem:
+            raise RunError(f"--target: {problem}")
         return target
     return start_mock(children, options.out, threads=options.threads, startup_timeout=options.startup_timeout)
+
+
+def check_store(url: str) -> None:
+    """A store the run will need must answer before any load starts, not after the whole load has run."""
+    try:
+        store = open_store(url)
+        try:
+            store.get("mockgc:probe")
+        finally:
+            store.close()
+    except StoreError as error:
+        raise RunError(f"the store {describe_store(url)} does not answer ({error}); nothing was run") from None
 
 
 def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> list[RunOutcome]:
@@ -185,6 +199,11 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
     a harness failure. Every process it starts is stopped before it returns or raises."""
     display = display or Display()
     options.validate(spec)
+    spec, note = with_enough_workers(spec)
+    if note:
+        display.line(note)
+    if spec.store and any(load_mitigation(name, spec.params).needs_store for name in spec.mitigations()):
+        check_store(spec.store)
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     names = spec.mitigations()

@@ -79,6 +79,28 @@ class Target:
             return False
         return True
 
+    def why_not_ready(self) -> str | None:
+        """None when the mock answers /mock/info with this admin key; else what is wrong, told apart: no
+        answer at all, a refused key, or something that is not a mockgc mock."""
+        try:
+            reply = self.http.get(
+                f"{self.url}/mock/info", headers={"Authorization": f"Bearer {self.admin_key}"}, timeout=10
+            )
+        except requests.ConnectionError:
+            return (
+                f"no answer at {self.url}: nothing accepts connections there (is `mockgc serve` running on that port?)"
+            )
+        except requests.RequestException as error:
+            return f"no answer at {self.url}: {type(error).__name__}"
+        if reply.status_code in (401, 403):
+            return (
+                f"the mock at {self.url} refused the admin key ({reply.status_code}): give the key `mockgc serve` "
+                "printed, with --admin-key or MOCKGC_ADMIN_KEY"
+            )
+        if reply.status_code != 200:
+            return f"{self.url} answered {reply.status_code} to /mock/info: is it a mockgc mock?"
+        return None
+
 
 def start_mock(
     children: Children,
