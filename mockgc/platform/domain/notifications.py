@@ -32,6 +32,8 @@ TOPIC_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^v2\.workforcemanagement\.businessunits\.{_ID}\.schedules$"),
     re.compile(rf"^v2\.users\.{_ID}\.routingStatus$"),
     re.compile(rf"^v2\.users\.{_ID}\.presence$"),
+    re.compile(rf"^v2\.users\.{_ID}\.activity$"),
+    re.compile(rf"^v2\.routing\.queues\.{_ID}\.users$"),
 )
 
 

@@ -26,7 +26,7 @@ from mockgc.platform.domain.errors import (
 from mockgc.platform.domain.faults import ToxicEffect
 from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
-from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
+from mockgc.platform.http import admin, analytics, conversations, groups, oauth, presence, routing, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
 from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
 from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
@@ -186,7 +186,19 @@ def create_app(
     holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
 
-    for blueprint in (oauth.bp, users.bp, conversations.bp, scripts.bp, analytics.bp, wfm.bp, wfm.uploads, admin.bp):
+    for blueprint in (
+        oauth.bp,
+        users.bp,
+        presence.bp,
+        routing.bp,
+        groups.bp,
+        conversations.bp,
+        scripts.bp,
+        analytics.bp,
+        wfm.bp,
+        wfm.uploads,
+        admin.bp,
+    ):
         app.register_blueprint(blueprint)
     # Publish events: the Notifications API (WebSocket on its own port) and mock-only webhooks.
     from mockgc.platform.http import events_runtime, notifications, webhooks

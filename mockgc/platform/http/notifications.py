@@ -18,6 +18,8 @@ AVAILABLE_TOPICS = (
     ("v2.workforcemanagement.businessunits.{id}.schedules", "A business unit's schedule updates and publishes"),
     ("v2.users.{id}.routingStatus", "A user's routing status"),
     ("v2.users.{id}.presence", "A user's presence"),
+    ("v2.users.{id}.activity", "A user's routing status, presence and active queues"),
+    ("v2.routing.queues.{id}.users", "A queue's members joining, leaving or being added and removed"),
 )
 
 

@@ -1,22 +1,25 @@
-"""Users: routing status and presence (manual changes, which never take the publish lock)."""
+"""Users: the listing and each user, routing status and presence (manual changes, which never take the publish lock)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.domain.users import (
+    MAX_IDS,
     PRESENCE_BY_ID,
     PRESENCE_DEFINITIONS,
     PRESENCE_SOURCE,
     ROUTING_STATUSES,
+    USER_EXPANDS,
     PresenceChange,
 )
 from mockgc.platform.http.body import backend, json_body
 from mockgc.platform.http.fields import require_str
+from mockgc.platform.http.paging import listing_to_api, parse_choice, parse_expand, parse_list, parse_page
 
 bp = Blueprint("users", __name__, url_prefix="/api/v2/users")
 
@@ -54,8 +57,12 @@ def parse_presence(body: Any) -> PresenceChange:
     message = body.get("message")
     if message is not None:
         require_str(message, "message", max_length=1024, allow_empty=True)
-    if definition is None and message is None:
-        raise InvalidValue("nothing to change: give presenceDefinition or message")
+    # The purecloud source is every user's only one, so it stays primary whatever the body says.
+    primary = body.get("primary")
+    if primary is not None and not isinstance(primary, bool):
+        raise InvalidValue("primary must be a boolean", details=[{"fieldName": "primary"}])
+    if definition is None and message is None and primary is None:
+        raise InvalidValue("nothing to change: give presenceDefinition, message or primary")
     return PresenceChange(system, message)
 
 
@@ -75,10 +82,29 @@ def parse_bulk_presences(body: Any) -> list[tuple[str, PresenceChange]]:
 # -- routes ------------------------------------------------------------------------------
 
 
+def parse_user_ids(args: Any) -> list[str]:
+    """The bulk presence read's `id` list: at least one, at most 100."""
+    ids = parse_list(args, "id", most=MAX_IDS)
+    if not ids:
+        raise InvalidValue("give the users' ids as id", details=[{"fieldName": "id"}])
+    return ids
+
+
 @bp.get("")
 def list_users() -> ResponseReturnValue:
-    users = [agent.to_api() for agent in backend().users.list_users()]
-    return jsonify(entities=users, pageSize=len(users), pageNumber=1, total=len(users), pageCount=1)
+    args = request.args
+    page, expand = parse_page(args), parse_expand(args, USER_EXPANDS)
+    ids = parse_list(args, "id", most=MAX_IDS)
+    state = parse_choice(args, "state", ("active", "inactive", "deleted", "any"), "active")
+    descending = parse_choice(args, "sortOrder", ("ASC", "DESC"), "ASC") == "DESC"
+    found = backend().users.page_users(page, ids, state=state, descending=descending)
+    return jsonify(listing_to_api(found, lambda agent: agent.to_api(expand)))
+
+
+@bp.get("/<user_id>")
+def get_user(user_id: str) -> ResponseReturnValue:
+    expand = parse_expand(request.args, USER_EXPANDS)
+    return jsonify(backend().users.user(user_id).to_api(expand))
 
 
 @bp.get("/<user_id>/routingstatus")
@@ -104,7 +130,12 @@ def patch_presence(user_id: str, source_id: str) -> ResponseReturnValue:
 
 
 @bp.put("/presences/bulk")
-@bp.put("/presences/<source_id>/bulk")
-def put_presences_bulk(source_id: str = PRESENCE_SOURCE) -> ResponseReturnValue:
+def put_presences_bulk() -> ResponseReturnValue:
     changes = parse_bulk_presences(json_body())
-    return jsonify([agent.presence_to_api() for agent in backend().users.set_presences(source_id, changes)])
+    return jsonify([agent.presence_to_api() for agent in backend().users.set_presences(PRESENCE_SOURCE, changes)])
+
+
+@bp.get("/presences/<source_id>/bulk")
+def get_presences_bulk(source_id: str) -> ResponseReturnValue:
+    agents = backend().users.presences(source_id, parse_user_ids(request.args))
+    return jsonify([agent.uc_presence_to_api() for agent in agents])
