@@ -217,8 +217,8 @@ class Agent:
 
 
 def email_handle(name: str) -> str:
-    """A valid local part from a display name: words joined by single dots ("Mr. Ray" -> "mr.ray")."""
-    return ".".join(re.findall(r"[a-z0-9]+", name.lower()))
+    """A valid local part from a display name: words joined by single dots ("Mr. Ray O'Neil" -> "mr.ray.oneil")."""
+    return ".".join(re.findall(r"[a-z0-9]+", name.lower().replace("'", "")))
 
 
 @dataclass(frozen=True, slots=True)
