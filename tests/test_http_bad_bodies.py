@@ -56,6 +56,8 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("GET", "/api/v2/presence/definitions"): None,
     ("GET", "/api/v2/presence/definitions/<definition_id>"): None,
     ("GET", "/api/v2/systempresences"): None,
+    ("GET", "/api/v2/routing/skills"): None,
+    ("GET", "/api/v2/routing/skills/<skill_id>"): None,
     ("GET", "/api/v2/routing/queues"): None,
     ("GET", "/api/v2/routing/queues/<queue_id>"): None,
     ("GET", "/api/v2/routing/queues/<queue_id>/members"): None,
@@ -139,6 +141,7 @@ UNKNOWN: dict[str, tuple[str, int, str]] = {
     "target_id": ("unknown-target", 404, "not.found"),
     "queue_id": ("unknown-queue", 404, "not.found"),
     "group_id": ("unknown-group", 404, "not.found"),
+    "skill_id": ("unknown-skill", 404, "not.found"),
     "presence_id": ("unknown-presence", 404, "not.found"),
     "definition_id": ("unknown-definition", 404, "not.found"),
 }
@@ -336,6 +339,7 @@ def build_world(app: Flask) -> Case:
         "target_id": target.json["id"],
         "queue_id": client.get("/api/v2/routing/queues", headers=auth).json["entities"][0]["id"],
         "group_id": client.get("/api/v2/groups", headers=auth).json["entities"][0]["id"],
+        "skill_id": client.get("/api/v2/routing/skills", headers=auth).json["entities"][0]["id"],
         "presence_id": "6a3af858-942f-489d-9700-5f9bcdcdae9b",
         "definition_id": "6a3af858-942f-489d-9700-5f9bcdcdae9b",
     }

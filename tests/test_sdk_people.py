@@ -224,6 +224,22 @@ def test_every_agent_is_a_member_of_a_queue(live_server: ServerThread, api: Any)
     assert set(members) == everyone
 
 
+def test_skills_list_and_each_users_skill_resolves(live_server: ServerThread, api: Any) -> None:
+    routing = gc.RoutingApi(api)
+    skills = routing.get_routing_skills()
+    assert_model(raw(api), "SkillEntityListing")
+    assert skills.total == len(skills.entities) == 6
+    assert [s.name for s in routing.get_routing_skills(name="S*").entities] == ["Sales", "Spanish"]
+    user = gc.UsersApi(api).get_users(page_size=1, expand=["skills"]).entities[0]
+    for held in user.skills:
+        skill = routing.get_routing_skill(held.id)
+        assert_model(raw(api), "RoutingSkill")
+        assert skill.name == held.name and held.skill_uri == skill.self_uri
+    with pytest.raises(ApiException) as missing:
+        routing.get_routing_skill("no-such-skill")
+    assert missing.value.status == 404
+
+
 def test_groups_list_read_and_match_the_users(live_server: ServerThread, api: Any) -> None:
     groups_api, users = gc.GroupsApi(api), gc.UsersApi(api)
     groups = groups_api.get_groups()

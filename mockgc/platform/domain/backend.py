@@ -59,7 +59,7 @@ class Platform:
         self.routing.seed()
         self.groups = Groups(ctx, self.users)
         self.groups.seed()
-        self.presence = PresenceCatalog()
+        self.presence = PresenceCatalog(ctx)
 
     # -- what drivers and tests read -----------------------------------------------------
 

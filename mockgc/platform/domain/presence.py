@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockgc.platform.domain.context import OrgContext, operation
 from mockgc.platform.domain.errors import NotFound
 from mockgc.platform.domain.paging import Page, PageRequest, paginate
 from mockgc.platform.domain.users import PRESENCE_DEFINITIONS
@@ -53,15 +54,19 @@ DEFINITIONS = tuple(PresenceDefinition(pid, system) for system, pid in PRESENCE_
 class PresenceCatalog:
     """Read-only: the mock's org has the platform's system definitions and no custom ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: OrgContext) -> None:
+        self.ctx = ctx
         self.definitions = {d.id: d for d in DEFINITIONS}
 
+    @operation
     def page(self, page: PageRequest, *, deleted: bool = False) -> Page[PresenceDefinition]:
         return paginate([] if deleted else list(DEFINITIONS), page)
 
+    @operation
     def listing(self, *, deactivated: bool = False) -> list[PresenceDefinition]:
         return [] if deactivated else list(DEFINITIONS)
 
+    @operation
     def definition(self, definition_id: str) -> PresenceDefinition:
         found = self.definitions.get(definition_id)
         if found is None:

@@ -22,6 +22,20 @@ MAX_MEMBERS_PER_CHANGE = 100  # users one POST or PATCH of a queue's members may
 class Skill:
     id: str
     name: str
+    division: Division
+    modified: float
+
+    def to_api(self) -> dict[str, object]:
+        """The SDK's RoutingSkill."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "division": self.division.to_api(),
+            "dateModified": iso(self.modified),
+            "state": "active",
+            "version": "1",
+            "selfUri": f"/api/v2/routing/skills/{self.id}",
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +127,7 @@ class Routing:
         ids, draw = self.ctx.stream("routing-ids"), self.ctx.stream("routing")
         now = self.ctx.clock.now()
         for name in SKILL_NAMES:
-            skill = Skill(id_from(ids), name)
+            skill = Skill(id_from(ids), name, self.users.division, now)
             self.skills[skill.id] = skill
         agents = list(self.users.agents.values())
         count = max(1, min(len(QUEUE_NAMES), -(-len(agents) // AGENTS_PER_QUEUE)))
@@ -140,6 +154,23 @@ class Routing:
         return [agent for agent in self.users.agents.values() if queue_id in agent.queues]
 
     # -- operations --------------------------------------------------------------------
+
+    @operation
+    def list_skills(self, page: PageRequest, name: str | None = None, ids: list[str] | None = None) -> Page[Skill]:
+        skills = list(self.skills.values())
+        if ids is not None:
+            wanted = set(ids)
+            skills = [s for s in skills if s.id in wanted]
+        if name is not None:
+            skills = [s for s in skills if name_matches(name, s.name)]
+        return paginate(skills, page)
+
+    @operation
+    def skill(self, skill_id: str) -> Skill:
+        skill = self.skills.get(skill_id)
+        if skill is None:
+            raise NotFound(f"Skill {skill_id} not found", details=[{"entityId": skill_id, "entityName": "skill"}])
+        return skill
 
     @operation
     def list_queues(self, page: PageRequest, name: str | None = None, ids: list[str] | None = None) -> Page[Queue]:

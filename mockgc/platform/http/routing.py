@@ -1,4 +1,4 @@
-"""Routing: queues (listing, one queue) and their members, whose changes fire the queue's users topic."""
+"""Routing: skills, queues (listing, one queue) and their members, whose changes fire the queue's users topic."""
 
 from __future__ import annotations
 
@@ -54,6 +54,18 @@ def parse_name(args: Any) -> str | None:
 
 
 # -- routes ------------------------------------------------------------------------------
+
+
+@bp.get("/skills")
+def list_skills() -> ResponseReturnValue:
+    args = request.args
+    page, name, ids = parse_page(args), parse_name(args), parse_list(args, "id", most=MAX_IDS)
+    return jsonify(listing_to_api(backend().routing.list_skills(page, name, ids), lambda skill: skill.to_api()))
+
+
+@bp.get("/skills/<skill_id>")
+def get_skill(skill_id: str) -> ResponseReturnValue:
+    return jsonify(backend().routing.skill(skill_id).to_api())
 
 
 @bp.get("/queues")
