@@ -315,6 +315,27 @@ def test_queue_membership_and_user_activity_topics_fire(api: Any, socket: tuple[
     assert outsider not in {m.id for m in after}
 
 
+def test_a_user_reads_and_joins_its_own_queues(live_server: ServerThread, api: Any) -> None:
+    users, routing = gc.UsersApi(api), gc.RoutingApi(api)
+    user_id = users.get_users(page_size=1).entities[0].id
+    mine = users.get_user_queues(user_id)
+    assert_model(raw(api), "UserQueueEntityListing")
+    assert mine.total >= 1 and any(q.joined for q in mine.entities)
+    first = mine.entities[0]
+    left = users.patch_user_queue(first.id, user_id, build(gc.UserQueue, joined=False))
+    assert_model(raw(api), "UserQueue")
+    assert left.joined is False and left.joined_member_count == first.joined_member_count - 1
+    assert first.id not in {q.id for q in users.get_user_queues(user_id, joined=True).entities}
+    back = users.patch_user_queues(user_id, [build(gc.UserQueue, id=first.id, joined=True)])
+    assert_model(raw(api), "UserQueueEntityListing")
+    assert [q.joined for q in back.entities] == [True]
+    assert routing.get_routing_queue(first.id).joined_member_count == first.joined_member_count
+    outside = next(q for q in routing.get_routing_queues().entities if q.id not in {m.id for m in mine.entities})
+    with pytest.raises(ApiException) as not_member:
+        users.patch_user_queue(outside.id, user_id, build(gc.UserQueue, joined=True))
+    assert not_member.value.status == 400 and error_of(not_member)["code"] == "invalid.value"
+
+
 def test_membership_changes_are_all_or_nothing(live_server: ServerThread, api: Any) -> None:
     routing = gc.RoutingApi(api)
     queue = routing.get_routing_queues().entities[0]

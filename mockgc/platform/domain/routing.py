@@ -71,6 +71,20 @@ class Queue:
 
 
 @dataclass(frozen=True, slots=True)
+class UserQueue:
+    """A queue as one of a user's queues (the SDK's UserQueue: the Queue and whether the user joined it)."""
+
+    queue: Queue
+    joined: bool
+
+    def to_api(self) -> dict[str, object]:
+        api = self.queue.to_api()
+        del api["autoAnswerOnly"]  # a Queue field the SDK's UserQueue does not have
+        self_uri = api.pop("selfUri")
+        return api | {"joined": self.joined, "selfUri": self_uri}
+
+
+@dataclass(frozen=True, slots=True)
 class QueueMember:
     """An agent as a member of one queue."""
 
@@ -233,6 +247,33 @@ class Routing:
                 self._set(agent, queue_id, joined)
             changed.append(QueueMember(Users.copy(agent), queue_id, joined))
         return changed
+
+    @operation
+    def user_queues(self, user_id: str, page: PageRequest, *, joined: bool | None = None) -> Page[UserQueue]:
+        """GET /api/v2/users/{id}/queues: the queues the user is a member of."""
+        agent = self.users.agent(user_id)
+        mine = [UserQueue(self._queue(queue_id), on) for queue_id, on in agent.queues.items()]
+        if joined is not None:
+            mine = [q for q in mine if q.joined == joined]
+        return paginate(mine, page)
+
+    @operation
+    def set_user_joined(self, user_id: str, changes: list[tuple[str, bool]]) -> list[UserQueue]:
+        """PATCH /api/v2/users/{id}/queues[/{queueId}]: the user joins or leaves queues it is a member of."""
+        agent = self.users.agent(user_id)
+        if len(changes) > MAX_MEMBERS_PER_CHANGE:
+            raise InvalidValue(f"at most {MAX_MEMBERS_PER_CHANGE} queues may be changed at once")
+        for queue_id, _ in changes:
+            self._queue(queue_id)
+            if queue_id not in agent.queues:
+                raise InvalidValue(
+                    f"User {user_id} is not a member of queue {queue_id}",
+                    details=[{"entityId": queue_id, "fieldName": "id"}],
+                )
+        for queue_id, joined in changes:
+            if agent.queues[queue_id] != joined:
+                self._set(agent, queue_id, joined)
+        return [UserQueue(self._queue(queue_id), joined) for queue_id, joined in changes]
 
     def _existing(self, user_ids: list[str]) -> list[Agent]:
         """Every user must exist before any change applies, so a bad entry never leaves half a batch."""

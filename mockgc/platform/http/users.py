@@ -19,7 +19,14 @@ from mockgc.platform.domain.users import (
 )
 from mockgc.platform.http.body import backend, json_body
 from mockgc.platform.http.fields import require_str
-from mockgc.platform.http.paging import listing_to_api, parse_choice, parse_expand, parse_list, parse_page
+from mockgc.platform.http.paging import (
+    listing_to_api,
+    parse_bool,
+    parse_choice,
+    parse_expand,
+    parse_list,
+    parse_page,
+)
 
 bp = Blueprint("users", __name__, url_prefix="/api/v2/users")
 
@@ -79,6 +86,24 @@ def parse_bulk_presences(body: Any) -> list[tuple[str, PresenceChange]]:
     return changes
 
 
+def parse_joined(item: Any) -> bool:
+    joined = item.get("joined") if isinstance(item, dict) else None
+    if not isinstance(joined, bool):
+        raise InvalidValue("joined must be a boolean", details=[{"fieldName": "joined"}])
+    return joined
+
+
+def parse_user_queues(body: Any) -> list[tuple[str, bool]]:
+    """PATCH /users/{id}/queues: a list of UserQueue, [{"id": queueId, "joined": bool}, ...]."""
+    if not isinstance(body, list) or not body:
+        raise InvalidValue("the body must be a non-empty list of queues")
+    changes = []
+    for item in body:
+        queue_id = require_str(item.get("id") if isinstance(item, dict) else None, "id", max_length=128)
+        changes.append((queue_id, parse_joined(item)))
+    return changes
+
+
 # -- routes ------------------------------------------------------------------------------
 
 
@@ -97,6 +122,25 @@ def list_users() -> ResponseReturnValue:
 def get_user(user_id: str) -> ResponseReturnValue:
     expand = parse_expand(request.args, USER_EXPANDS)
     return jsonify(backend().users.user(user_id).to_api(expand))
+
+
+@bp.get("/<user_id>/queues")
+def get_user_queues(user_id: str) -> ResponseReturnValue:
+    args = request.args
+    found = backend().routing.user_queues(user_id, parse_page(args), joined=parse_bool(args, "joined"))
+    return jsonify(listing_to_api(found, lambda queue: queue.to_api()))
+
+
+@bp.patch("/<user_id>/queues")
+def patch_user_queues(user_id: str) -> ResponseReturnValue:
+    queues = backend().routing.set_user_joined(user_id, parse_user_queues(json_body()))
+    return jsonify(entities=[q.to_api() for q in queues], pageSize=len(queues), pageNumber=1, total=len(queues))
+
+
+@bp.patch("/<user_id>/queues/<queue_id>")
+def patch_user_queue(user_id: str, queue_id: str) -> ResponseReturnValue:
+    [queue] = backend().routing.set_user_joined(user_id, [(queue_id, parse_joined(json_body()))])
+    return jsonify(queue.to_api())
 
 
 @bp.get("/<user_id>/routingstatus")
