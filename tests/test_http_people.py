@@ -48,7 +48,7 @@ def test_bad_paging_is_a_400_naming_the_field(client: FlaskClient, auth: dict[st
     [
         ("expand=presence,bogus", "expand"),
         ("state=sleeping", "state"),
-        ("sortOrder=up", "sortOrder"),
+        ("sortOrder=Asc", "sortOrder"),
         ("id=" + ",".join(["x"] * 101), "id"),
     ],
 )
@@ -121,6 +121,8 @@ def test_bad_member_bodies_are_400s(
 
 def test_members_listing_has_no_totals_and_users_has_them(client: FlaskClient, auth: dict[str, str]) -> None:
     queue = get(client, auth, "/api/v2/routing/queues")["entities"][0]
+    too_many = client.get(f"/api/v2/routing/queues/{queue['id']}/members?pageSize=101", headers=auth)
+    assert too_many.status_code == 400 and too_many.json["details"] == [{"fieldName": "pageSize"}]
     members = get(client, auth, f"/api/v2/routing/queues/{queue['id']}/members?pageSize=2")
     assert not {"total", "pageCount", "lastUri"} & set(members) and members["nextUri"]
     users = get(client, auth, f"/api/v2/routing/queues/{queue['id']}/users?pageSize=2")

@@ -190,16 +190,17 @@ def test_queues_list_filter_by_name_and_read(live_server: ServerThread, api: Any
     routing = gc.RoutingApi(api)
     listing = routing.get_routing_queues()
     assert_model(raw(api), "QueueEntityListing")
-    assert [q.name for q in listing.entities] == ["Support", "Sales", "Billing"]  # 20 agents, 3 queues
+    assert [q.name for q in listing.entities] == ["Billing", "Sales", "Support"]  # 20 agents, 3 queues, by name
     assert [q.name for q in routing.get_routing_queues(name="Sales").entities] == ["Sales"]
     assert [q.name for q in routing.get_routing_queues(name="sales").entities] == ["Sales"]
-    assert [q.name for q in routing.get_routing_queues(name="S*").entities] == ["Support", "Sales"]
+    assert [q.name for q in routing.get_routing_queues(name="S*").entities] == ["Sales", "Support"]
+    assert [q.name for q in routing.get_routing_queues(sort_order="desc").entities] == ["Support", "Sales", "Billing"]
     assert [q.name for q in routing.get_routing_queues(name="*ing").entities] == ["Billing"]
     assert routing.get_routing_queues(name="Sal").entities == []  # no asterisk: the exact name
     paged = routing.get_routing_queues(page_size=2, page_number=2)
-    assert [q.name for q in paged.entities] == ["Billing"] and paged.next_uri is None
+    assert [q.name for q in paged.entities] == ["Support"] and paged.next_uri is None
 
-    queue = routing.get_routing_queue(listing.entities[0].id)
+    queue = routing.get_routing_queue(listing.entities[2].id)
     assert_model(raw(api), "Queue")
     assert queue.name == "Support" and queue.member_count >= queue.joined_member_count >= 1
     with pytest.raises(ApiException) as missing:
@@ -214,6 +215,11 @@ def test_every_agent_is_a_member_of_a_queue(live_server: ServerThread, api: Any)
         listing = routing.get_routing_queue_members(queue.id, page_size=100, expand=["routingStatus"])
         assert_model(raw(api), "QueueMemberEntityListing")
         assert listing.next_uri is None and len(listing.entities) == queue.member_count
+        names = [m.name for m in listing.entities]
+        assert names == sorted(names, key=str.lower)  # the platform sorts members by name
+        part = names[0].split()[-1][1:4]  # a contains-style search
+        found = routing.get_routing_queue_members(queue.id, page_size=100, name=part).entities
+        assert names[0] in [m.name for m in found] and all(part.lower() in m.name.lower() for m in found)
         for member in listing.entities:
             assert member.user.id == member.id and member.routing_status.status == "IDLE"
             members.setdefault(member.id, set()).add(queue.id)
@@ -229,7 +235,8 @@ def test_skills_list_and_each_users_skill_resolves(live_server: ServerThread, ap
     skills = routing.get_routing_skills()
     assert_model(raw(api), "SkillEntityListing")
     assert skills.total == len(skills.entities) == 6
-    assert [s.name for s in routing.get_routing_skills(name="S*").entities] == ["Sales", "Spanish"]
+    assert [s.name for s in skills.entities] == ["Billing", "English", "Retention", "Sales", "Spanish", "Technical"]
+    assert [s.name for s in routing.get_routing_skills(name="S").entities] == ["Sales", "Spanish"]  # starts with
     user = gc.UsersApi(api).get_users(page_size=1, expand=["skills"]).entities[0]
     for held in user.skills:
         skill = routing.get_routing_skill(held.id)

@@ -171,12 +171,13 @@ class Routing:
 
     @operation
     def list_skills(self, page: PageRequest, name: str | None = None, ids: list[str] | None = None) -> Page[Skill]:
-        skills = list(self.skills.values())
+        """The skills by name; `name` keeps those that start with it (the SDK's words)."""
+        skills = sorted(self.skills.values(), key=lambda s: s.name.lower())
         if ids is not None:
             wanted = set(ids)
             skills = [s for s in skills if s.id in wanted]
         if name is not None:
-            skills = [s for s in skills if name_matches(name, s.name)]
+            skills = [s for s in skills if s.name.lower().startswith(name.lower())]
         return paginate(skills, page)
 
     @operation
@@ -187,8 +188,13 @@ class Routing:
         return skill
 
     @operation
-    def list_queues(self, page: PageRequest, name: str | None = None, ids: list[str] | None = None) -> Page[Queue]:
-        queues = [self._queue(queue_id) for queue_id in self.queues]
+    def list_queues(
+        self, page: PageRequest, name: str | None = None, ids: list[str] | None = None, *, descending: bool = False
+    ) -> Page[Queue]:
+        """The queues sorted by name, as the platform sorts them (`descending` reverses it)."""
+        queues = sorted((self._queue(queue_id) for queue_id in self.queues), key=lambda q: q.name.lower())
+        if descending:
+            queues.reverse()
         if ids is not None:
             wanted = set(ids)
             queues = [q for q in queues if q.id in wanted]
@@ -204,12 +210,14 @@ class Routing:
     def members(
         self, queue_id: str, page: PageRequest, *, joined: bool | None = None, name: str | None = None
     ) -> Page[QueueMember]:
+        """The members sorted by name; `name` keeps those whose name contains it (the SDK's words)."""
         self._queue(queue_id)
-        members = [QueueMember(Users.copy(a), queue_id, a.queues[queue_id]) for a in self._members(queue_id)]
+        agents = sorted(self._members(queue_id), key=lambda a: a.name.lower())
+        members = [QueueMember(Users.copy(a), queue_id, a.queues[queue_id]) for a in agents]
         if joined is not None:
             members = [m for m in members if m.joined == joined]
         if name is not None:
-            members = [m for m in members if name_matches(name, m.agent.name)]
+            members = [m for m in members if name.lower() in m.agent.name.lower()]
         return paginate(members, page)
 
     @operation

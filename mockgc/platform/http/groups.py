@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.users import MAX_IDS
 from mockgc.platform.http.body import backend
-from mockgc.platform.http.paging import listing_to_api, parse_choice, parse_list, parse_page
+from mockgc.platform.http.paging import listing_to_api, parse_descending, parse_list, parse_page
 
 bp = Blueprint("groups", __name__, url_prefix="/api/v2/groups")
 
@@ -16,7 +16,7 @@ bp = Blueprint("groups", __name__, url_prefix="/api/v2/groups")
 def list_groups() -> ResponseReturnValue:
     args = request.args
     page, ids = parse_page(args), parse_list(args, "id", most=MAX_IDS)
-    descending = parse_choice(args, "sortOrder", ("ASC", "DESC"), "ASC") == "DESC"
+    descending = parse_descending(args)
     found = backend().groups.list_groups(page, ids, descending=descending)
     return jsonify(listing_to_api(found, lambda group: group.to_api()))
 

@@ -14,6 +14,13 @@ from mockgc.platform.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 
 T = TypeVar("T")
 PAGING_PARAMS = ("pageSize", "pageNumber")
+SORT_ORDERS = ("ASC", "DESC", "asc", "desc")
+MAX_MEMBERS_PAGE_SIZE = 100  # a queue's members page at most 100 at a time (the SDK's words)
+
+
+def parse_descending(args: MultiDict[str, str]) -> bool:
+    """sortOrder: ASC (the default) or DESC, in either case."""
+    return parse_choice(args, "sortOrder", SORT_ORDERS, "ASC").upper() == "DESC"
 
 
 def _positive(args: MultiDict[str, str], name: str, default: int, ceiling: int | None) -> int:
@@ -29,9 +36,11 @@ def _positive(args: MultiDict[str, str], name: str, default: int, ceiling: int |
     return value
 
 
-def parse_page(args: MultiDict[str, str], *, default_size: int = DEFAULT_PAGE_SIZE) -> PageRequest:
-    """pageSize (1 to 500) and pageNumber (1 or more)."""
-    return PageRequest(_positive(args, "pageSize", default_size, MAX_PAGE_SIZE), _positive(args, "pageNumber", 1, None))
+def parse_page(
+    args: MultiDict[str, str], *, default_size: int = DEFAULT_PAGE_SIZE, max_size: int = MAX_PAGE_SIZE
+) -> PageRequest:
+    """pageSize (1 to 500, or the listing's own maximum) and pageNumber (1 or more)."""
+    return PageRequest(_positive(args, "pageSize", default_size, max_size), _positive(args, "pageNumber", 1, None))
 
 
 def parse_list(args: MultiDict[str, str], name: str, *, most: int | None = None) -> list[str] | None:
@@ -56,18 +65,17 @@ def parse_bool(args: MultiDict[str, str], name: str) -> bool | None:
     text = args.get(name)
     if text is None:
         return None
-    if text.lower() not in ("true", "false"):
+    if text not in ("true", "false"):
         raise InvalidValue(f"{name} must be true or false", details=[{"fieldName": name}])
-    return text.lower() == "true"
+    return text == "true"
 
 
 def parse_choice(args: MultiDict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    """One of `choices`, matched without regard to case (sortOrder=asc is ASC)."""
+    """One of `choices`, spelt exactly as listed (a parameter that takes both cases lists both)."""
     text = args.get(name, default)
-    for choice in choices:
-        if text.lower() == choice.lower():
-            return choice
-    raise InvalidValue(f"{name} must be one of {', '.join(choices)}", details=[{"fieldName": name}])
+    if text not in choices:
+        raise InvalidValue(f"{name} must be one of {', '.join(choices)}", details=[{"fieldName": name}])
+    return text
 
 
 def page_uri(path: str, args: MultiDict[str, str], size: int, number: int) -> str:

@@ -9,13 +9,14 @@ from mockgc.platform.http.body import backend
 from mockgc.platform.http.paging import listing_to_api, parse_bool, parse_choice, parse_page
 
 bp = Blueprint("presence", __name__, url_prefix="/api/v2")
+DELETED = ("true", "false", "all", "TRUE", "FALSE", "ALL")  # the SDK documents TRUE, FALSE or ALL
 
 
 @bp.get("/presencedefinitions")
 def list_presencedefinitions() -> ResponseReturnValue:
     args = request.args
     page = parse_page(args)
-    deleted = parse_choice(args, "deleted", ("true", "false", "all"), "false") == "true"
+    deleted = parse_choice(args, "deleted", DELETED, "false").lower() == "true"
     found = backend().presence.page(page, deleted=deleted)
     return jsonify(listing_to_api(found, lambda definition: definition.to_api()))
 

@@ -12,7 +12,15 @@ from mockgc.platform.domain.routing import MAX_MEMBERS_PER_CHANGE
 from mockgc.platform.domain.users import MAX_IDS, USER_EXPANDS
 from mockgc.platform.http.body import backend, json_body
 from mockgc.platform.http.fields import require_str
-from mockgc.platform.http.paging import listing_to_api, parse_bool, parse_expand, parse_list, parse_page
+from mockgc.platform.http.paging import (
+    MAX_MEMBERS_PAGE_SIZE,
+    listing_to_api,
+    parse_bool,
+    parse_descending,
+    parse_expand,
+    parse_list,
+    parse_page,
+)
 
 bp = Blueprint("routing", __name__, url_prefix="/api/v2/routing")
 
@@ -72,7 +80,7 @@ def get_skill(skill_id: str) -> ResponseReturnValue:
 def list_queues() -> ResponseReturnValue:
     args = request.args
     page, name, ids = parse_page(args), parse_name(args), parse_list(args, "id", most=MAX_IDS)
-    found = backend().routing.list_queues(page, name, ids)
+    found = backend().routing.list_queues(page, name, ids, descending=parse_descending(args))
     return jsonify(listing_to_api(found, lambda queue: queue.to_api()))
 
 
@@ -86,7 +94,7 @@ def get_queue(queue_id: str) -> ResponseReturnValue:
 def list_queue_members(queue_id: str) -> ResponseReturnValue:
     """Both spellings; /members answers QueueMemberEntityListing, which has no totals, /users the V1 with them."""
     args = request.args
-    page, expand = parse_page(args), parse_expand(args, USER_EXPANDS)
+    page, expand = parse_page(args, max_size=MAX_MEMBERS_PAGE_SIZE), parse_expand(args, USER_EXPANDS)
     joined, name = parse_bool(args, "joined"), parse_name(args)
     found = backend().routing.members(queue_id, page, joined=joined, name=name)
     counted = request.path.endswith("/users")

@@ -23,6 +23,7 @@ from mockgc.platform.http.paging import (
     listing_to_api,
     parse_bool,
     parse_choice,
+    parse_descending,
     parse_expand,
     parse_list,
     parse_page,
@@ -113,7 +114,7 @@ def list_users() -> ResponseReturnValue:
     page, expand = parse_page(args), parse_expand(args, USER_EXPANDS)
     ids = parse_list(args, "id", most=MAX_IDS)
     state = parse_choice(args, "state", ("active", "inactive", "deleted", "any"), "active")
-    descending = parse_choice(args, "sortOrder", ("ASC", "DESC"), "ASC") == "DESC"
+    descending = parse_descending(args)
     found = backend().users.page_users(page, ids, state=state, descending=descending)
     return jsonify(listing_to_api(found, lambda agent: agent.to_api(expand)))
 
