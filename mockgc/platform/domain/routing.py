@@ -16,6 +16,7 @@ AGENTS_PER_QUEUE = 8  # about how many agents each seeded queue gets, so small o
 SECOND_QUEUE_SHARE = 0.3  # agents who are also members of a second queue
 UNJOINED_SHARE = 0.2  # second memberships the agent has not joined (off that queue)
 MAX_MEMBERS_PER_CHANGE = 100  # users one POST or PATCH of a queue's members may name
+MAX_MEMBERS_PAGE_SIZE = 100  # a queue's members page at most 100 at a time (the SDK's words)
 
 
 @dataclass(frozen=True, slots=True)

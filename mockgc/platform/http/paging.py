@@ -15,7 +15,6 @@ from mockgc.platform.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 T = TypeVar("T")
 PAGING_PARAMS = ("pageSize", "pageNumber")
 SORT_ORDERS = ("ASC", "DESC", "asc", "desc")
-MAX_MEMBERS_PAGE_SIZE = 100  # a queue's members page at most 100 at a time (the SDK's words)
 
 
 def parse_descending(args: MultiDict[str, str]) -> bool:

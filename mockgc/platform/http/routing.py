@@ -8,12 +8,11 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.errors import InvalidValue
-from mockgc.platform.domain.routing import MAX_MEMBERS_PER_CHANGE
+from mockgc.platform.domain.routing import MAX_MEMBERS_PAGE_SIZE, MAX_MEMBERS_PER_CHANGE
 from mockgc.platform.domain.users import MAX_IDS, USER_EXPANDS
 from mockgc.platform.http.body import backend, json_body
 from mockgc.platform.http.fields import require_str
 from mockgc.platform.http.paging import (
-    MAX_MEMBERS_PAGE_SIZE,
     listing_to_api,
     parse_bool,
     parse_descending,
