@@ -27,7 +27,7 @@ def org(seed: int = 7, agents: int = 50) -> Platform:
 def directory(platform: Platform) -> list[tuple[object, ...]]:
     """Everything seeded about each agent, queue and group."""
     agents = [
-        (a.id, a.email, a.date_last_login, a.skills, a.group_ids, tuple(a.queues.items()), a.division)
+        (a.id, a.email, a.date_last_login, a.skills, a.groups, tuple(a.queues.items()), a.division)
         for a in platform.agents.values()
     ]
     queues = [(q.id, q.name) for q in platform.routing.queues.values()]
@@ -59,7 +59,7 @@ def test_every_agent_is_in_a_queue_and_a_group_with_skills_and_a_login(seed: int
     now = platform.clock.now()
     for agent in platform.agents.values():
         assert any(agent.queues.values()), agent  # a member, and joined, of at least one queue
-        assert agent.group_ids and 1 <= len(agent.skills) <= 3
+        assert agent.groups and 1 <= len(agent.skills) <= 3
         assert agent.date_last_login is not None and now - 3 * 86_400 <= agent.date_last_login <= now
         assert EMAIL.match(agent.email), agent.email
     assert len({a.email for a in platform.agents.values()}) == agents

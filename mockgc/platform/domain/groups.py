@@ -8,7 +8,7 @@ from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.context import OrgContext, id_from, operation
 from mockgc.platform.domain.errors import NotFound
 from mockgc.platform.domain.paging import Page, PageRequest, paginate
-from mockgc.platform.domain.users import Users
+from mockgc.platform.domain.users import GroupTag, Users
 
 GROUP_NAMES = ("Tier 1", "Tier 2", "Night Shift", "Team Leads")
 SECOND_GROUP_SHARE = 0.25  # agents who belong to a second group
@@ -48,22 +48,22 @@ class Groups:
         self.groups: dict[str, Group] = {}
 
     def seed(self) -> None:
-        """Each agent in one group in turn, some in a second; the agent carries its group ids."""
+        """Each agent in one group in turn, some in a second; the agent carries its groups."""
         ids, draw = self.ctx.stream("group-ids"), self.ctx.stream("groups")
         now = self.ctx.clock.now()
         agents = list(self.users.agents.values())
         count = min(len(GROUP_NAMES), max(1, len(agents)))
-        group_ids = [id_from(ids) for _ in range(count)]
-        members: dict[str, list[str]] = {group_id: [] for group_id in group_ids}
+        tags = [GroupTag(id_from(ids), name) for name in GROUP_NAMES[:count]]
+        members: dict[GroupTag, list[str]] = {tag: [] for tag in tags}
         for index, agent in enumerate(agents):
-            mine = [group_ids[index % count]]
+            mine = [tags[index % count]]
             if count > 1 and draw.random() < SECOND_GROUP_SHARE:
-                mine.append(group_ids[(index + 1 + draw.randrange(count - 1)) % count])
-            agent.group_ids = tuple(mine)
-            for group_id in mine:
-                members[group_id].append(agent.id)
-        for group_id, name in zip(group_ids, GROUP_NAMES, strict=False):
-            self.groups[group_id] = Group(group_id, name, f"{name} agents", now, tuple(members[group_id]))
+                mine.append(tags[(index + 1 + draw.randrange(count - 1)) % count])
+            agent.groups = tuple(mine)
+            for tag in mine:
+                members[tag].append(agent.id)
+        for tag in tags:
+            self.groups[tag.id] = Group(tag.id, tag.name, f"{tag.name} agents", now, tuple(members[tag]))
 
     @operation
     def list_groups(self, page: PageRequest, ids: list[str] | None = None, *, descending: bool = False) -> Page[Group]:

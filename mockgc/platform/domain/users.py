@@ -93,6 +93,25 @@ class SkillGrant:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupTag:
+    """A group an agent belongs to, as the user's `expand=groups` shows it (the SDK's Group, whose
+    name, type, rulesVisible and visibility are required)."""
+
+    id: str
+    name: str
+
+    def to_api(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "official",
+            "rulesVisible": True,
+            "visibility": "public",
+            "selfUri": f"/api/v2/groups/{self.id}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Division:
     id: str
     name: str = "Home"
@@ -118,7 +137,7 @@ class Agent:
     version: int = 1
     date_last_login: float | None = None
     skills: tuple[SkillGrant, ...] = ()
-    group_ids: tuple[str, ...] = ()
+    groups: tuple[GroupTag, ...] = ()
     # Queue id -> joined; the routing area owns the queues, the agent carries their membership.
     queues: dict[str, bool] = field(default_factory=dict)
     queues_changed: float = 0.0
@@ -200,7 +219,7 @@ class Agent:
         if "presence" in wanted:
             api["presence"] = self.presence_to_api()
         if "groups" in wanted:
-            api["groups"] = [{"id": group_id, "selfUri": f"/api/v2/groups/{group_id}"} for group_id in self.group_ids]
+            api["groups"] = [group.to_api() for group in self.groups]
         if "skills" in wanted:
             api["skills"] = [skill.to_api() for skill in self.skills]
         if "dateLastLogin" in wanted and self.date_last_login is not None:
