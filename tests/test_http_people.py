@@ -115,8 +115,8 @@ def test_bad_member_bodies_are_400s(
     queue = get(client, auth, "/api/v2/routing/queues")["entities"][0]["id"]
     response = getattr(client, method)(f"/api/v2/routing/queues/{queue}/members", json=body, headers=auth)
     assert response.status_code == 400 and response.json["code"] == "invalid.value"
-    if field:
-        assert response.json["details"] == [{"fieldName": field}]
+    if field:  # a list's entry may be named by its index too ("0.joined")
+        assert response.json["details"][0]["fieldName"].split(".")[-1] == field
 
 
 def test_members_listing_has_no_totals_and_users_has_them(client: FlaskClient, auth: dict[str, str]) -> None:
