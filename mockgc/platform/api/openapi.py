@@ -41,8 +41,10 @@ def _error_statuses(route: Route) -> list[int]:
     statuses = set(route.errors)
     if route.path_params:
         statuses |= {400, 404}  # an id the mock does not know; a malformed week
+    if route.query:
+        statuses.add(400)
     if route.body is not None:
-        statuses |= {400, 413}
+        statuses |= {400, 404, 413}  # 404: the body names an entity the mock does not know
         if route.payload == "json":
             statuses.add(415)
     if route.auth in ("bearer", "admin"):
