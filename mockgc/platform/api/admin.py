@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
-from mockgc.platform.api.users import User
+from mockgc.platform.api.users import MockUser
 from mockgc.platform.api.wfm import BusinessUnit
 
 MAX_RESET_AGENTS = 100_000
@@ -125,7 +125,7 @@ class Info(Answer):
     profile: Profile
     clock: Clock
     businessUnits: list[BusinessUnit]
-    users: list[User]
+    users: list[MockUser]
     memory: Memory
 
 

@@ -48,8 +48,14 @@ class User(Answer):
     name: str
     email: str
     state: str
+    version: int
     selfUri: str
-    mockgcScenarioStatus: str = Field(description="mock-only: the agent's status in the scenario")
+
+
+class MockUser(User):
+    """A user as GET /mock/info shows it: with what only the mock knows."""
+
+    mockgcScenarioStatus: str = Field(description="mock-only: the agent's status in the field report's terms")
     mockgcBusinessUnitId: str = Field(description="mock-only: the business unit the agent belongs to")
 
 
@@ -83,7 +89,6 @@ class UserPresence(Answer):
     message: str
     modifiedDate: str
     selfUri: str
-    mockgcScenarioStatus: str = Field(description="mock-only: the agent's status in the scenario")
 
 
 USER = "/api/v2/users/{user_id}"

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, EntityRef, NoBody, Route
+from mockgc.platform.api.base import Answer, Body, NoBody, Route
 
 MAX_UPLOAD_BYTES = 100_000_000
 WEEK_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -36,10 +36,15 @@ class ScheduleUploadBody(Body):
     metadata: ScheduleMetadata
 
 
+class DivisionRef(Answer):
+    id: str
+    selfUri: str
+
+
 class BusinessUnit(Answer):
     id: str
     name: str
-    division: EntityRef
+    division: DivisionRef
     selfUri: str
 
 
@@ -47,14 +52,18 @@ class BusinessUnitListing(Answer):
     entities: list[BusinessUnit]
 
 
+class Version(Answer):
+    version: int
+
+
 class BusinessUnitSettings(Answer):
     startDayOfWeek: str
     timeZone: str
+    metadata: Version
 
 
 class BusinessUnitDetail(BusinessUnit):
     settings: BusinessUnitSettings
-    managementUnits: list[EntityRef]
 
 
 class ScheduleVersion(Answer):
@@ -90,7 +99,17 @@ class OperationTimes(Answer):
     batchWindowsEpochMs: list[list[int]]
 
 
+class ScheduleOperation(Answer):
+    """The platform's answer to a schedule update: its state, and the schedule once Complete."""
+
+    status: str
+    operationId: str
+    result: Schedule | None = None
+
+
 class Operation(Answer):
+    """An operation as the mock-only operations routes show it: with the publish's plan."""
+
     status: str
     operationId: str
     mockgc: OperationTimes = Field(description="mock-only: the publish's plan")
@@ -148,7 +167,7 @@ ROUTES = (
         "postWorkforcemanagementBusinessunitWeekScheduleUpdate",
         "Apply an uploaded schedule update (publishes if it says so)",
         "real",
-        {200: Operation},
+        {200: ScheduleOperation},
         UpdateBody,
         errors=(409,),
     ),

@@ -126,7 +126,7 @@ def process_update(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturn
     body = json_body()
     week = parse_week(week_id)
     upload_key = parse_update(body)
-    return jsonify(backend().wfm.process_update(bu_id, week, schedule_id, upload_key).to_api())
+    return jsonify(backend().wfm.process_update(bu_id, week, schedule_id, upload_key).to_api(plan=False))
 
 
 @bp.get("/<bu_id>/operations")
