@@ -106,7 +106,12 @@ def fuzzed() -> Iterator[Fuzzed]:
     if runtime is not None:
         runtime.stop()
     if os.environ.get("MOCKGC_FUZZ_EXAMPLES"):
-        print("\nfuzz figures: " + ", ".join(f"{key} {value}" for key, value in sorted(FIGURES.items())))
+        server_errors = sum(v for k, v in FIGURES.items() if k.endswith("5xx"))
+        print(
+            f"\nfuzz figures: {len(OPERATIONS)} operations, {EXAMPLES} examples each; "
+            + ", ".join(f"{key} {value}" for key, value in sorted(FIGURES.items()))
+            + f"; 5xx {server_errors}"
+        )
 
 
 def _send(fuzzed: Fuzzed, case: schemathesis.Case, headers: dict[str, str], label: str) -> None:
