@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,7 +106,3 @@ def test_the_helper_catches_an_unknown_field_a_missing_required_one_and_a_lossy_
     ]
     with pytest.raises(AssertionError, match="does not read the answer back"):
         assert_sdk_conforms({"userId": "u", "status": "ASLEEP"}, "RoutingStatus")  # not one of its enum values
-
-
-def test_gzip_and_json_helpers_are_the_sweeps() -> None:
-    assert gzip.decompress(encode("/uploads/schedules/<k>", {"a": 1})) == json.dumps({"a": 1}).encode()

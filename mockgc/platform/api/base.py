@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -27,12 +27,6 @@ class Answer(BaseModel):
     """An answer body: every field the mock sends is declared, so the fuzzer's schema check catches drift."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class EntityRef(Answer):
-    id: str
-    name: str | None = None
-    selfUri: str | None = None
 
 
 class ErrorBody(Answer):
@@ -92,7 +86,6 @@ class Route:
     payload: Payload = "json"
     query: tuple[Query, ...] = ()
     body_required: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
