@@ -7,6 +7,7 @@ of examples per operation; `make fuzz` sets MOCKGC_FUZZ_EXAMPLES higher and prin
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -161,3 +163,20 @@ def test_fuzz_operation(fuzzed: Fuzzed, operation_id: str) -> None:
 
 def test_every_operation_is_fuzzed() -> None:
     assert sorted(OPERATIONS) == sorted(ORIGIN)
+
+
+def test_the_fuzzers_schema_check_catches_a_field_the_document_lacks(fuzzed: Fuzzed) -> None:
+    """The check can fail: with `email` taken out of the document's User, a real answer breaks it."""
+    doc = copy.deepcopy(document())
+    user = doc["components"]["schemas"]["User"]
+    del user["properties"]["email"]
+    user["required"].remove("email")
+    [operation] = [
+        result.ok()
+        for result in schemathesis.openapi.from_dict(doc).get_all_operations()
+        if result.ok().definition.raw["operationId"] == "getUsers"
+    ]
+    with pytest.raises(FailureGroup, match="'email' was unexpected"):
+        operation.Case().call_and_validate(
+            app=fuzzed.app, headers=fuzzed.credentials("bearer"), checks=[response_schema_conformance]
+        )
