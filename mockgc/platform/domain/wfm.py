@@ -35,14 +35,14 @@ class BusinessUnit:
         return {
             "id": self.id,
             "name": self.name,
-            "division": {"id": "home", "name": "Home"},
+            "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
             "selfUri": f"/api/v2/workforcemanagement/businessunits/{self.id}",
         }
 
     def detail_to_api(self) -> dict[str, Any]:
         body = self.to_api()
-        body["settings"] = {"startDayOfWeek": "Monday", "timeZone": "America/Chicago"}
-        body["managementUnits"] = [{"id": mu.id, "name": mu.name} for mu in self.management_units]
+        # Its management units are their own route on the platform, not part of this answer.
+        body["settings"] = {"startDayOfWeek": "Monday", "timeZone": "America/Chicago", "metadata": {"version": 1}}
         return body
 
 
@@ -104,11 +104,12 @@ class PublishOperation:
     agents_held: int = 0
     batches: list[tuple[float, float]] = field(default_factory=list)
 
-    def to_api(self, schedule: Schedule | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "status": self.status,
-            "operationId": self.id,
-            "mockgc": {
+    def to_api(self, schedule: Schedule | None = None, *, plan: bool = True) -> dict[str, Any]:
+        """The platform's BuAsyncScheduleResponse; with `plan`, the mock-only "mockgc" plan of the publish
+        (the operations routes, which only the mock has, show it; the real update answer does not)."""
+        body: dict[str, Any] = {"status": self.status, "operationId": self.id}
+        if plan:
+            body["mockgc"] = {
                 "businessUnitId": self.business_unit_id,
                 "scheduleId": self.schedule_id,
                 "startedEpochMs": int(self.started * 1000),
@@ -116,8 +117,7 @@ class PublishOperation:
                 "publishes": self.publishes,
                 "agentsHeld": self.agents_held,
                 "batchWindowsEpochMs": [[int(a * 1000), int(b * 1000)] for a, b in self.batches],
-            },
-        }
+            }
         if self.status == "Complete" and schedule is not None:
             body["result"] = schedule.to_api()
         return body
