@@ -47,6 +47,7 @@ def test_bad_paging_is_a_400_naming_the_field(client: FlaskClient, auth: dict[st
     ("query", "field"),
     [
         ("expand=presence,bogus", "expand"),
+        ("expand=", "expand"),
         ("state=sleeping", "state"),
         ("sortOrder=Asc", "sortOrder"),
         ("id=" + ",".join(["x"] * 101), "id"),

@@ -53,10 +53,12 @@ def parse_list(args: MultiDict[str, str], name: str, *, most: int | None = None)
 
 
 def parse_expand(args: MultiDict[str, str], allowed: Iterable[str]) -> frozenset[str]:
-    wanted = frozenset(parse_list(args, "expand") or ())
+    """The expand values, each one of `allowed` (an empty one, as in `expand=`, is not)."""
+    wanted = frozenset(part.strip() for value in args.getlist("expand") for part in value.split(","))
     unknown = sorted(wanted - frozenset(allowed))
     if unknown:
-        raise InvalidValue(f"expand does not take {', '.join(unknown)}", details=[{"fieldName": "expand"}])
+        shown = ", ".join(repr(value) for value in unknown)
+        raise InvalidValue(f"expand does not take {shown}", details=[{"fieldName": "expand"}])
     return wanted
 
 
