@@ -49,6 +49,8 @@ class Evidence:
     truth: dict[str, dict[str, Any]]
     repairs: dict[str, float]
     services: dict[str, Any]
+    # The strategy's own store after the run, when its companion read it (a Data Action service).
+    store: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -149,7 +151,7 @@ def judge(
         mitigation=spec.mitigation,
         fault_profile=spec.profile,
         seed=spec.seed,
-        store=store_contents(store_url, evidence.history),
+        store=evidence.store if evidence.store is not None else store_contents(store_url, evidence.history),
         repairs=evidence.repairs or None,
         extra={
             "partial": health.partial,

@@ -143,7 +143,7 @@ class LiveRun:
             raise RunError(f"Locust wrote no history ({history_path}); its log ends:\n{self.locust.log_tail()}")
         live = json.loads((d / "live.json").read_text()) if (d / "live.json").exists() else {}
         operations, truth = self._ground_truth()
-        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra)
+        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot)
 
     def _ground_truth(self) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]]]:
         """The mock's publish windows and stored sessions; (None, {}) when the mock is dead."""
