@@ -1,0 +1,160 @@
+"""The user's own services under test: the examples in examples/ run as live processes through `mockgc run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mockgc.platform.http.app import create_app
+from mockgc.server import ServerThread
+from mockgc.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+ADMIN_KEY, CLIENT_ID, CLIENT_SECRET = "own-admin", "own-client", "own-secret"
+# Short and bounded: 10 desks, an interaction about every 0.2 s each, a 3 s load with two publishes.
+SHORT = ["--users", "10", "--spawn-rate", "10", "--duration", "3", "--think-time", "0.2", "--drain-timeout", "5"]
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def mock() -> Iterator[ServerThread]:
+    """The mock on an ephemeral loopback port, credentials known to the services; no rate limit on them."""
+    settings = Settings(
+        seed=3, agents=20, profile="fast", admin_key=ADMIN_KEY, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        rate_limit_per_minute=0,
+    )
+    with ServerThread(create_app(settings)) as server:
+        yield server
+
+
+@pytest.fixture
+def start_service() -> Iterator[Callable[..., str]]:
+    """Start an example as a process; its base URL (the first line it prints). Every process is stopped."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(script: str, *args: str, env: dict[str, str] | None = None) -> str:
+        process = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / script), "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ, **(env or {})),
+        )
+        started.append(process)
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line, line + (process.stdout.read() if process.poll() is not None else "")
+        return line.split()[-1]
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def mockgc(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockgc.cli", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def live_run(out: Path, server: ServerThread, *args: str) -> subprocess.CompletedProcess[str]:
+    return mockgc(
+        "run", "--quiet", "--out", str(out), *SHORT, "--target", server.url, "--admin-key", ADMIN_KEY,
+        "--profile", "fast", "--publish-at", "0.3,1.5", *args,
+    )
+
+
+def result_of(out: Path) -> dict[str, Any]:
+    return json.loads((out / "result.json").read_text())
+
+
+def test_the_sqlite_data_action_service_holds(tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]) -> None:
+    url = start_service("data_action_sqlite/service.py", "--db", str(tmp_path / "prefs.db"))
+    done = live_run(
+        tmp_path / "run", mock, "-m", "data-action", "--param", f"set_url={url}/set", "--param", f"get_url={url}/get"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = result_of(tmp_path / "run")
+    assert result["verdict"] == "holds" and result["harness"]["errors"] == 0
+    total = result["sessions"]["total"]
+    # Every branch came from the service's answer, and every value was read back from it after the run.
+    assert total > 0 and result["sessions"]["ok"] == total and result["durability"]["durable"] == total
+    assert result["store"] == {"calls": 2 * total, "failures": 0}
+    assert result["services"]["data_action"]["read_back"] == total
+    assert result["http"].get("400", 0) == 0  # the platform's locks never touched the value
+
+
+def test_a_service_that_acknowledges_without_storing_is_caught(
+    tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]
+) -> None:
+    url = start_service("data_action_sqlite/service.py", "--db", str(tmp_path / "prefs.db"), "--broken")
+    done = live_run(
+        tmp_path / "run", mock, "-m", "data-action", "--param", f"set_url={url}/set", "--param", f"get_url={url}/get"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(tmp_path / "run")
+    assert result["verdict"] == "fails" and result["sessions"]["ok"] == 0
+    # Every write was acknowledged (a 2xx), none was kept: each session is an acknowledged write lost.
+    assert result["sessions"]["ack_lost"] == result["sessions"]["total"] > 0
+
+
+def test_an_unreachable_service_is_never_a_success(tmp_path: Path, mock: ServerThread) -> None:
+    dead = "http://127.0.0.1:9"  # discard port: nothing answers there
+    done = live_run(
+        tmp_path / "run", mock, "-m", "data-action", "--param", f"set_url={dead}/set", "--param", f"get_url={dead}/get"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(tmp_path / "run")
+    assert result["sessions"]["ok"] == 0 and result["sessions"]["indeterminate"] == result["sessions"]["total"] > 0
+
+
+def test_the_write_back_service_gets_a_verdict_judged_on_the_platform(
+    tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]
+) -> None:
+    url = start_service(
+        "data_action_writeback/service.py", "--target", mock.url, "--client-id", CLIENT_ID,
+        env={"MOCKGC_CLIENT_SECRET": CLIENT_SECRET},
+    )
+    done = live_run(
+        tmp_path / "run", mock, "-m", "data-action", "--param", f"set_url={url}/set",
+        "--param", "evaluate_on_platform=true",
+    )
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    result = result_of(tmp_path / "run")
+    assert result["harness"]["errors"] == 0 and result["sessions"]["total"] > 0
+    assert result["services"]["data_action"]["durability"] == "the platform's truth"
+    # The branch's evidence is the platform's evaluate: the writes went through the service.
+    assert result["store"]["calls"] == result["sessions"]["total"]
+    acknowledged = result["sessions"]["ok"] + result["sessions"]["ack_lost"]
+    assert acknowledged > 0
+
+
+def test_the_simulator_refuses_a_data_action_with_one_line() -> None:
+    done = mockgc("simulate", "-m", "data-action", "--param", "set_url=http://127.0.0.1:9/set", "--param", "get_url=http://127.0.0.1:9/get", "-n", "5")
+    assert done.returncode == 2
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and "cannot be simulated" in lines[0] and "virtual time" in lines[0]
+
+
+def test_the_examples_answer_bad_bodies_with_400(tmp_path: Path, start_service: Callable[..., str]) -> None:
+    url = start_service("data_action_sqlite/service.py", "--db", str(tmp_path / "prefs.db"))
+    assert requests.post(f"{url}/set", json={"value": "x"}, timeout=5).status_code == 400
+    assert requests.post(f"{url}/get", data=b"{", timeout=5).status_code == 400
+    body = {"conversationId": "c", "participantId": "p", "sessionId": "s", "userId": "u", "variable": "v", "value": "x"}
+    assert requests.post(f"{url}/set", json=body, timeout=5).status_code == 200
+    assert requests.post(f"{url}/get", json={"conversationId": "c", "sessionId": "s", "variable": "v"}, timeout=5).json() == {"value": "x"}
