@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -41,11 +42,13 @@ from mockgc.harness.live import (
     MasterCollector,
     NodeCollector,
     checked_outcome,
+    evidence_for,
     global_user_index,
     open_flow_store,
     pick_agent,
     spec_of,
 )
+from mockgc.harness.evidence import next_test_dir, write_evidence
 from mockgc.harness.nemesis import run_schedule
 from mockgc.result import BAD_CLASSES
 from mockgc.spec import RunSpec
@@ -132,7 +135,15 @@ def _options(parser: Any) -> None:
         env_var="MOCKGC_HISTORY_DIR",
         default="",
         include_in_web_ui=False,
-        help="Where the master writes history.jsonl and live.json (nothing is written without it).",
+        help="Where the master writes each test's history.jsonl, live.json and evidence.json, in its own "
+        "test-001, test-002, ... (nothing is written without it); `mockgc check DIR` judges them.",
+    )
+    group.add_argument(
+        "--history-flat",
+        action="store_true",
+        default=False,
+        include_in_web_ui=False,
+        help="mockgc run's: write straight into --history-dir, no test-NNN and no evidence.json (the run saves it).",
     )
 
 
@@ -183,6 +194,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         return
     MASTER.reset()
     options = _options_of(environment)
+    if options.history_dir:
+        base = Path(options.history_dir)
+        # A second test in the same web UI session must never overwrite the first one's evidence.
+        MASTER.directory = base if options.history_flat else next_test_dir(base)
+        log.info("this test's history and evidence go to %s", MASTER.directory)
     base = (environment.host or "").rstrip("/")
     if options.fault_profile and options.admin_key:
         reply = requests.put(
@@ -243,6 +259,7 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         expected = {client.id for client in runner.clients.all}
+        MASTER.workers = len(expected)
         runner.send_message(FLUSH, {})
         if not _wait_for(lambda: expected <= MASTER.flushed, drain + 10):
             log.error("workers %s sent no final history", sorted(expected - MASTER.flushed))
@@ -258,10 +275,24 @@ def _write(environment: Environment) -> None:
         MASTER.entries.extend(NODE.take())
         MASTER.nodes["local"] = NODE.report()
     MASTER.stopped = time.time()
-    directory = _options_of(environment).history_dir
+    directory = MASTER.directory
     if directory:
         exceptions = len(getattr(environment.runner, "exceptions", {}) or {})
         MASTER.write(directory, {"exceptions": exceptions})
+        options = _options_of(environment)
+        if options.history_flat:
+            return  # mockgc run saves the evidence itself, once its companions have finished
+        spec, mitigation = _run_spec(environment)
+        evidence = evidence_for(
+            spec,
+            mitigation,
+            MASTER.entries,
+            base_url=environment.host or "",
+            admin_key=options.admin_key,
+            elapsed=MASTER.stopped - (MASTER.started or MASTER.stopped),
+            workers=MASTER.workers,
+        )
+        write_evidence(directory, evidence)
 
 
 @events.test_stop.add_listener
