@@ -26,13 +26,13 @@ def serve(routes: dict[str, Route], host: str, port: int, name: str) -> None:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             if self.path == "/healthz":
                 self._answer(200, {"ok": True})
             else:
                 self._answer(404, {"message": "not found"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             route = routes.get(self.path)
             if route is None:

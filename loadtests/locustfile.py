@@ -35,6 +35,7 @@ from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
+from mockgc.harness.evidence import next_test_dir, write_evidence
 from mockgc.harness.live import (
     OUTCOME_REQUEST_TYPE,
     FlowRecorder,
@@ -48,7 +49,6 @@ from mockgc.harness.live import (
     pick_agent,
     spec_of,
 )
-from mockgc.harness.evidence import next_test_dir, write_evidence
 from mockgc.harness.nemesis import run_schedule
 from mockgc.result import BAD_CLASSES
 from mockgc.spec import RunSpec
@@ -289,6 +289,7 @@ def _write(environment: Environment) -> None:
             MASTER.entries,
             base_url=environment.host or "",
             admin_key=options.admin_key,
+            started=MASTER.started or MASTER.stopped,
             elapsed=MASTER.stopped - (MASTER.started or MASTER.stopped),
             workers=MASTER.workers,
         )

@@ -30,7 +30,12 @@ pytestmark = pytest.mark.live
 def mock() -> Iterator[ServerThread]:
     """The mock on an ephemeral loopback port, credentials known to the services; no rate limit on them."""
     settings = Settings(
-        seed=3, agents=20, profile="fast", admin_key=ADMIN_KEY, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        seed=3,
+        agents=20,
+        profile="fast",
+        admin_key=ADMIN_KEY,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
         rate_limit_per_minute=0,
     )
     with ServerThread(create_app(settings)) as server:
@@ -53,7 +58,9 @@ def start_service() -> Iterator[Callable[..., str]]:
         started.append(process)
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert "listening on http://127.0.0.1:" in line, line + (process.stdout.read() if process.poll() is not None else "")
+        assert "listening on http://127.0.0.1:" in line, line + (
+            process.stdout.read() if process.poll() is not None else ""
+        )
         return line.split()[-1]
 
     yield start
@@ -74,8 +81,20 @@ def mockgc(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]
 
 def live_run(out: Path, server: ServerThread, *args: str) -> subprocess.CompletedProcess[str]:
     return mockgc(
-        "run", "--quiet", "--out", str(out), *SHORT, "--target", server.url, "--admin-key", ADMIN_KEY,
-        "--profile", "fast", "--publish-at", "0.3,1.5", *args,
+        "run",
+        "--quiet",
+        "--out",
+        str(out),
+        *SHORT,
+        "--target",
+        server.url,
+        "--admin-key",
+        ADMIN_KEY,
+        "--profile",
+        "fast",
+        "--publish-at",
+        "0.3,1.5",
+        *args,
     )
 
 
@@ -83,7 +102,9 @@ def result_of(out: Path) -> dict[str, Any]:
     return json.loads((out / "result.json").read_text())
 
 
-def test_the_sqlite_data_action_service_holds(tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]) -> None:
+def test_the_sqlite_data_action_service_holds(
+    tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]
+) -> None:
     url = start_service("data_action_sqlite/service.py", "--db", str(tmp_path / "prefs.db"))
     done = live_run(
         tmp_path / "run", mock, "-m", "data-action", "--param", f"set_url={url}/set", "--param", f"get_url={url}/get"
@@ -127,12 +148,22 @@ def test_the_write_back_service_gets_a_verdict_judged_on_the_platform(
     tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]
 ) -> None:
     url = start_service(
-        "data_action_writeback/service.py", "--target", mock.url, "--client-id", CLIENT_ID,
+        "data_action_writeback/service.py",
+        "--target",
+        mock.url,
+        "--client-id",
+        CLIENT_ID,
         env={"MOCKGC_CLIENT_SECRET": CLIENT_SECRET},
     )
     done = live_run(
-        tmp_path / "run", mock, "-m", "data-action", "--param", f"set_url={url}/set",
-        "--param", "evaluate_on_platform=true",
+        tmp_path / "run",
+        mock,
+        "-m",
+        "data-action",
+        "--param",
+        f"set_url={url}/set",
+        "--param",
+        "evaluate_on_platform=true",
     )
     assert done.returncode in (0, 1), done.stdout + done.stderr
     result = result_of(tmp_path / "run")
@@ -145,7 +176,17 @@ def test_the_write_back_service_gets_a_verdict_judged_on_the_platform(
 
 
 def test_the_simulator_refuses_a_data_action_with_one_line() -> None:
-    done = mockgc("simulate", "-m", "data-action", "--param", "set_url=http://127.0.0.1:9/set", "--param", "get_url=http://127.0.0.1:9/get", "-n", "5")
+    done = mockgc(
+        "simulate",
+        "-m",
+        "data-action",
+        "--param",
+        "set_url=http://127.0.0.1:9/set",
+        "--param",
+        "get_url=http://127.0.0.1:9/get",
+        "-n",
+        "5",
+    )
     assert done.returncode == 2
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert len(lines) == 1 and "cannot be simulated" in lines[0] and "virtual time" in lines[0]
@@ -157,4 +198,6 @@ def test_the_examples_answer_bad_bodies_with_400(tmp_path: Path, start_service: 
     assert requests.post(f"{url}/get", data=b"{", timeout=5).status_code == 400
     body = {"conversationId": "c", "participantId": "p", "sessionId": "s", "userId": "u", "variable": "v", "value": "x"}
     assert requests.post(f"{url}/set", json=body, timeout=5).status_code == 200
-    assert requests.post(f"{url}/get", json={"conversationId": "c", "sessionId": "s", "variable": "v"}, timeout=5).json() == {"value": "x"}
+    assert requests.post(
+        f"{url}/get", json={"conversationId": "c", "sessionId": "s", "variable": "v"}, timeout=5
+    ).json() == {"value": "x"}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _serve import fields, serve  # noqa: E402
+from _serve import fields, serve
 
 SET_FIELDS = ("conversationId", "participantId", "sessionId", "userId", "variable", "value")
 GET_FIELDS = ("conversationId", "sessionId", "variable")
@@ -37,7 +37,9 @@ class Preferences:
 
     def put(self, conversation: str, session: str, variable: str, value: str) -> None:
         with self.lock, self.db:
-            self.db.execute("INSERT OR REPLACE INTO preference VALUES (?, ?, ?, ?)", (conversation, session, variable, value))
+            self.db.execute(
+                "INSERT OR REPLACE INTO preference VALUES (?, ?, ?, ?)", (conversation, session, variable, value)
+            )
 
     def get(self, conversation: str, session: str, variable: str) -> str | None:
         with self.lock:

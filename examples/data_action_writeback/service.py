@@ -23,7 +23,7 @@ import requests
 import tenacity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _serve import fields, serve  # noqa: E402
+from _serve import fields, serve
 
 SET_FIELDS = ("conversationId", "participantId", "sessionId", "userId", "variable", "value")
 
@@ -50,7 +50,10 @@ class Platform:
         with self.lock:
             if self.token is None or renew:
                 answer = self.http.post(
-                    f"{self.target}/oauth/token", data={"grant_type": "client_credentials"}, auth=self.credentials, timeout=10
+                    f"{self.target}/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=self.credentials,
+                    timeout=10,
                 )
                 answer.raise_for_status()
                 self.token = str(answer.json()["access_token"])

@@ -14,7 +14,9 @@ from mockgc.flows.mitigations.data_action import GET, TIMED_OUT, DataActionServi
 _http = requests.Session()  # keep-alive to the service, as the platform's action proxy keeps it
 
 
-def header_values(headers: tuple[tuple[str, str], ...], environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, str]:
+def header_values(
+    headers: tuple[tuple[str, str], ...], environ: os._Environ[str] | dict[str, str] = os.environ
+) -> dict[str, str]:
     """The headers to send: a value "$NAME" is the environment variable NAME ("" when it is unset)."""
     return {name: environ.get(value[1:], "") if value.startswith("$") else value for name, value in headers}
 
@@ -45,7 +47,9 @@ def action_bodies(history: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return bodies
 
 
-def read_back(mitigation: DataActionService, history: list[dict[str, Any]]) -> tuple[dict[str, str | None], dict[str, Any]]:
+def read_back(
+    mitigation: DataActionService, history: list[dict[str, Any]]
+) -> tuple[dict[str, str | None], dict[str, Any]]:
     """Durability through the service: get_url asked once for every key the flows wrote or read, after the
     run. (snapshot key -> value, None where the service answered no value; counts). A key the service did
     not answer (non-2xx, timeout, no answer) is left out of the snapshot, so the checker cannot count it
@@ -53,7 +57,11 @@ def read_back(mitigation: DataActionService, history: list[dict[str, Any]]) -> t
     snapshot: dict[str, str | None] = {}
     failures: list[str] = []
     for key, body in sorted(action_bodies(history).items()):
-        reply = call_action(DataAction(GET, mitigation.get_url, body, key, mitigation.timeout_s, tuple(sorted(mitigation.headers.items()))))
+        reply = call_action(
+            DataAction(
+                GET, mitigation.get_url, body, key, mitigation.timeout_s, tuple(sorted(mitigation.headers.items()))
+            )
+        )
         if not reply.ok:
             failures.append(f"{key}: {reply.status} {reply.error or ''}".strip())
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mockgc.harness.evidence import read_evidence, test_dirs
+from mockgc.harness.evidence import per_test_dirs, read_evidence
 from mockgc.harness.report import read_history
 from mockgc.harness.results import Evidence, Health, RunOutcome, judge
 from mockgc.result import EXIT_HARNESS
@@ -25,7 +25,7 @@ def run_directories(base: Path) -> list[Path]:
     session), else its subdirectories that hold one (a matrix); ValueError when there is none."""
     if (base / HISTORY).exists():
         return [base]
-    tests = [d for d in test_dirs(base) if (d / HISTORY).exists()]
+    tests = [d for d in per_test_dirs(base) if (d / HISTORY).exists()]
     if tests:
         return tests
     found = sorted(d for d in base.iterdir() if d.is_dir() and (d / HISTORY).exists()) if base.is_dir() else []

@@ -85,7 +85,7 @@ def next_test_dir(base: Path) -> Path:
         return path
 
 
-def test_dirs(base: Path) -> list[Path]:
+def per_test_dirs(base: Path) -> list[Path]:
     """The test-NNN directories a web UI session left under `base`, in order."""
     if not base.is_dir():
         return []

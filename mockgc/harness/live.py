@@ -326,14 +326,18 @@ def evidence_for(
     *,
     base_url: str,
     admin_key: str,
+    started: float,
     elapsed: float,
     workers: int,
 ) -> SavedEvidence:
     """What a Locust master saves at test stop. The spec is the test as it ran: the publishes that fell due
-    before the stop (a web UI test stopped early made only those) and the workers that took part."""
+    before the stop (a web UI test stopped early made only those) and the workers that took part; the
+    windows are this test's publishes (an earlier test of the same web UI session made the others)."""
     due = tuple(offset for offset in spec.offsets() if offset <= elapsed)
     ran = spec.with_options(publish_at=due, publishes=len(due), workers=0, remote_workers=workers)
     operations, truth, error = fetch_ground_truth(base_url, admin_key)
+    if operations is not None:
+        operations = [op for op in operations if op.get("startedEpochMs", 0) >= started * 1000.0 - 1.0]
     store, services = store_snapshot(spec, mitigation, entries)
     return SavedEvidence(
         spec=ran.as_dict(),

@@ -17,11 +17,11 @@ from typing import Any
 from mockgc.companions import ServiceContext, default_store_url
 from mockgc.harness.console import Display
 from mockgc.harness.errors import ChildDied, RunError
+from mockgc.harness.evidence import SavedEvidence, write_evidence
 from mockgc.harness.locust import Locust, process_env, with_enough_workers
 from mockgc.harness.options import LiveOptions
 from mockgc.harness.procs import Children, Death, ProcessError
 from mockgc.harness.report import read_history
-from mockgc.harness.evidence import SavedEvidence, write_evidence
 from mockgc.harness.results import Evidence, Health, RunOutcome, judge, store_contents, write_matrix
 from mockgc.harness.target import Target, TargetError, start_mock
 from mockgc.registry import companion_of, load_mitigation
@@ -183,7 +183,9 @@ def save_evidence(directory: Path, spec: RunSpec, evidence: Evidence, health: He
             store=evidence.store,
             repairs=evidence.repairs,
             services=evidence.services,
-            ground_truth_error=None if evidence.operations is not None else "the mock was gone before its truth was read",
+            ground_truth_error=None
+            if evidence.operations is not None
+            else "the mock was gone before its truth was read",
             written_by="mockgc run",
             health={
                 "partial": health.partial,
