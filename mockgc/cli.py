@@ -331,10 +331,17 @@ _DEFAULT = RunSpec()
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory (default ./runs/run-<time>)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the verdict.")
+@click.option(
+    "--external-worker",
+    metavar="URL|notifications",
+    help="async-worker: your own repair worker instead of mockgc's: the URL to register the publish webhook to, "
+    "or `notifications` when it subscribes itself. Give it and the run the same --store.",
+)
 @gate_options
 def run(
     spec_file: Path | None,
     params: tuple[str, ...],
+    external_worker: str | None,
     expect: tuple[str, ...],
     thresholds: tuple[str, ...],
     junit_path: Path | None,
@@ -372,6 +379,8 @@ def run(
     from mockgc.summary import print_summary
 
     out = out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
+    if external_worker:
+        params = (*params, f"external_worker={external_worker}")
     try:
         spec = _build_spec(spec_file, params, expect=expect, thresholds=thresholds, **spec_options)
         options = LiveOptions(

@@ -107,6 +107,12 @@ def harness_section(spec: RunSpec, evidence: Evidence, health: Health, directory
     expected_workers = spec.workers + spec.remote_workers
     if expected_workers and not health.partial and len(live.get("flushed", [])) < expected_workers:
         problems.append(f"{expected_workers - len(live.get('flushed', []))} worker(s) sent no final history")
+    wait = (evidence.services.get("worker") or {}).get("consistency_wait") or {}
+    if wait.get("timed_out"):
+        problems.append(
+            f"the wait for the external worker hit its timeout ({wait.get('timeout_s'):g} s) before the truth "
+            f"settled: {wait.get('still')}"
+        )
     if live.get("exceptions"):
         problems.append(f"{live['exceptions']} exception(s) in Locust users (see locust_exceptions.csv)")
     request_errors = int(live.get("harness_errors", 0)) - len(failed)
