@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,10 @@ pytestmark = pytest.mark.live
 @pytest.fixture
 def mock() -> Iterator[ServerThread]:
     """The mock on an ephemeral loopback port, credentials known to the services; no rate limit on them."""
+    # The org a run resets to (seed 1, 50 agents): a worker subscribed before the reset keeps its topics.
     settings = Settings(
-        seed=3,
-        agents=20,
+        seed=1,
+        agents=50,
         profile="fast",
         admin_key=ADMIN_KEY,
         client_id=CLIENT_ID,
@@ -47,9 +49,9 @@ def start_service() -> Iterator[Callable[..., str]]:
     """Start an example as a process; its base URL (the first line it prints). Every process is stopped."""
     started: list[subprocess.Popen[str]] = []
 
-    def start(script: str, *args: str, env: dict[str, str] | None = None) -> str:
+    def start(script: str, *args: str, env: dict[str, str] | None = None, port: bool = True) -> str:
         process = subprocess.Popen(
-            [sys.executable, str(EXAMPLES / script), "--port", "0", *args],
+            [sys.executable, str(EXAMPLES / script), *(["--port", "0"] if port else []), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -58,9 +60,8 @@ def start_service() -> Iterator[Callable[..., str]]:
         started.append(process)
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert "listening on http://127.0.0.1:" in line, line + (
-            process.stdout.read() if process.poll() is not None else ""
-        )
+        ready = "listening on http://127.0.0.1:" in line or "subscribed" in line
+        assert ready, line + (process.stdout.read() if process.poll() is not None else "")
         return line.split()[-1]
 
     yield start
@@ -93,7 +94,7 @@ def live_run(out: Path, server: ServerThread, *args: str) -> subprocess.Complete
         "--profile",
         "fast",
         "--publish-at",
-        "0.3,1.5",
+        "0.2,0.8",
         *args,
     )
 
@@ -201,3 +202,69 @@ def test_the_examples_answer_bad_bodies_with_400(tmp_path: Path, start_service: 
     assert requests.post(
         f"{url}/get", json={"conversationId": "c", "sessionId": "s", "variable": "v"}, timeout=5
     ).json() == {"value": "x"}
+
+
+# -- the user's own repair worker ---------------------------------------------------------------------
+
+
+def _assert_repaired_like_the_built_in_worker(result: dict[str, Any]) -> None:
+    sessions, consistency = result["sessions"], result["consistency"]
+    assert result["harness"]["errors"] == 0 and result["services"]["worker"]["consistency_wait"]["settled"]
+    # The publishes rejected writes, the worker put them back: every value ends durable, and the branches
+    # the customers already got are the outcome gap; the repairs have their time to consistency.
+    assert sessions["lost"] > 0 and result["durability"]["durable"] == sessions["total"]
+    assert consistency["outcome_gap"] == sessions["lost"] and consistency["repaired"] > 0
+    assert consistency["time_to_consistency_ms"]["p50"] > 0
+
+
+def test_an_external_worker_subscribing_on_the_notifications_websocket_repairs(
+    tmp_path: Path, mock: ServerThread, start_service: Callable[..., str]
+) -> None:
+    store = f"sqlite:///{tmp_path / 'intents.db'}"
+    start_service(
+        "repair_worker/worker.py", "--target", mock.url, "--client-id", CLIENT_ID, "--store", store,
+        env={"MOCKGC_CLIENT_SECRET": CLIENT_SECRET}, port=False,
+    )  # fmt: skip
+    done = live_run(
+        tmp_path / "run", mock, "-m", "async-worker", "--external-worker", "notifications", "--store", store
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # async-worker cannot mend a branch already taken
+    result = result_of(tmp_path / "run")
+    assert result["services"]["worker"]["mode"] == "subscribes through the Notifications API"
+    _assert_repaired_like_the_built_in_worker(result)
+
+
+def test_an_external_worker_at_a_url_gets_the_publish_webhook(tmp_path: Path, mock: ServerThread) -> None:
+    store, port_file = f"sqlite:///{tmp_path / 'intents.db'}", tmp_path / "worker.port"
+    env = dict(
+        os.environ,
+        MOCKGC_CLIENT_SECRET=CLIENT_SECRET,
+        MOCKGC_WEBHOOK_SECRET="whsec_YS1zaGFyZWQtc2VjcmV0LWZvci10aGUtdGVzdHM=",
+    )
+    # mockgc's own worker, started by hand: to the run it is just a service at a URL.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "mockgc.cli", "worker", "--target", mock.url, "--client-id", CLIENT_ID, "--store", store,
+         "--port", "0", "--port-file", str(port_file)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.1)
+        url = f"http://127.0.0.1:{port_file.read_text().strip()}/webhook"
+        done = subprocess.run(
+            [sys.executable, "-m", "mockgc.cli", "run", "--quiet", "--out", str(tmp_path / "run"), *SHORT,
+             "--target", mock.url, "--admin-key", ADMIN_KEY, "--profile", "fast", "--publish-at", "0.2,0.8",
+             "-m", "async-worker", "--external-worker", url, "--store", store],
+            env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
+        )  # fmt: skip
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(tmp_path / "run")
+    report = result["services"]["worker"]
+    assert report["mode"] == "webhook" and report["url"] == url and report["secret_from_environment"]
+    assert report["webhooks"]["delivered"] >= 2  # one per publish completion, signed with the shared secret
+    _assert_repaired_like_the_built_in_worker(result)

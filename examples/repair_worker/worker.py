@@ -27,7 +27,7 @@ from mockgc.flows.mitigations.async_worker import NAMESPACE, Intent
 from mockgc.stores import open_store
 
 CHUNK = 100
-REFRESH_SECONDS = 5.0  # re-list business units now and then: an org reset gives them new ids
+REFRESH_SECONDS = 1.0  # re-list business units now and then: an org reset (a run starting) gives them new ids
 
 
 class Platform:

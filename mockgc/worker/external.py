@@ -50,7 +50,8 @@ class TruthWatch:
     def observe(self, truth: dict[str, dict[str, Any]], at: float) -> bool:
         """Take one snapshot; True when anything changed since the last one."""
         changed = False
-        before = self.last_poll if self.last_poll is not None else at
+        # The first snapshot cannot tell when a value got there: never after anything.
+        before = self.last_poll if self.last_poll is not None else float("-inf")
         for sid, record in truth.items():
             value = (record.get("variables") or {}).get(PREFERENCE_VARIABLE)
             if sid not in self.values or self.values[sid] != value:

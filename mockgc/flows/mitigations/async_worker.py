@@ -140,7 +140,9 @@ class AsyncWorker(Mitigation):
         if not isinstance(external_worker, str) or not (
             external_worker in ("", SUBSCRIBES) or external_worker.startswith(("http://", "https://"))
         ):
-            raise ValueError(f'external_worker must be "{SUBSCRIBES}" or the http(s) URL of its webhook, got {external_worker!r}')
+            raise ValueError(
+                f'external_worker must be "{SUBSCRIBES}" or the http(s) URL of its webhook, got {external_worker!r}'
+            )
         self.external_worker = external_worker
         # After the load: the truth must stay unchanged this long, and the whole wait ends by the timeout.
         self.consistency_settle_s = number("consistency_settle_s", consistency_settle_s)
@@ -157,6 +159,7 @@ class AsyncWorker(Mitigation):
             for name in EXTERNAL_PARAMS:
                 params.pop(name)
         return {"name": self.name, "params": params}
+
     def worker_config(self) -> WorkerConfig:
         return WorkerConfig(
             namespace=self.namespace,
