@@ -48,8 +48,11 @@ def serve(routes: dict[str, Route], host: str, port: int, name: str) -> None:
         def log_message(self, format: str, *args: Any) -> None:  # quiet: a load run makes thousands
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # the default backlog of 5 resets connections when a load's desks start at once
+
+    server = Server((host, port), Handler)
     print(f"{name} listening on http://{host}:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -547,6 +547,8 @@ def check(
     each test writes DIR/test-NNN, all judged), or a `mockgc run` output. Exit code as `mockgc run`:
     0 holds, 1 fails (or a broken --expect/--threshold), 2 the run cannot be judged or lost a process.
     """
+    import json
+
     from mockgc.harness.check import check_run
     from mockgc.harness.results import worst_exit
     from mockgc.summary import print_summary
@@ -558,6 +560,9 @@ def check(
         spec_gate = Gate.parse(base.get("expect") or {}, base.get("thresholds") or ())
         gate = gate_of(expect, thresholds, spec_gate)
         gated = apply_gate(results, gate, junit_path=junit_path, suite=f"mockgc check {run_dir}", console=console)
+        if expect or thresholds:  # the judgement of the options given here goes into result.json too
+            for outcome in outcomes:
+                (outcome.directory / "result.json").write_text(json.dumps(outcome.result, indent=2, sort_keys=True))
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
     if not quiet:
