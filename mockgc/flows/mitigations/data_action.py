@@ -105,6 +105,3 @@ class DataActionService(Mitigation):
 
     def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
         return None if self.evaluate_on_platform else self.key(session, PREFERENCE_VARIABLE)
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "params": dict(vars(self))}
