@@ -27,7 +27,7 @@ BY_HAND = [
     "--fault-profile",
     "fast",
     "--publish-at",
-    "0.3",
+    "0.2",
     "--think-time",
     "0.1",
     "--admin-key",
@@ -64,6 +64,16 @@ def locust(*args: str) -> list[str]:
     return [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtests" / "locustfile.py"), *args]
 
 
+def check(*args: str) -> subprocess.CompletedProcess[str]:
+    """`mockgc check` in this process (it imports no Locust): the same exit code and output, without a start-up."""
+    from click.testing import CliRunner
+
+    from mockgc.cli import main
+
+    done = CliRunner().invoke(main, ["check", *args])
+    return subprocess.CompletedProcess(["mockgc", "check", *args], done.exit_code, done.output, "")
+
+
 def result_of(directory: Path) -> dict[str, Any]:
     return json.loads((directory / "result.json").read_text())
 
@@ -89,74 +99,25 @@ def test_evidence_round_trips_and_a_foreign_file_is_refused(tmp_path: Path) -> N
 
 def test_check_without_evidence_says_why_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "history.jsonl").write_text("")
-    done = mockgc("check", str(tmp_path))
+    done = check(str(tmp_path))
     assert done.returncode == 2
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert len(lines) == 1 and "no evidence.json" in lines[0] and "--admin-key" in lines[0]
 
 
-def test_check_gives_a_mockgc_run_its_verdict_again_offline(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    done = mockgc(
-        "run",
-        "--quiet",
-        "--out",
-        str(out),
-        "--users",
-        "8",
-        "--spawn-rate",
-        "8",
-        "--duration",
-        "3",
-        "--think-time",
-        "0.2",
-        "--drain-timeout",
-        "5",
-        "--mitigation",
-        "none",
-        "--profile",
-        "fast",
-        "--publish-at",
-        "0.3,1.5",
-    )
-    assert done.returncode == 1, done.stdout + done.stderr
-    first = result_of(out)
-    (out / "result.json").unlink()
-    (out / "report.html").unlink()
-    # The mock the run started is gone: the check reads only the files.
-    checked = mockgc("check", "--quiet", str(out), "--junit", str(tmp_path / "junit.xml"))
-    assert checked.returncode == 1, checked.stdout + checked.stderr
-    again = result_of(out)
-    for part in ("sessions", "durability", "outcome", "verdict", "windows", "http"):
-        assert again[part] == first[part], part
-    assert (out / "report.html").exists() and "<testsuite" in (tmp_path / "junit.xml").read_text()
-    # The gate options of run and simulate: an expectation turns the failure into a pass.
-    assert mockgc("check", "--quiet", str(out), "--expect", "none=fails").returncode == 0
-    assert mockgc("check", "--quiet", str(out), "--threshold", "lost<=0", "--expect", "none=fails").returncode == 1
-
-
-def test_two_headless_by_hand_runs_each_get_their_own_directory_and_verdict(tmp_path: Path, mock: ServerThread) -> None:
+def test_a_headless_by_hand_run_gets_its_own_directory_and_verdict(tmp_path: Path, mock: ServerThread) -> None:
     runs = tmp_path / "runs"
-    for _ in range(2):
-        subprocess.run(
-            locust(
-                "--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "2s", "--history-dir", str(runs), *BY_HAND
-            ),
-            capture_output=True,
-            text=True,
-            timeout=90,
-            cwd=ROOT,
-        )
-    assert [d.name for d in per_test_dirs(runs)] == ["test-001", "test-002"]
-    done = mockgc("check", str(runs))
+    args = ("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "2s", "--history-dir", str(runs), *BY_HAND)
+    subprocess.run(locust(*args), capture_output=True, text=True, timeout=90, cwd=ROOT)
+    (test,) = per_test_dirs(runs)
+    assert test.name == "test-001"
+    done = check(str(runs))
     assert done.returncode == 1, done.stdout + done.stderr  # `none` under a publish loses data
-    for directory in per_test_dirs(runs):
-        result = result_of(directory)
-        evidence = json.loads((directory / "evidence.json").read_text())
-        assert evidence["written_by"] == "locust master" and evidence["truth"]
-        assert result["sessions"]["total"] > 0 and result["harness"]["errors"] == 0
-        # Each test's own publish only, though the mock keeps both.
-        assert len(result["publish_operations"]) == 1
+    result = result_of(test)
+    evidence = json.loads((test / "evidence.json").read_text())
+    assert evidence["written_by"] == "locust master" and evidence["truth"]
+    assert result["sessions"]["total"] > 0 and result["harness"]["errors"] == 0
+    assert len(result["publish_operations"]) == 1 and (test / "report.html").exists()
 
 
 def _free_port() -> int:
@@ -205,9 +166,42 @@ def test_each_test_of_one_web_ui_session_writes_its_own_directory(tmp_path: Path
         process.wait(timeout=30)
     first = (runs / "test-001" / "history.jsonl").read_text()
     assert first and (runs / "test-002" / "history.jsonl").read_text()
-    done = mockgc("check", str(runs))
+    done = check(str(runs))
     assert done.returncode in (0, 1), done.stdout + done.stderr
     assert (runs / "test-001" / "history.jsonl").read_text() == first  # the second test left the first alone
     assert (
         result_of(runs / "test-001")["sessions"]["total"] > 0 and result_of(runs / "test-002")["sessions"]["total"] > 0
     )
+
+
+def test_a_distributed_by_hand_run_is_judged_over_every_worker(tmp_path: Path, mock: ServerThread) -> None:
+    runs, port = tmp_path / "runs", _free_port()
+    master = subprocess.Popen(
+        locust("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "2s", "--master",
+               "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", "2",
+               "--history-dir", str(runs), *BY_HAND),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+    )  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        for _ in range(2)
+    ]
+    try:
+        master.wait(timeout=90)
+    finally:
+        for process in (master, *workers):
+            process.terminate()
+            process.wait(timeout=30)
+    (test,) = per_test_dirs(runs)
+    done = check(str(runs))
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(test)
+    # Both workers' sessions in one verdict, and the check knows two workers had to send their history.
+    sessions = json.loads((test / "sessions.json").read_text())
+    assert {session["key"].split(".")[0] for session in sessions} == {"w0", "w1"}
+    assert result["run"]["remote_workers"] == 2 and result["harness"]["errors"] == 0

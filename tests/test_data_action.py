@@ -186,3 +186,26 @@ def test_read_back_asks_get_url_once_per_key(service: str) -> None:
     entries = _history("PREF-1")
     snapshot, stats = read_back(DataActionService(set_url=f"{service}/echo", get_url=f"{service}/echo"), entries)
     assert snapshot == {"conv-1:sess-1:preferenceCode": "preferenceCode"} and stats["unanswered"] == 0
+
+
+class _Platform:
+    """Just enough platform for one script flow: a call and a script session."""
+
+    def call(self, op: str, params: dict[str, Any]) -> Reply:
+        if op == "create_call":
+            return Reply(200, {"id": "conv-1"})
+        return Reply(200, {"id": "sess-1", "conversationId": "conv-1", "participantId": "part-1"})
+
+
+def test_an_unreachable_service_leaves_the_session_indeterminate_never_a_success() -> None:
+    from mockgc.drivers.realtime import run_flow
+    from mockgc.flows.script import script_flow
+
+    dead = "http://127.0.0.1:9"  # the discard port: nothing answers there
+    strategy = DataActionService(set_url=f"{dead}/set", get_url=f"{dead}/get", timeout_s=2)
+    history = History()
+    result = run_flow(script_flow(CTX, strategy), _Platform(), history, process="p", key="k1")
+    assert (result.branch, result.acknowledged) == (None, False)
+    judged = check(history.entries, {}, [], mitigation="data-action", fault_profile="fast", seed=1, store={})
+    assert judged["sessions"]["indeterminate"] == 1 and judged["verdict"] == "fails"
+    assert judged["store"] == {"calls": 2, "failures": 2}
