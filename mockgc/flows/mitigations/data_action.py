@@ -10,9 +10,9 @@ from mockgc.flows.effects import DataAction, Effect
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import flag, number
 
-# The Data Action timeout the platform applies when an action sets none (README, "Testing your own service").
+# The Data Action timeout as public write-ups give it (README, "Testing your own service", says how sure).
 DATA_ACTION_TIMEOUT_S = 3.0
-MAX_TIMEOUT_S = 60.0
+MAX_TIMEOUT_S = 60.0  # the longest any source we found allows
 SET, GET = "set", "get"
 
 
