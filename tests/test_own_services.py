@@ -128,6 +128,8 @@ def test_the_sqlite_data_action_service_holds(
     assert total > 0 and result["sessions"]["ok"] == total and result["durability"]["durable"] == total
     assert result["store"] == {"calls": 2 * total, "failures": 0}
     assert result["services"]["data_action"]["read_back"] == total
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "Your service" in report and "read back through get_url" in report and "http://" not in report
     assert result["http"].get("400", 0) == 0  # the platform's locks never touched the value
 
 
