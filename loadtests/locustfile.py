@@ -31,8 +31,10 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from mockgc.drivers.dataaction import call_action
 from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
+from mockgc.flows.effects import DataAction, Reply
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.harness.evidence import next_test_dir, write_evidence
@@ -63,6 +65,7 @@ _loaded: dict[str, tuple[RunSpec, Mitigation]] = {}  # the spec's document -> th
 DEFAULTS = RunSpec()
 
 FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
+DATA_ACTION_REQUEST_TYPE = "DATA_ACTION"
 
 
 @events.init_command_line_parser.add_listener
@@ -360,6 +363,21 @@ class Agent(FastHttpUser):
         # Seeded per user, so the same run paces itself the same way.
         return self.think_time * self._waits.uniform(0.5, 1.5)
 
+    def _data_action(self, effect: DataAction) -> Reply:
+        """A call to the user's own service, shown in Locust's statistics as DATA_ACTION set/get."""
+        began = time.perf_counter()
+        reply = call_action(effect)
+        self.environment.events.request.fire(
+            request_type=DATA_ACTION_REQUEST_TYPE,
+            name=f"{effect.action} {effect.url}",
+            response_time=(time.perf_counter() - began) * 1000,
+            response_length=0,
+            # The checker judges a refusal or a timeout; Locust counts only no answer at all as a failure.
+            exception=RuntimeError(reply.error) if reply.status == 0 else None,
+            context={},
+        )
+        return reply
+
     @task
     def interaction(self) -> None:
         if NODE.draining:
@@ -381,6 +399,7 @@ class Agent(FastHttpUser):
                 key=key,
                 store=self.store,
                 sleep=gevent.sleep,
+                actions=self._data_action,
             )
         finally:
             NODE.in_flight -= 1

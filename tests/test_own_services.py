@@ -130,6 +130,7 @@ def test_the_sqlite_data_action_service_holds(
     assert result["services"]["data_action"]["read_back"] == total
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Your service" in report and "read back through get_url" in report and "http://" not in report
+    assert "DATA_ACTION,set http://" in (tmp_path / "run" / "locust_stats.csv").read_text()  # the service's latency
     assert result["http"].get("400", 0) == 0  # the platform's locks never touched the value
 
 

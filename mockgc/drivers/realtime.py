@@ -62,8 +62,19 @@ def run_flow(
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    actions: ActionCaller = call_action,
 ) -> FlowResult:
     """One interaction, recorded: its calls as invoke/complete pairs, then its result."""
-    result = drive(flow, transport, store=store, clock=clock, sleep=sleep, history=history, process=process, key=key)
+    result = drive(
+        flow,
+        transport,
+        store=store,
+        clock=clock,
+        sleep=sleep,
+        history=history,
+        process=process,
+        key=key,
+        actions=actions,
+    )
     history.finish(process, result, clock())
     return result
