@@ -105,6 +105,7 @@ def test_check_without_evidence_says_why_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "no evidence.json" in lines[0] and "--admin-key" in lines[0]
 
 
+@pytest.mark.live
 def test_a_headless_by_hand_run_gets_its_own_directory_and_verdict(tmp_path: Path, mock: ServerThread) -> None:
     runs = tmp_path / "runs"
     args = ("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "2s", "--history-dir", str(runs), *BY_HAND)
@@ -133,6 +134,7 @@ def _wait(condition: Any, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.live
 def test_each_test_of_one_web_ui_session_writes_its_own_directory(tmp_path: Path, mock: ServerThread) -> None:
     runs, port = tmp_path / "runs", _free_port()
     ui = f"http://127.0.0.1:{port}"
@@ -174,6 +176,7 @@ def test_each_test_of_one_web_ui_session_writes_its_own_directory(tmp_path: Path
     )
 
 
+@pytest.mark.live
 def test_a_distributed_by_hand_run_is_judged_over_every_worker(tmp_path: Path, mock: ServerThread) -> None:
     runs, port = tmp_path / "runs", _free_port()
     master = subprocess.Popen(
