@@ -108,7 +108,7 @@ def test_check_without_evidence_says_why_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.live
 def test_a_headless_by_hand_run_gets_its_own_directory_and_verdict(tmp_path: Path, mock: ServerThread) -> None:
     runs = tmp_path / "runs"
-    args = ("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "2s", "--history-dir", str(runs), *BY_HAND)
+    args = ("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "4s", "--history-dir", str(runs), *BY_HAND)
     subprocess.run(locust(*args), capture_output=True, text=True, timeout=90, cwd=ROOT)
     (test,) = per_test_dirs(runs)
     assert test.name == "test-001"
@@ -180,7 +180,7 @@ def test_each_test_of_one_web_ui_session_writes_its_own_directory(tmp_path: Path
 def test_a_distributed_by_hand_run_is_judged_over_every_worker(tmp_path: Path, mock: ServerThread) -> None:
     runs, port = tmp_path / "runs", _free_port()
     master = subprocess.Popen(
-        locust("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "2s", "--master",
+        locust("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "4s", "--master",
                "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", "2",
                "--history-dir", str(runs), *BY_HAND),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
