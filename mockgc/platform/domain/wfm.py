@@ -176,6 +176,9 @@ class Wfm:
             raise NotFound(f"Business unit {bu_id} not found")
         return bu
 
+    def has_management_unit(self, mu_id: str) -> bool:
+        return any(mu.id == mu_id for bu in self.business_units.values() for mu in bu.management_units)
+
     @operation
     def list_business_units(self) -> list[BusinessUnit]:
         return list(self.business_units.values())
