@@ -54,6 +54,10 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ],
     ("POST", "/api/v2/conversations/calls"): lambda w: {"callUserId": w["user_id"], "phoneNumber": "+13125550111"},
     ("GET", "/api/v2/conversations/<conversation_id>"): None,
+    ("GET", "/api/v2/conversations/calls/<conversation_id>"): None,
+    ("PATCH", "/api/v2/conversations/calls/<conversation_id>/participants/<participant_id>/attributes"): lambda w: {
+        "attributes": {"k": "v"}
+    },
     ("PATCH", "/api/v2/conversations/<conversation_id>/participants/<participant_id>/attributes"): lambda w: {
         "attributes": {"k": "v"}
     },

@@ -18,10 +18,11 @@ class Conversations:
     @operation
     def create_call(self, user_id: str) -> Conversation:
         """A call from a customer to the agent `user_id`: two participants."""
-        self.users.agent(user_id)
+        agent_name = self.users.agent(user_id).name
         now, new_id = self.ctx.clock.now(), self.ctx.new_id
         conversation_id = new_id()
-        customer, agent = Participant(new_id(), "customer", None), Participant(new_id(), "agent", user_id)
+        customer = Participant(new_id(), "customer", None)
+        agent = Participant(new_id(), "agent", user_id, name=agent_name)
         conversation = Conversation(conversation_id, now, [customer, agent], now)
         self.store.add_conversation(conversation)
         return conversation.copy()
@@ -32,7 +33,19 @@ class Conversations:
 
     @operation
     def patch_attributes(self, conversation_id: str, participant_id: str, attributes: dict[str, str]) -> None:
+        """Merge the attributes into the participant's (the generic route answers 202 and no body)."""
+        self._merge(conversation_id, participant_id, attributes)
+
+    @operation
+    def patch_call_attributes(
+        self, conversation_id: str, participant_id: str, attributes: dict[str, str]
+    ) -> dict[str, str]:
+        """The call-specific route: the same merge, answering the participant's attributes after it."""
+        return dict(self._merge(conversation_id, participant_id, attributes))
+
+    def _merge(self, conversation_id: str, participant_id: str, attributes: dict[str, str]) -> dict[str, str]:
         participant = self.store.conversation(conversation_id).participant(participant_id)
         if participant is None:
             raise NotFound(f"Participant {participant_id} not found")
         participant.attributes.update(attributes)
+        return participant.attributes
