@@ -196,7 +196,7 @@ def query_agent_schedules(bu_id: str, week_id: str, schedule_id: str) -> Respons
     body = json_body()
     week = parse_week(week_id)
     query = parse_agent_schedules_query(body, request.args)
-    prefix = url_for("uploads.download", key="k", _external=True)[: -len("k")]
+    prefix = url_for("uploads.download", download_key="k", _external=True)[: -len("k")]
     return jsonify(backend().wfm.query_agent_schedules(bu_id, week, schedule_id, query, prefix).to_api())
 
 
@@ -245,10 +245,10 @@ def receive(upload_key: str) -> ResponseReturnValue:
     return "", 200
 
 
-@uploads.get("/downloads/agentschedules/<key>")
-def download(key: str) -> ResponseReturnValue:
+@uploads.get("/downloads/agentschedules/<download_key>")
+def download(download_key: str) -> ResponseReturnValue:
     """A query result's download URL: no bearer token, the key is the credential (a pre-signed URL)."""
-    return jsonify(backend().wfm.download(key))
+    return jsonify(backend().wfm.download(download_key))
 
 
 def _length_mismatch(length: int, declared: int) -> str:
