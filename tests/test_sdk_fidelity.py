@@ -140,6 +140,26 @@ def test_call_participant_attributes_patch_answers_the_merged_attributes(server:
     assert missing.value.status == 404
 
 
+def test_a_call_and_its_attribute_changes_are_announced_on_the_users_calls_topic(
+    server: ServerThread, api: Any
+) -> None:
+    user = ids(server)["user"]
+    conversations = gc.ConversationsApi(api)
+    created = conversations.post_conversations_calls(
+        build(gc.CreateCallRequest, call_user_id=user, phone_number="+13125550111")
+    )
+    customer = next(p for p in conversations.get_conversations_call(created.id).participants if p.purpose == "customer")
+    conversations.patch_conversations_call_participant_attributes(
+        created.id, customer.id, build(gc.ParticipantAttributes, attributes={"a": "1"})
+    )
+    topic = f"v2.users.{user}.conversations.calls"
+    bodies = [e["eventBody"] for e in admin_get(server, "/mock/events")["entities"] if e["topicName"] == topic]
+    assert [b["id"] for b in bodies] == [created.id, created.id]
+    for body in bodies:
+        conforms(body, "ConversationCallEventTopicCallConversation")
+    assert next(p for p in bodies[1]["participants"] if p["id"] == customer.id)["attributes"] == {"a": "1"}
+
+
 # -- notifications -------------------------------------------------------------------------------
 
 

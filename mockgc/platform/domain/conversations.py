@@ -25,6 +25,7 @@ class Conversations:
         agent = Participant(new_id(), "agent", user_id, name=agent_name)
         conversation = Conversation(conversation_id, now, [customer, agent], now)
         self.store.add_conversation(conversation)
+        self._announce(conversation)
         return conversation.copy()
 
     @operation
@@ -44,8 +45,20 @@ class Conversations:
         return dict(self._merge(conversation_id, participant_id, attributes))
 
     def _merge(self, conversation_id: str, participant_id: str, attributes: dict[str, str]) -> dict[str, str]:
-        participant = self.store.conversation(conversation_id).participant(participant_id)
+        conversation = self.store.conversation(conversation_id)
+        participant = conversation.participant(participant_id)
         if participant is None:
             raise NotFound(f"Participant {participant_id} not found")
         participant.attributes.update(attributes)
+        self._announce(conversation)
         return participant.attributes
+
+    def _announce(self, conversation: Conversation) -> None:
+        """The call as it is now, on each of its users' conversations.calls topic."""
+        users = [p.user_id for p in conversation.participants if p.user_id]
+        if not users:
+            return
+        body = conversation.call_event_to_api()
+        now = self.ctx.clock.now()
+        for user_id in users:
+            self.ctx.events.emit(now, f"v2.users.{user_id}.conversations.calls", body)

@@ -111,6 +111,16 @@ class Conversation:
             "selfUri": f"/api/v2/conversations/calls/{self.id}",
         }
 
+    def call_event_to_api(self) -> dict[str, object]:
+        """As v2.users.{id}.conversations.calls carries it (ConversationCallEventTopicCallConversation)."""
+        participants = []
+        for participant in self.participants:
+            body = participant.call_to_api(self.started)
+            if participant.user_id:
+                body["user"] = {"id": participant.user_id, "name": participant.name}
+            participants.append(body)
+        return {"id": self.id, "participants": participants, "recordingState": "none"}
+
     def reference_to_api(self) -> dict[str, object]:
         return {"id": self.id, "selfUri": f"/api/v2/conversations/{self.id}"}
 
