@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from http import HTTPStatus
 from typing import Any
 
@@ -68,6 +69,7 @@ class NotificationSocketServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"mockgc-ws-{self.port}", daemon=True)
         self._stopping = threading.Event()
         self._connections: set[ServerConnection] = set()
+        self._epochs: weakref.WeakKeyDictionary[ServerConnection, int] = weakref.WeakKeyDictionary()
         self._connections_lock = threading.Lock()
 
     @property
@@ -106,6 +108,9 @@ class NotificationSocketServer:
         """Refuse the upgrade for a channel that does not exist (or expired) with a plain 404."""
         if self._channel(request.path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "channel not found\n")
+        # The epoch as the handshake is answered: a reset after the client sees its socket open
+        # must close it, even if the handler thread has not started yet.
+        self._epochs[connection] = self.hub.socket_epoch
         return None
 
     def _handle(self, connection: ServerConnection) -> None:
@@ -114,7 +119,7 @@ class NotificationSocketServer:
             connection.close(1008, "channel not found")
             return
         channel.generation += 1
-        generation, epoch = channel.generation, self.hub.socket_epoch
+        generation, epoch = channel.generation, self._epochs.pop(connection, self.hub.socket_epoch)
         with self._connections_lock:
             self._connections.add(connection)
         reader = threading.Thread(target=self._read, args=(connection, channel), daemon=True)

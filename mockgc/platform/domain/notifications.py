@@ -37,12 +37,10 @@ class InvalidTopic(BadRequest):
         topics = [verdict.topic for verdict in rejected]
         shown = ", ".join(topics[:5]) + (", ..." if len(topics) > 5 else "")
         known = ", ".join(pattern.template for pattern in TOPICS)
+        reasons = "; ".join(f"{v.topic}: {v.rejection}" for v in rejected[:5])
         super().__init__(
-            f"Invalid notification topic(s): {shown}. Known topics are {known}.",
-            details=[
-                {"errorCode": "notification.topic.invalid", "entityId": v.topic, "message": v.rejection}
-                for v in rejected
-            ],
+            f"Invalid notification topic(s): {reasons}. Known topics are {known}.",
+            details=[{"errorCode": "notification.topic.invalid", "entityId": v.topic} for v in rejected],
             message_with_params="Invalid notification topic(s): {topics}",
             message_params={"topics": shown},
         )
