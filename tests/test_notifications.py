@@ -402,3 +402,13 @@ def test_a_server_stop_warns_open_sockets(app: Flask, channel: dict[str, Any]) -
         json.loads(ws.recv(timeout=5))  # live
         events_runtime(app).stop()
         closing_then_closed(ws)
+
+
+def test_a_channel_pushed_out_by_the_clients_twenty_first_warns_its_socket(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], clock: VirtualClock
+) -> None:
+    with connect(channel["connectUri"]) as ws:
+        for _ in range(MAX_CHANNELS_PER_CLIENT):
+            clock.advance(1)
+            client.post(CHANNELS, headers=auth)
+        closing_then_closed(ws)
