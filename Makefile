@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint format serve demo bench load soak mutation clean
+.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Schemathesis fuzzes every operation of the mock's OpenAPI document (tests/test_fuzz.py), in process:
+# `make test` runs a bounded, derandomized 6 examples per operation; this runs FUZZ_EXAMPLES (random
+# each time) and prints the figures the README quotes.
+FUZZ_EXAMPLES ?= 60
+fuzz: $(STAMP)
+	MOCKGC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
+
+# The mock's OpenAPI document, for generating a client with another SDK's generator.
+openapi: $(STAMP)
+	$(BIN)/mockgc openapi -o openapi.json
 
 # Only the live-load scale run (1,000 Locust users, 3 publishes, about 75 s); `make bench` includes it.
 load: $(STAMP)

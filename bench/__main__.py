@@ -6,13 +6,14 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from bench import http_hot_path, idle_connections, load_scale, sim_speed
+from bench import http_hot_path, idle_connections, load_scale, sim_speed, validation
 
 # The registry: each benchmark prints its own section and returns False (or raises) only
 # when the benchmark itself broke, never because a performance target was missed.
 # Add a benchmark with one line here.
 BENCHMARKS: list[Callable[[], bool]] = [
     http_hot_path.run,
+    validation.run,
     idle_connections.run,
     load_scale.run_bench,
     sim_speed.run,

@@ -30,12 +30,14 @@ def platform_of(client: FlaskClient) -> Any:
 # -- users -----------------------------------------------------------------------
 
 
-def test_list_users(client: FlaskClient, auth: dict[str, str], settings: Settings) -> None:
+def test_list_users(client: FlaskClient, auth: dict[str, str], admin: dict[str, str], settings: Settings) -> None:
     body = client.get("/api/v2/users", headers=auth).json
     assert body["total"] == body["pageSize"] == settings.org.agents == len(body["entities"])
     user = body["entities"][0]
-    assert {"id", "name", "email", "selfUri"} <= set(user)
-    assert user["mockgcScenarioStatus"] == "Available"
+    assert {"id", "name", "email", "version", "selfUri"} <= set(user)
+    assert not [key for key in user if key.startswith("mockgc")]  # the platform's User has none
+    listed = client.get("/mock/info", headers=admin).json["users"][0]
+    assert listed["mockgcScenarioStatus"] == "Available" and listed["id"] == user["id"]
 
 
 def test_routing_status_get_and_put(client: FlaskClient, auth: dict[str, str], org: dict[str, str]) -> None:
@@ -142,7 +144,8 @@ def test_business_units(client: FlaskClient, auth: dict[str, str], org: dict[str
     assert bu["id"] == org["bu"]
     detail = client.get(f"{WFM}/{org['bu']}", headers=auth).json
     assert detail["settings"]["timeZone"] == "America/Chicago"
-    assert len(detail["managementUnits"]) == 2
+    assert detail["settings"]["metadata"] == {"version": 1}
+    assert "managementUnits" not in detail  # the platform lists them at .../managementunits, not here
 
 
 def test_schedule_publish_through_update_upload(

@@ -66,8 +66,6 @@ class Agent:
             "message": self.presence_message,
             "modifiedDate": iso(self.presence_modified),
             "selfUri": f"/api/v2/users/{self.id}/presences/{PRESENCE_SOURCE_ID}",
-            # Mock-only: the field report's status, kept out of the real enum fields.
-            "mockgcScenarioStatus": self.scenario_status,
         }
 
     def routing_event_to_api(self) -> dict[str, object]:
@@ -88,12 +86,21 @@ class Agent:
         }
 
     def to_api(self) -> dict[str, object]:
+        """The platform's User: only fields the SDK's model has (tests/test_sdk_models.py)."""
         return {
             "id": self.id,
             "name": self.name,
             "email": self.email,
             "state": "active",
+            "version": 1,
             "selfUri": f"/api/v2/users/{self.id}",
+        }
+
+    def admin_to_api(self) -> dict[str, object]:
+        """The User with what only the mock knows (GET /mock/info): the field report's status, kept
+        out of the platform's answers, and the agent's business unit."""
+        return {
+            **self.to_api(),
             "mockgcScenarioStatus": self.scenario_status,
             "mockgcBusinessUnitId": self.business_unit_id,
         }

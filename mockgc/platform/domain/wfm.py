@@ -109,7 +109,7 @@ class BusinessUnit:
         return {
             "id": self.id,
             "name": self.name,
-            "division": {"id": "home", "name": "Home"},
+            "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
             "selfUri": f"/api/v2/workforcemanagement/businessunits/{self.id}",
         }
 
@@ -121,8 +121,8 @@ class BusinessUnit:
 
     def detail_to_api(self) -> dict[str, Any]:
         body = self.to_api()
-        body["settings"] = {"startDayOfWeek": "Monday", "timeZone": TIME_ZONE}
-        body["managementUnits"] = [{"id": mu.id, "name": mu.name} for mu in self.management_units]
+        # Its management units are their own route on the platform, not part of this answer.
+        body["settings"] = {"startDayOfWeek": "Monday", "timeZone": TIME_ZONE, "metadata": {"version": 1}}
         return body
 
 
@@ -298,11 +298,12 @@ class PublishOperation:
     agents_held: int = 0
     batches: list[tuple[float, float]] = field(default_factory=list)
 
-    def to_api(self, schedule: Schedule | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "status": self.status,
-            "operationId": self.id,
-            "mockgc": {
+    def to_api(self, schedule: Schedule | None = None, *, plan: bool = True) -> dict[str, Any]:
+        """The platform's BuAsyncScheduleResponse; with `plan`, the mock-only "mockgc" plan of the publish
+        (the operations routes, which only the mock has, show it; the real update answer does not)."""
+        body: dict[str, Any] = {"status": self.status, "operationId": self.id}
+        if plan:
+            body["mockgc"] = {
                 "businessUnitId": self.business_unit_id,
                 "scheduleId": self.schedule_id,
                 "startedEpochMs": int(self.started * 1000),
@@ -310,10 +311,9 @@ class PublishOperation:
                 "publishes": self.publishes,
                 "agentsHeld": self.agents_held,
                 "batchWindowsEpochMs": [[int(a * 1000), int(b * 1000)] for a, b in self.batches],
-            },
-        }
-        if self.error is not None:
-            body["mockgc"]["error"] = self.error
+            }
+            if self.error is not None:
+                body["mockgc"]["error"] = self.error
         if self.status == "Complete" and schedule is not None:
             body["result"] = schedule.to_api()
         return body

@@ -14,6 +14,7 @@ from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
 from mockgc.faults import FaultProfile, get_profile
+from mockgc.platform.api import DOCS_PATH
 from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import (
@@ -26,7 +27,7 @@ from mockgc.platform.domain.errors import (
 from mockgc.platform.domain.faults import ToxicEffect
 from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
-from mockgc.platform.http import admin, analytics, conversations, oauth, scripts, users, wfm
+from mockgc.platform.http import admin, analytics, conversations, docs, oauth, scripts, users, wfm
 from mockgc.platform.http.errors import register_error_handlers
 from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
 from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
@@ -186,7 +187,17 @@ def create_app(
     holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
 
-    for blueprint in (oauth.bp, users.bp, conversations.bp, scripts.bp, analytics.bp, wfm.bp, wfm.uploads, admin.bp):
+    for blueprint in (
+        oauth.bp,
+        users.bp,
+        conversations.bp,
+        scripts.bp,
+        analytics.bp,
+        wfm.bp,
+        wfm.uploads,
+        admin.bp,
+        docs.bp,
+    ):
         app.register_blueprint(blueprint)
     # Publish events: the Notifications API (WebSocket on its own port) and mock-only webhooks.
     from mockgc.platform.http import events_runtime, notifications, webhooks
@@ -208,7 +219,7 @@ def create_app(
         if (req.content_length or 0) > MAX_BODY_BYTES:
             raise EntityTooLarge()
         path = req.path
-        if not path.startswith(API_PREFIX):
+        if not path.startswith(API_PREFIX) or path == DOCS_PATH:  # the document is public, as the platform's is
             return
         platform = holder.platform
         header = req.headers.get("Authorization", "")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, request
 
+from mockgc.platform.api.validate import check_body
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import BadRequest, EntityTooLarge, UnsupportedMediaType
 from mockgc.platform.domain.publish_lock import Waited
@@ -93,7 +94,8 @@ def backend() -> Platform:
 
 
 def json_body(default: Any = _MISSING) -> Any:
-    """The request's JSON; an empty body gives `default` when one is allowed."""
+    """The request's JSON, checked against its route's request model (mockgc/platform/api); an empty
+    body gives `default` when one is allowed."""
     req = request._get_current_object()  # type: ignore[attr-defined]
     raw = req.get_data(cache=True)
     if not raw:
@@ -103,7 +105,11 @@ def json_body(default: Any = _MISSING) -> Any:
     mimetype = req.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType()
-    return parse_json(raw)
+    value = parse_json(raw)
+    rule = req.url_rule
+    if rule is not None:
+        check_body(req.method, rule.rule, value)
+    return value
 
 
 def deliver(waited: Waited[T]) -> T:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockgc.platform.api.base import MAX_VARIABLE_NAME, MAX_VARIABLE_VALUE
 from mockgc.platform.domain.errors import InvalidValue
 
-MAX_VARIABLE_NAME = 128
-MAX_VARIABLE_VALUE = 4096
+__all__ = ["MAX_VARIABLE_NAME", "MAX_VARIABLE_VALUE", "is_int", "require_str", "string_map"]
 
 
 def require_str(value: Any, field: str, *, max_length: int = 1024, allow_empty: bool = False) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
+from mockgc.platform.api.validate import check_body
 from mockgc.platform.domain.errors import BadRequest, InvalidValue
 from mockgc.platform.domain.wfm import AgentSchedulesQuery, PublishOperation, ScheduleUpload, WeekQuery
 from mockgc.platform.http.body import backend, gunzip, json_body, parse_json
@@ -205,7 +206,7 @@ def process_update(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturn
     body = json_body()
     week = parse_week(week_id)
     upload_key = parse_update(body)
-    return jsonify(backend().wfm.process_update(bu_id, week, schedule_id, upload_key).to_api())
+    return jsonify(backend().wfm.process_update(bu_id, week, schedule_id, upload_key).to_api(plan=False))
 
 
 @bp.get("/<bu_id>/operations")
@@ -241,6 +242,7 @@ def receive(upload_key: str) -> ResponseReturnValue:
         document = parse_json(raw)
     except BadRequest:
         raise BadRequest("The upload is not valid JSON.") from None
+    check_body(request.method, "/uploads/schedules/<upload_key>", document)
     wfm.receive_upload(upload_key, parse_schedule_upload(document))
     return "", 200
 

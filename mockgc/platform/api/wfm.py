@@ -1,0 +1,204 @@
+"""Workforce management: business units, schedules, the update-upload publish flow and its operations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from mockgc.platform.api.base import Answer, Body, NoBody, Route
+
+MAX_UPLOAD_BYTES = 100_000_000
+WEEK_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class NewScheduleBody(Body):
+    description: Annotated[str, Field(max_length=1024)] = ""
+    weekCount: Annotated[int, Field(ge=1, le=6)] = 1
+
+
+class UploadUrlBody(Body):
+    contentLengthBytes: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
+
+
+class UpdateBody(Body):
+    uploadKey: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class ScheduleMetadata(Body):
+    version: int
+
+
+class ScheduleUploadBody(Body):
+    """The uploaded schedule document (gzip-compressed JSON): the mock reads these fields, not the rest."""
+
+    published: bool = False
+    metadata: ScheduleMetadata
+
+
+class DivisionRef(Answer):
+    id: str
+    selfUri: str
+
+
+class BusinessUnit(Answer):
+    id: str
+    name: str
+    division: DivisionRef
+    selfUri: str
+
+
+class BusinessUnitListing(Answer):
+    entities: list[BusinessUnit]
+
+
+class Version(Answer):
+    version: int
+
+
+class BusinessUnitSettings(Answer):
+    startDayOfWeek: str
+    timeZone: str
+    metadata: Version
+
+
+class BusinessUnitDetail(BusinessUnit):
+    settings: BusinessUnitSettings
+
+
+class ScheduleVersion(Answer):
+    version: int
+    dateModified: str
+
+
+class Schedule(Answer):
+    id: str
+    weekDate: str
+    weekCount: int
+    description: str
+    published: bool
+    metadata: ScheduleVersion
+    selfUri: str
+
+
+class UploadUrl(Answer):
+    uploadKey: str
+    url: str
+    headers: dict[str, str]
+
+
+class OperationTimes(Answer):
+    """mock-only: the publish's plan, which the real platform never shows."""
+
+    businessUnitId: str
+    scheduleId: str
+    startedEpochMs: int
+    completesEpochMs: int
+    publishes: bool
+    agentsHeld: int
+    batchWindowsEpochMs: list[list[int]]
+
+
+class ScheduleOperation(Answer):
+    """The platform's answer to a schedule update: its state, and the schedule once Complete."""
+
+    status: str
+    operationId: str
+    result: Schedule | None = None
+
+
+class Operation(Answer):
+    """An operation as the mock-only operations routes show it: with the publish's plan."""
+
+    status: str
+    operationId: str
+    mockgc: OperationTimes = Field(description="mock-only: the publish's plan")
+    result: Schedule | None = None
+
+
+class OperationListing(Answer):
+    entities: list[Operation]
+
+
+BU = "/api/v2/workforcemanagement/businessunits/{bu_id}"
+SCHEDULE = BU + "/weeks/{week_id}/schedules/{schedule_id}"
+
+
+ROUTES = (
+    Route(
+        "GET",
+        "/api/v2/workforcemanagement/businessunits",
+        "getWorkforcemanagementBusinessunits",
+        "List business units",
+        "real",
+        {200: BusinessUnitListing},
+    ),
+    Route("GET", BU, "getWorkforcemanagementBusinessunit", "A business unit", "real", {200: BusinessUnitDetail}),
+    Route(
+        "POST",
+        BU + "/weeks/{week_id}/schedules",
+        "postWorkforcemanagementBusinessunitWeekSchedules",
+        "Create a blank schedule for a week",
+        "real",
+        {200: Schedule},
+        NewScheduleBody,
+        body_required=False,
+    ),
+    Route(
+        "GET",
+        SCHEDULE,
+        "getWorkforcemanagementBusinessunitWeekSchedule",
+        "A schedule's metadata",
+        "real",
+        {200: Schedule},
+    ),
+    Route(
+        "POST",
+        SCHEDULE + "/update/uploadurl",
+        "postWorkforcemanagementBusinessunitWeekScheduleUpdateUploadurl",
+        "An upload URL for a schedule update",
+        "real",
+        {200: UploadUrl},
+        UploadUrlBody,
+    ),
+    Route(
+        "POST",
+        SCHEDULE + "/update",
+        "postWorkforcemanagementBusinessunitWeekScheduleUpdate",
+        "Apply an uploaded schedule update (publishes if it says so)",
+        "real",
+        {200: ScheduleOperation},
+        UpdateBody,
+        errors=(409,),
+    ),
+    Route(
+        "GET",
+        BU + "/operations",
+        "getMockWorkforcemanagementOperations",
+        "Every schedule update operation of the business unit, with its state",
+        "mock-only",
+        {200: OperationListing},
+    ),
+    Route(
+        "GET",
+        BU + "/operations/{operation_id}",
+        "getMockWorkforcemanagementOperation",
+        "One operation's state (the platform only announces completion)",
+        "mock-only",
+        {200: Operation},
+    ),
+    Route(
+        "PUT",
+        "/uploads/schedules/{upload_key}",
+        "putScheduleUpload",
+        "The pre-signed upload target: the key is the credential, the body gzip JSON of the declared length",
+        "mock-only",
+        {200: NoBody},
+        ScheduleUploadBody,
+        errors=(409,),
+        auth="none",
+        payload="bytes",
+    ),
+)
+
+WEEK_PARAM: dict[str, Any] = {"type": "string", "pattern": WEEK_PATTERN}
