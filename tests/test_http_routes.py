@@ -188,9 +188,10 @@ def test_schedule_publish_through_update_upload(
     stale = upload(client, auth, schedule_url, {"published": True, "metadata": {"version": 1}})
     accepted = client.post(f"{schedule_url}/update", json={"uploadKey": stale}, headers=auth)
     assert accepted.status_code == 200 and accepted.json["status"] == "Processing"
-    assert accepted.json["mockgc"]["agentsHeld"] == 0 and "version 2" in accepted.json["mockgc"]["error"]
     failed_url = f"{WFM}/{org['bu']}/operations/{accepted.json['operationId']}"
-    clock.set(accepted.json["mockgc"]["completesEpochMs"] / 1000 + 0.001)
+    plan = client.get(failed_url, headers=auth).json["mockgc"]  # the mock-only view of the operation
+    assert plan["agentsHeld"] == 0 and "version 2" in plan["error"]
+    clock.set(plan["completesEpochMs"] / 1000 + 0.001)
     failed = client.get(failed_url, headers=auth).json
     assert failed["status"] == "Error" and "result" not in failed
     events = client.get("/mock/events", headers=admin).json["entities"]
