@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,55 +18,10 @@ from mockgc.clock import VirtualClock
 from mockgc.platform.http.app import create_app
 from mockgc.server import ServerThread
 from mockgc.settings import Settings
+from tests.sdk_conformance import assert_sdk_conforms as conforms
 from tests.test_sdk import ADMIN, WEEK, SdkFactory, admin_get, admin_post, build, make_sdk, sdk_globals  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
-
-_LIST = re.compile(r"^list\[(.+)\]$")
-_DICT = re.compile(r"^dict\(str, (.+)\)$")
-
-
-def conforms(body: Any, model: str, path: str = "$") -> None:
-    """Every field the mock sent is an attribute of the SDK's model (recursively), and the SDK reads it
-    back without losing any: deserialized and serialized again, it has the same fields."""
-    _fields_in_model(body, model, path)
-    api = gc.ApiClient()
-    typed = api._ApiClient__deserialize(body, model)  # the SDK's own reader of a response body
-    assert _shape(api.sanitize_for_serialization(typed)) == _shape(body), f"{model} lost fields"
-
-
-def _fields_in_model(body: Any, type_name: str, path: str) -> None:
-    if body is None:
-        return
-    if match := _LIST.match(type_name):
-        assert isinstance(body, list), f"{path}: not a list"
-        for index, item in enumerate(body):
-            _fields_in_model(item, match.group(1), f"{path}[{index}]")
-        return
-    if match := _DICT.match(type_name):
-        assert isinstance(body, dict), f"{path}: not an object"
-        for key, item in body.items():
-            _fields_in_model(item, match.group(1), f"{path}.{key}")
-        return
-    model_class = getattr(gc, type_name, None)
-    if model_class is None:  # a primitive (str, int, bool, datetime, date, object)
-        assert not isinstance(body, dict | list) or type_name == "object", f"{path}: {type_name} got {body!r}"
-        return
-    model = model_class()
-    by_json = {json_name: attr for attr, json_name in model.attribute_map.items()}
-    assert isinstance(body, dict), f"{path}: {type_name} must be an object"
-    unknown = set(body) - set(by_json)
-    assert not unknown, f"{path}: {sorted(unknown)} are not fields of {type_name}"
-    for key, item in body.items():
-        _fields_in_model(item, model.swagger_types[by_json[key]], f"{path}.{key}")
-
-
-def _shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_shape(item) for item in value]
-    return type(value).__name__ if not isinstance(value, str) else "str"
 
 
 @pytest.fixture
