@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -30,10 +31,13 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from mockgc.drivers.dataaction import call_action
 from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
+from mockgc.flows.effects import DataAction, Reply
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
+from mockgc.harness.evidence import next_test_dir, write_evidence
 from mockgc.harness.live import (
     OUTCOME_REQUEST_TYPE,
     FlowRecorder,
@@ -41,6 +45,7 @@ from mockgc.harness.live import (
     MasterCollector,
     NodeCollector,
     checked_outcome,
+    evidence_for,
     global_user_index,
     open_flow_store,
     pick_agent,
@@ -63,6 +68,7 @@ _loaded: dict[str, tuple[RunSpec, Mitigation]] = {}  # the spec's document -> th
 DEFAULTS = RunSpec()
 
 FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
+DATA_ACTION_REQUEST_TYPE = "DATA_ACTION"
 
 
 @events.init_command_line_parser.add_listener
@@ -135,7 +141,15 @@ def _options(parser: Any) -> None:
         env_var="MOCKGC_HISTORY_DIR",
         default="",
         include_in_web_ui=False,
-        help="Where the master writes history.jsonl and live.json (nothing is written without it).",
+        help="Where the master writes each test's history.jsonl, live.json and evidence.json, in its own "
+        "test-001, test-002, ... (nothing is written without it); `mockgc check DIR` judges them.",
+    )
+    group.add_argument(
+        "--history-flat",
+        action="store_true",
+        default=False,
+        include_in_web_ui=False,
+        help="mockgc run's: write straight into --history-dir, no test-NNN and no evidence.json (the run saves it).",
     )
 
 
@@ -186,6 +200,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         return
     MASTER.reset()
     options = _options_of(environment)
+    if options.history_dir:
+        base = Path(options.history_dir)
+        # A second test in the same web UI session must never overwrite the first one's evidence.
+        MASTER.directory = base if options.history_flat else next_test_dir(base)
+        log.info("this test's history and evidence go to %s", MASTER.directory)
     base = (environment.host or "").rstrip("/")
     if options.fault_profile and options.admin_key:
         reply = requests.put(
@@ -246,6 +265,7 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         expected = {client.id for client in runner.clients.all}
+        MASTER.workers = len(expected)
         runner.send_message(FLUSH, {})
         if not _wait_for(lambda: expected <= MASTER.flushed, drain + 10):
             log.error("workers %s sent no final history", sorted(expected - MASTER.flushed))
@@ -261,10 +281,25 @@ def _write(environment: Environment) -> None:
         MASTER.entries.extend(NODE.take())
         MASTER.nodes["local"] = NODE.report()
     MASTER.stopped = time.time()
-    directory = _options_of(environment).history_dir
+    directory = MASTER.directory
     if directory:
         exceptions = len(getattr(environment.runner, "exceptions", {}) or {})
         MASTER.write(directory, {"exceptions": exceptions})
+        options = _options_of(environment)
+        if options.history_flat:
+            return  # mockgc run saves the evidence itself, once its companions have finished
+        spec, mitigation = _run_spec(environment)
+        evidence = evidence_for(
+            spec,
+            mitigation,
+            MASTER.entries,
+            base_url=environment.host or "",
+            admin_key=options.admin_key,
+            started=MASTER.started or MASTER.stopped,
+            elapsed=MASTER.stopped - (MASTER.started or MASTER.stopped),
+            workers=MASTER.workers,
+        )
+        write_evidence(directory, evidence)
 
 
 @events.test_stop.add_listener
@@ -344,6 +379,21 @@ class Agent(FastHttpUser):
         # Seeded per user, so the same run paces itself the same way.
         return self.think_time * self._waits.uniform(0.5, 1.5)
 
+    def _data_action(self, effect: DataAction) -> Reply:
+        """A call to the user's own service, shown in Locust's statistics as DATA_ACTION set/get."""
+        began = time.perf_counter()
+        reply = call_action(effect)
+        self.environment.events.request.fire(
+            request_type=DATA_ACTION_REQUEST_TYPE,
+            name=f"{effect.action} {effect.url}",
+            response_time=(time.perf_counter() - began) * 1000,
+            response_length=0,
+            # The checker judges a refusal or a timeout; Locust counts only no answer at all as a failure.
+            exception=RuntimeError(reply.error) if reply.status == 0 else None,
+            context={},
+        )
+        return reply
+
     @task
     def interaction(self) -> None:
         if NODE.draining:
@@ -365,6 +415,7 @@ class Agent(FastHttpUser):
                 key=key,
                 store=self.store,
                 sleep=gevent.sleep,
+                actions=self._data_action,
             )
         finally:
             NODE.in_flight -= 1

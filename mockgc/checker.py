@@ -14,8 +14,11 @@ from typing import Any
 from mockgc.flows.history import FLOW, OP_TYPES
 from mockgc.result import BAD_CLASSES, CLASSES, DEFAULT, DURABILITY, FAILS, HOLDS, OUTCOMES, PERSONALIZED, Result
 
-# Operations that write the preference; an ok completion of one is an acknowledgement.
-WRITE_OPS = frozenset({"set_data", "store_put"})
+# Operations that write the preference; an ok completion of one is an acknowledgement. action_set and
+# action_get are calls to the user's own service (a Data Action): they count as store calls.
+WRITE_OPS = frozenset({"set_data", "store_put", "action_set"})
+READ_OPS = frozenset({"store_get", "action_get"})
+OUTSIDE_PREFIXES = ("store_", "action_")
 # The truth's per-session log of the values the platform's evaluate answered `personalized`
 # with ({variable: [values]}); the mock keeps it, a flow cannot write it.
 EVALUATE_LOG = "evaluatedPersonalized"
@@ -218,8 +221,9 @@ def check(
     storeKey, else the ground truth) with the expected one. A write counts as acknowledged when
     the flow says so, the history shows a 2xx Set Data / store put of the expected value, or the
     branch's evidence showed the value stored. Primary class precedence: indeterminate >
-    corrupted > unverified > ack_lost > lost > ok. Calls whose f starts with "store_" are counted
-    apart from platform calls. Invokes are paired with completions per (process, key, f) in
+    corrupted > unverified > ack_lost > lost > ok. Calls whose f starts with "store_" or "action_"
+    (a Data Action call to the user's service: action_set writes, action_get reads like store_get)
+    are counted apart from platform calls. Invokes are paired with completions per (process, key, f) in
     order; latency is inside a publish window when the invoke time is in [start, end).
 
     Raises HistoryError for a history no driver writes: an unknown entry type, a flow entry
@@ -264,7 +268,7 @@ def check(
                 if kind not in OP_TYPES:
                     raise HistoryError(f"unknown entry type {kind!r}")
                 f = entry["f"]
-                is_store = f.startswith("store_")
+                is_store = f.startswith(OUTSIDE_PREFIXES)
                 slot = (entry.get("process"), key, f)
                 if kind == "invoke":
                     pending[slot].append(entry)
@@ -306,7 +310,7 @@ def check(
                     if isinstance(reply, dict) and reply.get("branch") == PERSONALIZED:
                         evaluated = (_echoed(invoke, entry, "sessionId"), _echoed(invoke, entry, "variable"))
                         s.evaluations.append((*evaluated, reply.get("value")))
-                elif f == "store_get":
+                elif f in READ_OPS:
                     s.store_reads.append((_echoed(invoke, entry, "key"), _echoed(invoke, entry, "value")))
                 elif f in WRITE_OPS:
                     # Compared with the expected value later: the flow entry comes after the writes.

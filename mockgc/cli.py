@@ -356,10 +356,17 @@ _DEFAULT = RunSpec()
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory (default ./runs/run-<time>)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the verdict.")
+@click.option(
+    "--external-worker",
+    metavar="URL|notifications",
+    help="async-worker: your own repair worker instead of mockgc's: the URL to register the publish webhook to, "
+    "or `notifications` when it subscribes itself. Give it and the run the same --store.",
+)
 @gate_options
 def run(
     spec_file: Path | None,
     params: tuple[str, ...],
+    external_worker: str | None,
     expect: tuple[str, ...],
     thresholds: tuple[str, ...],
     junit_path: Path | None,
@@ -397,6 +404,8 @@ def run(
     from mockgc.summary import print_summary
 
     out = out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
+    if external_worker:
+        params = (*params, f"external_worker={external_worker}")
     try:
         spec = _build_spec(spec_file, params, expect=expect, thresholds=thresholds, **spec_options)
         options = LiveOptions(
@@ -547,6 +556,48 @@ def simulate_command(
             )
         )
     sys.exit(code)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="Only the verdict.")
+@gate_options
+def check(
+    run_dir: Path, quiet: bool, expect: tuple[str, ...], thresholds: tuple[str, ...], junit_path: Path | None
+) -> None:
+    """Judge any run's output offline: result.json, report.html and the verdict's exit code.
+
+    RUN_DIR is a run's directory (history.jsonl, live.json, evidence.json): a by-hand `locust -f
+    loadtests/locustfile.py --history-dir DIR --admin-key ...` run (headless, web UI or distributed;
+    each test writes DIR/test-NNN, all judged), or a `mockgc run` output. Exit code as `mockgc run`:
+    0 holds, 1 fails (or a broken --expect/--threshold), 2 the run cannot be judged or lost a process.
+    """
+    import json
+
+    from mockgc.harness.check import check_run
+    from mockgc.harness.results import worst_exit
+    from mockgc.summary import print_summary
+
+    try:
+        outcomes = check_run(run_dir)
+        results = [o.result for o in outcomes]
+        base = outcomes[0].result.get("run", {}) if len(outcomes) == 1 else {}
+        spec_gate = Gate.parse(base.get("expect") or {}, base.get("thresholds") or ())
+        gate = gate_of(expect, thresholds, spec_gate)
+        gated = apply_gate(results, gate, junit_path=junit_path, suite=f"mockgc check {run_dir}", console=console)
+        if expect or thresholds:  # the judgement of the options given here goes into result.json too
+            for outcome in outcomes:
+                (outcome.directory / "result.json").write_text(json.dumps(outcome.result, indent=2, sort_keys=True))
+    except (ValueError, OSError) as error:
+        raise HarnessError(str(error)) from None
+    if not quiet:
+        print_summary(console, results)
+        for outcome in outcomes:
+            for problem in outcome.result["harness"]["problems"]:
+                console.print(f"[red]harness problem ({outcome.directory}):[/] {problem}")
+            console.print(f"result: {outcome.directory / 'result.json'}  report: {outcome.directory / 'report.html'}")
+    code = worst_exit(outcomes)
+    sys.exit(gated if code in (EXIT_HOLDS, EXIT_FAILS) and (expect or thresholds) else code)
 
 
 @main.command()

@@ -11,15 +11,18 @@ A companion has two faces (mockgc/registry.py pairs them with a strategy):
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mockgc.drivers.dataaction import read_back
 from mockgc.stores import StoreError, describe_store, open_store
 
 if TYPE_CHECKING:
     from mockgc.flows.mitigations.base import Mitigation
+    from mockgc.flows.mitigations.data_action import DataActionService
 
 
 class Process(Protocol):
@@ -57,6 +60,9 @@ class ServiceContext:
     # Results: sessionId -> epoch seconds when a repair made it durable, and anything for the result JSON.
     repairs: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the strategy's own store holds after the run (storeKey -> value), when the companion read it
+    # (a Data Action service's get_url); None: the harness reads the run's store itself.
+    store_snapshot: dict[str, str | None] | None = None
 
 
 SimulatedCompanion = Callable[["Mitigation"], list[Any]]
@@ -103,3 +109,31 @@ def clean_store_namespace(mitigation: Mitigation, ctx: ServiceContext) -> Iterat
     else:
         ctx.extra["store_service"] = {"store": describe_store(store_url), "cleared_keys": cleared}
     yield {}
+
+
+def read_history_file(path: Path) -> list[dict[str, Any]]:
+    """history.jsonl's entries ([] when the run left none)."""
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@contextlib.contextmanager
+def data_action_read_back(mitigation: DataActionService, ctx: ServiceContext) -> Iterator[dict[str, str]]:
+    """data-action, live: the user's service is already running (theirs to start); after the load, read every
+    value back through get_url for durability. A service that writes back to the platform
+    (evaluate_on_platform) is judged on the platform's truth instead, so nothing is read."""
+    ctx.extra["data_action"] = {
+        "set_url": mitigation.set_url,
+        "get_url": mitigation.get_url or None,
+        "timeout_s": mitigation.timeout_s,
+        "evaluate_on_platform": mitigation.evaluate_on_platform,
+    }
+    yield {}
+    if mitigation.evaluate_on_platform:
+        ctx.extra["data_action"]["durability"] = "the platform's truth"
+        return
+    snapshot, stats = read_back(mitigation, read_history_file(ctx.out_dir / "history.jsonl"))
+    ctx.store_snapshot = snapshot
+    ctx.extra["data_action"] |= {"durability": "read back through get_url"} | stats

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockgc.companions import NOTHING, Companion, clean_store_namespace
+from mockgc.companions import NOTHING, Companion, clean_store_namespace, data_action_read_back
 from mockgc.flows.mitigations import (
     AsyncWorker,
     BackoffVerify,
+    DataActionService,
     ExternalStore,
     Mitigation,
     NoMitigation,
@@ -34,6 +35,7 @@ ALL = "all"
 class Registered:
     strategy: type[Mitigation]
     companion: Companion = NOTHING
+    in_all: bool = True  # False: only by name (it needs parameters `all` cannot give, such as a URL)
 
 
 # The order `all` runs in, everywhere: the baseline, the field report's remedies, the best practice,
@@ -48,6 +50,7 @@ REGISTRY: dict[str, Registered] = {
         Registered(BackoffVerify),
         Registered(ExternalStore, Companion(live=clean_store_namespace)),
         Registered(AsyncWorker, Companion(simulated=simulated_worker, live=live_worker)),  # type: ignore[arg-type]
+        Registered(DataActionService, Companion(live=data_action_read_back), in_all=False),  # type: ignore[arg-type]
     )
 }
 
@@ -59,8 +62,8 @@ def register(strategy: type[Mitigation], companion: Companion = NOTHING) -> type
 
 
 def names() -> list[str]:
-    """Every registered strategy, in the order `all` expands to."""
-    return list(REGISTRY)
+    """Every registered strategy `all` runs, in its order (not those that need a URL of the user's)."""
+    return [name for name, entry in REGISTRY.items() if entry.in_all]
 
 
 def expand(mitigation: str) -> list[str]:

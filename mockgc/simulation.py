@@ -14,6 +14,10 @@ from mockgc.spec import RunSpec
 from mockgc.stores import Store
 
 
+class LiveOnly(ValueError):
+    """The strategy calls an outside process (the user's service or worker), which has no virtual time."""
+
+
 def simulator(
     *,
     mitigation: str | Mitigation,
@@ -28,6 +32,9 @@ def simulator(
 ) -> Simulator:
     """A Simulator for a strategy (a registered name, `module:Class`, or one already built), with its companions."""
     chosen = load_mitigation(mitigation) if isinstance(mitigation, str) else mitigation
+    reason = chosen.live_only() if isinstance(chosen, Mitigation) else None
+    if reason:
+        raise LiveOnly(f"{label(mitigation, chosen)} cannot be simulated: {reason}; run it live with `mockgc run`")
     simulated = companion_of(chosen).simulated if isinstance(chosen, Mitigation) else None
     return Simulator(
         mitigation=chosen,

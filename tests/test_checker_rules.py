@@ -638,6 +638,25 @@ def test_status_classes_and_store_calls_in_the_cost() -> None:
     assert (result["requests"], result["requests_per_session"]) == (4, 4.0)
 
 
+def test_data_action_calls_count_with_the_outside_calls_and_judge_as_store_calls() -> None:
+    """action_set acknowledges like a store put, action_get is evidence like a store read; neither is a platform call."""
+    run = Run()
+    run.created("k", "s1")
+    run.call("k", "action_set", {"key": "es:s1", "value": CODE}, Reply(200, {}))
+    run.call("k", "action_get", {"key": "es:s1"}, Reply(500, None))
+    run.call("k", "action_get", {"key": "es:s1"}, Reply(200, {"value": CODE}))
+    run.finish("k", store_key="es:s1")
+    result = run.judge(stored(s1=None), store={"es:s1": CODE})
+    assert only(result)["class"] == "ok"
+    assert result["store"] == {"calls": 3, "failures": 1}
+    assert (result["requests"], result["http"]) == (1, {"201": 1})
+    lost = Run()
+    lost.created("k", "s1")
+    lost.call("k", "action_set", {"key": "es:s1", "value": CODE}, Reply(200, {}))
+    lost.finish("k", branch="default", seen=None, store_key="es:s1")
+    assert judged(lost, stored(s1=None), store={"es:s1": None})[0] == "ack_lost"
+
+
 def test_latency_is_never_negative_and_is_rounded_to_the_microsecond() -> None:
     entries = [
         {"process": "p", "key": "k", "type": "invoke", "f": "evaluate", "time": 10.0, "params": {}},

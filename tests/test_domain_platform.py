@@ -10,7 +10,6 @@ from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import (
     AuthenticationRequired,
     BadCredentials,
-    Conflict,
     InvalidClient,
     InvalidValue,
     NotFound,
@@ -75,7 +74,7 @@ def test_an_update_that_does_not_publish_holds_nobody(platform: Platform, clock:
     assert platform.lock_windows() == []
 
 
-def test_a_stale_upload_conflicts(platform: Platform, clock: VirtualClock) -> None:
+def test_a_stale_upload_is_accepted_and_its_operation_fails(platform: Platform, clock: VirtualClock) -> None:
     bu = next(iter(platform.business_units))
     week = "2026-11-23"
     schedule = platform.wfm.create_schedule(bu, week, "", 1)
@@ -85,10 +84,18 @@ def test_a_stale_upload_conflicts(platform: Platform, clock: VirtualClock) -> No
     clock.set(platform.operations[op.id].completes_at)
     stale = platform.wfm.create_upload(bu, week, schedule.id, 1)
     platform.wfm.receive_upload(stale.key, ScheduleUpload(True, 1))
-    with pytest.raises(Conflict) as caught:
+    failing = platform.wfm.process_update(bu, week, schedule.id, stale.key)
+    assert (failing.status, failing.publishes, failing.batches) == ("Processing", False, [])
+    assert failing.error is not None and "version 2" in failing.error
+    clock.set(failing.completes_at)
+    assert platform.wfm.get_operation(failing.id).operation.status == "Error"
+    assert platform.wfm.get_schedule(bu, week, schedule.id).version == 2  # unchanged by the failed update
+    [event] = [e for e in platform.events.log if e.body.get("operationId") == failing.id]
+    assert event.body == {"status": "Error", "operationId": failing.id, "eventType": "Update"}
+    assert failing.id not in {w["operationId"] for w in platform.lock_windows()}
+    # An upload key is single-use: the consumed ones are gone.
+    with pytest.raises(InvalidValue):
         platform.wfm.process_update(bu, week, schedule.id, stale.key)
-    assert (caught.value.status, caught.value.code) == (409, "request.conflict")
-    # An upload key is single-use: the consumed first one is gone.
     with pytest.raises(InvalidValue):
         platform.wfm.process_update(bu, week, schedule.id, first.key)
 

@@ -401,6 +401,8 @@ def test_windows_and_events(
 
     client.post("/mock/clock", json={"advanceMs": 600}, headers=admin)
     events = client.get("/mock/events", headers=admin).json["entities"]
+    assert events[0]["topicName"] == f"v2.users.{org['user']}.conversations.calls"  # the fixture's call
+    events = events[1:]
     assert [e["topicName"] for e in events] == [
         f"v2.users.{org['user']}.routingStatus",
         f"v2.users.{org['user']}.activity",  # the same change, on the user's activity topic

@@ -73,6 +73,10 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("GET", "/api/v2/groups/<group_id>"): None,
     ("POST", "/api/v2/conversations/calls"): lambda w: {"callUserId": w["user_id"], "phoneNumber": "+13125550111"},
     ("GET", "/api/v2/conversations/<conversation_id>"): None,
+    ("GET", "/api/v2/conversations/calls/<conversation_id>"): None,
+    ("PATCH", "/api/v2/conversations/calls/<conversation_id>/participants/<participant_id>/attributes"): lambda w: {
+        "attributes": {"k": "v"}
+    },
     ("PATCH", "/api/v2/conversations/<conversation_id>/participants/<participant_id>/attributes"): lambda w: {
         "attributes": {"k": "v"}
     },
@@ -88,6 +92,11 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("GET", WFM + "/<bu_id>"): None,
     ("POST", WFM + "/<bu_id>/weeks/<week_id>/schedules"): lambda w: {"description": "d", "weekCount": 2},
     ("GET", SCHEDULE): None,
+    ("GET", WFM + "/<bu_id>/weeks/<week_id>/schedules"): None,
+    ("GET", WFM + "/<bu_id>/managementunits"): None,
+    ("GET", WFM + "/<bu_id>/activitycodes"): None,
+    ("POST", SCHEDULE + "/agentschedules/query"): lambda w: {"userIds": [w["user_id"]]},
+    ("GET", "/downloads/agentschedules/<download_key>"): None,
     ("POST", SCHEDULE + "/update/uploadurl"): lambda w: {"contentLengthBytes": 64},
     ("POST", SCHEDULE + "/update"): lambda w: {"uploadKey": w["ready_key"]},
     ("GET", WFM + "/<bu_id>/operations"): None,
@@ -140,6 +149,7 @@ UNKNOWN: dict[str, tuple[str, int, str]] = {
     "schedule_id": ("unknown-schedule", 404, "not.found"),
     "operation_id": ("unknown-operation", 404, "not.found"),
     "upload_key": ("unknown-upload", 404, "not.found"),
+    "download_key": ("unknown-download", 404, "not.found"),
     "name": ("unknown-toxic", 404, "not.found"),
     "channel_id": ("streaming-0-unknown", 404, "not.found"),
     "target_id": ("unknown-target", 404, "not.found"),
@@ -320,6 +330,8 @@ def build_world(app: Flask) -> Case:
     # An update that does not publish holds nobody, so no session is locked during the sweep.
     first = slot({"published": False, "metadata": {"version": 1}})
     operation = client.post(f"{schedule_url}/update", json={"uploadKey": first}, headers=auth).json["operationId"]
+    query = f"{schedule_url}/agentschedules/query?forceDownloadService=true"
+    download = client.post(query, json={}, headers=auth).json["downloadUrl"].rsplit("/", 1)[1]
     toxic = client.post("/mock/faults/toxics", json={"name": "idle", "type": "latency", "toxicity": 0.0}, headers=admin)
     channel = client.post("/api/v2/notifications/channels", headers=auth)
     target = client.post("/mock/webhooks", json=ROUTES[("POST", "/mock/webhooks")]({}), headers=admin)  # type: ignore[misc]
@@ -338,6 +350,7 @@ def build_world(app: Flask) -> Case:
         "operation_id": operation,
         "ready_key": slot({"published": False, "metadata": {"version": 2}}),
         "upload_key": slot(None),
+        "download_key": download,
         "toxic": "idle",
         "channel_id": channel.json["id"],
         "target_id": target.json["id"],

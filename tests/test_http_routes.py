@@ -184,9 +184,22 @@ def test_schedule_publish_through_update_upload(
     [event] = [e for e in events if e["topicName"] == f"v2.workforcemanagement.businessunits.{org['bu']}.schedules"]
     assert event["eventBody"]["operationId"] == op_id and event["eventBody"]["status"] == "Complete"
 
+    # A stale version is accepted, as the platform accepts it; the operation then fails, in its state and
+    # in its notification, holds nobody and leaves the schedule as it was.
     stale = upload(client, auth, schedule_url, {"published": True, "metadata": {"version": 1}})
-    conflict = client.post(f"{schedule_url}/update", json={"uploadKey": stale}, headers=auth)
-    assert conflict.status_code == 409 and conflict.json["code"] == "request.conflict"
+    accepted = client.post(f"{schedule_url}/update", json={"uploadKey": stale}, headers=auth)
+    assert accepted.status_code == 200 and accepted.json["status"] == "Processing"
+    failed_url = f"{WFM}/{org['bu']}/operations/{accepted.json['operationId']}"
+    plan = client.get(failed_url, headers=auth).json["mockgc"]  # the mock-only view of the operation
+    assert plan["agentsHeld"] == 0 and "version 2" in plan["error"]
+    clock.set(plan["completesEpochMs"] / 1000 + 0.001)
+    failed = client.get(failed_url, headers=auth).json
+    assert failed["status"] == "Error" and "result" not in failed
+    events = client.get("/mock/events", headers=admin).json["entities"]
+    assert events[-1]["eventBody"] == {"status": "Error", "operationId": failed["operationId"], "eventType": "Update"}
+    assert client.get(schedule_url, headers=auth).json["metadata"]["version"] == 2
+    reused = client.post(f"{schedule_url}/update", json={"uploadKey": stale}, headers=auth)
+    assert reused.status_code == 400  # the key was used up by the accepted update
 
 
 def test_upload_errors(client: FlaskClient, auth: dict[str, str], org: dict[str, str]) -> None:
@@ -203,8 +216,8 @@ def test_upload_errors(client: FlaskClient, auth: dict[str, str], org: dict[str,
     assert not_gzip.status_code == 400 and not_gzip.json["code"] == "bad.request"
     no_version = put(gzip.compress(b'{"published": true}'))
     assert no_version.status_code == 400 and no_version.json["code"] == "invalid.value"
-    plain = put(b'{"published": true, "metadata": {"version": 1}}')  # gzip is optional
-    assert plain.status_code == 200
+    plain = put(b'{"published": true, "metadata": {"version": 1}}')  # the upload URL's headers say gzip
+    assert plain.status_code == 400 and "gzip" in plain.json["message"]
     early = client.post(f"{schedule_url}/update", json={"uploadKey": "never-issued"}, headers=auth)
     assert early.status_code == 400 and early.json["code"] == "invalid.value"
     bad_week = client.post(f"{WFM}/{org['bu']}/weeks/2026-02-30/schedules", json={}, headers=auth)

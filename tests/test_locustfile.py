@@ -47,9 +47,12 @@ def test_locustfile_works_by_hand_against_mockgc_serve(tmp_path: Path, served_mo
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr[-2000:]  # 1 when Locust saw a lost session (a failure row)
-    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    # A by-hand test writes its own test-NNN, with the evidence `mockgc check` needs (tests/test_check.py).
+    test = out / "test-001"
+    history = [json.loads(line) for line in (test / "history.jsonl").read_text().splitlines()]
     assert any(entry["type"] == "flow" for entry in history)
-    live = json.loads((out / "live.json").read_text())
+    assert json.loads((test / "evidence.json").read_text())["truth"]
+    live = json.loads((test / "live.json").read_text())
     assert live["harness_errors"] == 0 and [r.get("error") for r in live["nemesis"]] == [None]
     stats = (out / "l_stats.csv").read_text()
     assert "OUTCOME,ok" in stats and "/api/v2/scripts/sessions/{sessionId}/variables/{name}" in stats

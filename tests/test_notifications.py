@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from mockgc.clock import VirtualClock
 from mockgc.platform.domain.notifications import MAX_CHANNELS_PER_CLIENT
+from mockgc.platform.domain.topics import BUSINESS_UNIT, QUEUE, TOPICS, USER
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.settings import Settings
 from tests.conftest import basic
@@ -237,3 +238,176 @@ def test_a_channel_nobody_reads_keeps_only_its_newest_messages() -> None:
         channel.offer({"n": n})
     assert [channel.outbox.get_nowait()["n"] for _ in range(3)] == [2, 3, 4]
     assert channel.dropped == 2
+
+
+# -- the topic grammar and ignoreErrors ----------------------------------------------------------
+
+
+def test_any_topic_of_the_grammar_naming_an_existing_entity_is_accepted(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
+) -> None:
+    queue = client.application.extensions["mockgc"].platform.routing.queues
+    by_kind = {USER: ids["user"], BUSINESS_UNIT: ids["bu"], QUEUE: next(iter(queue))}
+    topics = [pattern.template.replace("{id}", by_kind[pattern.entities[0]]) for pattern in TOPICS]
+    response = client.put(subscriptions(channel), json=[{"id": t} for t in topics], headers=auth)
+    assert response.status_code == 200, response.json
+    assert [e["id"] for e in response.json["entities"]] == topics
+    listed = client.get("/api/v2/notifications/availabletopics", headers=auth).json["entities"]
+    assert [t["id"] for t in listed] == [p.template for p in TOPICS]
+
+
+def test_a_topic_naming_no_entity_of_its_kind_is_refused(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
+) -> None:
+    # A business unit's id where a user's belongs, and a user's where a business unit's belongs.
+    for topic in (f"v2.users.{ids['bu']}.presence", f"v2.workforcemanagement.businessunits.{ids['user']}.schedules"):
+        response = client.post(subscriptions(channel), json=[{"id": topic}], headers=auth)
+        assert response.status_code == 400 and response.json["details"][0]["entityId"] == topic
+
+
+def test_ignore_errors_marks_bad_topics_rejected_and_subscribes_the_rest(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
+) -> None:
+    good = f"v2.users.{ids['user']}.presence"
+    unknown_user = "v2.users.00000000-0000-4000-8000-000000000000.presence"
+    not_a_topic = "v2.users.someone.favouriteColour"
+    body = [{"id": good}, {"id": unknown_user}, {"id": not_a_topic}]
+    answer = client.post(subscriptions(channel) + "?ignoreErrors=true", json=body, headers=auth)
+    assert answer.status_code == 200, answer.json
+    by_id = {e["id"]: e for e in answer.json["entities"]}
+    assert by_id[good] == {"id": good, "state": "Permitted"}
+    assert by_id[unknown_user]["state"] == by_id[not_a_topic]["state"] == "Rejected"
+    assert "user" in by_id[unknown_user]["rejectionReason"]
+    assert "not a valid notification topic" in by_id[not_a_topic]["rejectionReason"]
+    assert client.get(subscriptions(channel), headers=auth).json == {"entities": [{"id": good}]}
+    # Without the flag the same request is the platform's 400 and changes nothing.
+    refused = client.put(subscriptions(channel), json=body, headers=auth)
+    assert refused.status_code == 400
+    assert {d["entityId"] for d in refused.json["details"]} == {unknown_user, not_a_topic}
+    assert client.get(subscriptions(channel), headers=auth).json == {"entities": [{"id": good}]}
+    bad_flag = client.post(subscriptions(channel) + "?ignoreErrors=maybe", json=body, headers=auth)
+    assert bad_flag.status_code == 400 and bad_flag.json["details"] == [{"fieldName": "ignoreErrors"}]
+
+
+def test_event_bodies_are_the_topic_models(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
+) -> None:
+    user = ids["user"]
+    client.put(
+        subscriptions(channel),
+        json=[{"id": f"v2.users.{user}.routingStatus"}, {"id": f"v2.users.{user}.presence"}],
+        headers=auth,
+    )
+    with connect(channel["connectUri"]) as ws:
+        client.put(f"/api/v2/users/{user}/routingstatus", json={"status": "OFF_QUEUE"}, headers=auth)
+        client.patch(
+            f"/api/v2/users/{user}/presences/purecloud",
+            json={"presenceDefinition": {"systemPresence": "Busy"}, "message": "lunch"},
+            headers=auth,
+        )
+        routing = receive(ws, lambda m: m["topicName"].endswith("routingStatus"))["eventBody"]
+        presence = receive(ws, lambda m: m["topicName"].endswith("presence"))["eventBody"]
+    assert routing["id"] == user and set(routing) == {"id", "routingStatus"}
+    assert set(routing["routingStatus"]) == {"status", "startTime"}
+    assert set(presence) == {"source", "presenceDefinition", "primary", "message", "modifiedDate"}
+    assert set(presence["presenceDefinition"]) == {"id", "systemPresence"}
+    assert presence["message"] == "lunch"
+
+
+# -- the WebSocket's client messages ----------------------------------------------------------
+
+
+def test_websocket_subscribe_and_unsubscribe_agree_with_the_rest_list(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
+) -> None:
+    topic = f"v2.users.{ids['user']}.routingStatus"
+    with connect(channel["connectUri"]) as ws:
+        ws.send(json.dumps({"message": "subscribe", "topics": [topic], "correlationId": "c-1"}))
+        answer = receive(ws, lambda m: "result" in m)
+        assert answer == {"correlationId": "c-1", "topics": [topic], "result": "200", "status": "subscribed"}
+        assert client.get(subscriptions(channel), headers=auth).json == {"entities": [{"id": topic}]}
+        client.put(f"/api/v2/users/{ids['user']}/routingstatus", json={"status": "OFF_QUEUE"}, headers=auth)
+        assert receive(ws, lambda m: m.get("topicName") == topic)["eventBody"]["id"] == ids["user"]
+
+        ws.send(json.dumps({"message": "unsubscribe", "topics": [topic], "correlationId": "c-2"}))
+        gone = receive(ws, lambda m: "result" in m)
+        assert gone == {"correlationId": "c-2", "topics": [topic], "result": "200", "status": "unsubscribed"}
+        assert client.get(subscriptions(channel), headers=auth).json == {"entities": []}
+
+
+def test_websocket_subscribe_failures_carry_the_correlation_id_and_change_nothing(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
+) -> None:
+    good = f"v2.users.{ids['user']}.presence"
+    with connect(channel["connectUri"]) as ws:
+        ws.send(json.dumps({"message": "subscribe", "topics": [good, "v2.nothing"], "correlationId": "bad-topic"}))
+        failed = receive(ws, lambda m: "result" in m)
+        assert (failed["correlationId"], failed["result"], failed["status"]) == ("bad-topic", "400", "failure")
+        assert "v2.nothing" in failed["message"]
+        ws.send(json.dumps({"message": "subscribe", "correlationId": "no-topics"}))
+        missing = receive(ws, lambda m: "result" in m)
+        assert missing == {
+            "correlationId": "no-topics",
+            "topics": [],
+            "result": "400",
+            "status": "error",
+            "message": "Required data missing from subscribe request.",
+        }
+        ws.send(json.dumps({"message": "dance", "correlationId": "what"}))
+        unknown = receive(ws, lambda m: "result" in m)
+        assert (unknown["correlationId"], unknown["status"]) == ("what", "error")
+    assert client.get(subscriptions(channel), headers=auth).json == {"entities": []}
+
+
+def closing_then_closed(ws: ClientConnection) -> None:
+    """The socket gets v2.system.socket_closing, then the server closes it."""
+    warning = receive(ws, lambda m: m.get("topicName") != "channel.metadata")
+    assert warning["topicName"] == "v2.system.socket_closing"
+    with pytest.raises(ConnectionClosed):
+        for _ in range(20):
+            ws.recv(timeout=5)
+
+
+def test_a_socket_is_warned_a_minute_before_its_channel_expires_on_the_org_clock(
+    channel: dict[str, Any], clock: VirtualClock
+) -> None:
+    with connect(channel["connectUri"]) as ws:
+        clock.advance(86_400 - 90)  # a minute and a half before: no warning yet
+        ws.send(json.dumps({"message": "ping"}))
+        assert receive(ws, lambda m: m["topicName"] != "channel.metadata" or m["eventBody"]["message"] == "pong")[
+            "eventBody"
+        ] == {"message": "pong"}
+        clock.advance(60)
+        warning = receive(ws, lambda m: m["topicName"] != "channel.metadata")
+        assert warning["topicName"] == "v2.system.socket_closing"
+        clock.advance(31)
+        with pytest.raises(ConnectionClosed):
+            for _ in range(20):
+                ws.recv(timeout=5)
+
+
+def test_an_org_reset_warns_and_closes_open_sockets_but_keeps_the_channel(
+    client: FlaskClient, admin: dict[str, str], channel: dict[str, Any]
+) -> None:
+    with connect(channel["connectUri"]) as ws:
+        assert client.post("/mock/reset", json={}, headers=admin).status_code == 200
+        closing_then_closed(ws)
+    with connect(channel["connectUri"]) as again:
+        assert json.loads(again.recv(timeout=5))["topicName"] == "channel.metadata"
+
+
+def test_a_server_stop_warns_open_sockets(app: Flask, channel: dict[str, Any]) -> None:
+    with connect(channel["connectUri"]) as ws:
+        json.loads(ws.recv(timeout=5))  # live
+        events_runtime(app).stop()
+        closing_then_closed(ws)
+
+
+def test_a_channel_pushed_out_by_the_clients_twenty_first_warns_its_socket(
+    client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], clock: VirtualClock
+) -> None:
+    with connect(channel["connectUri"]) as ws:
+        for _ in range(MAX_CHANNELS_PER_CLIENT):
+            clock.advance(1)
+            client.post(CHANNELS, headers=auth)
+        closing_then_closed(ws)

@@ -5,12 +5,15 @@ Drivers differ only in when things happen (real time, virtual time); what an eff
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from mockgc.flows.effects import Call, Reply, StoreGet, StorePut
+from mockgc.flows.effects import Call, DataAction, Reply, StoreGet, StorePut
 from mockgc.stores import Store, StoreError
 
-Request = Call | StorePut | StoreGet
+Request = Call | StorePut | StoreGet | DataAction
+# How a live driver makes a Data Action call (mockgc/drivers/dataaction.py); the simulator has none.
+ActionCaller = Callable[[DataAction], Reply]
 
 
 class Transport(Protocol):
@@ -24,9 +27,12 @@ class NotAnEffect(TypeError):
 
 
 def request_of(effect: Request) -> tuple[str, dict[str, Any]]:
-    """(f, params) as the history records the request: a platform operation, or store_put/store_get."""
+    """(f, params) as the history records the request: a platform operation, store_put/store_get, or
+    action_set/action_get (a Data Action call: its key, URL and body, never its headers)."""
     if type(effect) is Call:
         return effect.op, effect.params
+    if type(effect) is DataAction:
+        return f"action_{effect.action}", {"key": effect.key, "url": effect.url, **effect.body}
     return ("store_put" if type(effect) is StorePut else "store_get"), {"key": effect.key}
 
 
@@ -43,8 +49,13 @@ def store_reply(store: Store | None, effect: StorePut | StoreGet) -> Reply:
         return Reply(0, None, error=f"store: {error}")
 
 
-def answer(effect: Request, transport: Transport, store: Store | None) -> Reply:
-    """The reply to a request: a platform call through the transport, a store effect from the store."""
+def answer(effect: Request, transport: Transport, store: Store | None, actions: ActionCaller | None = None) -> Reply:
+    """The reply to a request: a platform call through the transport, a store effect from the store, a
+    Data Action call through `actions` (a driver without it has no answer: status 0)."""
     if type(effect) is Call:
         return transport.call(effect.op, effect.params)
+    if type(effect) is DataAction:
+        if actions is None:
+            return Reply(0, None, error="this driver cannot call a data action")
+        return actions(effect)
     return store_reply(store, effect)

@@ -6,7 +6,10 @@ A flow is a generator. It yields an effect and receives the driver's answer:
 - `Sleep(seconds)` -> None (virtual time in the simulator, real time live);
 - `Now()` -> float, the driver's clock in epoch seconds;
 - `StorePut(key, value)` -> `Reply`, `StoreGet(key)` -> `Reply` (body {"value": str | None}):
-  an external store the platform's locks do not touch.
+  an external store the platform's locks do not touch;
+- `DataAction(action, url, body, key, timeout_s, headers)` -> `Reply` (the service's status and JSON
+  body; status 0 for a timeout or no answer): a POST to the user's own service, as a Genesys Data
+  Action makes one. Only a live driver can make it: an outside process cannot run in virtual time.
 Its return value is a `FlowResult`.
 """
 
@@ -44,7 +47,22 @@ class StoreGet:
     key: str
 
 
-Effect = Call | Sleep | Now | StorePut | StoreGet
+@dataclass(frozen=True, slots=True)
+class DataAction:
+    """A POST of `body` to the user's service at `url`. `action` is "set" (a write) or "get" (a read);
+    `key` names the value the call is about (the history's and the checker's store key); a header
+    value "$NAME" is read from the environment variable NAME when the call is made, so a key never
+    sits in a spec."""
+
+    action: str
+    url: str
+    body: dict[str, Any]
+    key: str
+    timeout_s: float
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Effect = Call | Sleep | Now | StorePut | StoreGet | DataAction
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from mockgc.drivers.http import ROUTES, build_request, reply_from
 from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
+from mockgc.harness.evidence import SavedEvidence, fetch_ground_truth
 from mockgc.result import CLASSES, CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
 from mockgc.spec import RunSpec
 
@@ -239,6 +240,8 @@ class MasterCollector:
     nemesis: list[dict[str, Any]] = field(default_factory=list)
     started: float | None = None
     stopped: float | None = None
+    directory: Path | None = None  # where this test writes (its own test-NNN by hand), None: nowhere
+    workers: int = 0  # the workers that took part, counted at the stop
 
     def receive(self, client_id: str, payload: dict[str, Any]) -> None:
         self.entries.extend(payload.get("entries", []))
@@ -255,6 +258,7 @@ class MasterCollector:
         self.nemesis = []
         self.started = time.time()
         self.stopped = None
+        self.workers = 0
 
     def harness_errors(self) -> int:
         from_nodes = sum(sum(n.get("errors", {}).values()) for n in self.nodes.values())
@@ -282,3 +286,66 @@ class MasterCollector:
         tmp = out / "live.json.tmp"
         tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
         tmp.replace(out / "live.json")
+
+
+def store_snapshot(
+    spec: RunSpec, mitigation: Any, entries: list[dict[str, Any]]
+) -> tuple[dict[str, str | None] | None, dict[str, Any]]:
+    """What the strategy's own store holds for the flows' storeKeys after the run, for the checker, and a note
+    for the result: a Data Action service is asked through its get_url, an external store read by its URL.
+    (None, ...) when nothing outside the platform holds the value, or the store cannot be reached from here."""
+    from mockgc.drivers.dataaction import read_back
+    from mockgc.flows.mitigations.data_action import DataActionService
+
+    if isinstance(mitigation, DataActionService):
+        if mitigation.evaluate_on_platform:
+            return None, {"data_action": {"durability": "the platform's truth"}}
+        snapshot, stats = read_back(mitigation, entries)
+        return snapshot, {"data_action": {"durability": "read back through get_url"} | stats}
+    keys = sorted(
+        {e["value"]["storeKey"] for e in entries if e.get("type") == "flow" and (e.get("value") or {}).get("storeKey")}
+    )
+    if not keys or not spec.store:
+        return None, {}
+    from mockgc.stores import StoreError, open_store
+
+    try:
+        store = open_store(spec.store)
+        try:
+            return {key: store.get(key) for key in keys}, {}
+        finally:
+            store.close()
+    except StoreError as error:
+        return None, {"store_error": f"cannot read the store to check durability: {error}"}
+
+
+def evidence_for(
+    spec: RunSpec,
+    mitigation: Any,
+    entries: list[dict[str, Any]],
+    *,
+    base_url: str,
+    admin_key: str,
+    started: float,
+    elapsed: float,
+    workers: int,
+) -> SavedEvidence:
+    """What a Locust master saves at test stop. The spec is the test as it ran: the publishes that fell due
+    before the stop (a web UI test stopped early made only those) and the workers that took part; the
+    windows are this test's publishes (an earlier test of the same web UI session made the others)."""
+    due = tuple(offset for offset in spec.offsets() if offset <= elapsed)
+    ran = spec.with_options(publish_at=due, publishes=len(due), workers=0, remote_workers=workers)
+    operations, truth, error = fetch_ground_truth(base_url, admin_key)
+    if operations is not None:
+        operations = [op for op in operations if op.get("startedEpochMs", 0) >= started * 1000.0 - 1.0]
+    store, services = store_snapshot(spec, mitigation, entries)
+    return SavedEvidence(
+        spec=ran.as_dict(),
+        operations=operations,
+        truth=truth,
+        store=store,
+        services=services,
+        ground_truth_error=error,
+        written_by="locust master",
+        health={"scheduled_publishes": len(spec.offsets()), "elapsed_s": round(elapsed, 3)},
+    )

@@ -98,6 +98,7 @@ class Locust:
         run = ["--headless", "--users", str(s.users), "--spawn-rate", f"{s.spawn_rate:g}"]
         run += ["--run-time", f"{math.ceil(s.duration)}s", "--host", host, "--csv", str(d / "locust")]
         run += ["--csv-full-history", "--html", str(d / "locust.html"), "--only-summary", "--history-dir", str(d)]
+        run += ["--history-flat"]
         if not s.workers and not s.remote_workers:
             self.master = self.children.start("locust", locust_argv(self.locustfile, *run), d / "locust.log", env=env)
             return

@@ -389,6 +389,35 @@ def consistency_section(result: dict[str, Any], level: str) -> str:
     return f"<{level}>Consistency</{level}>" + text + "</p>" + consistency_chart(result)
 
 
+def own_service_section(result: dict[str, Any], level: str) -> str:
+    """The user's own service or worker: how durability was read and how the wait for the worker ended."""
+    services = result.get("services") or {}
+    rows: list[list[Any]] = []
+    action = services.get("data_action") or {}
+    for name in ("durability", "timeout_s", "evaluate_on_platform", "read_back", "unanswered"):
+        if name in action:
+            rows.append([f"data action: {name.replace('_', ' ')}", action[name]])
+    worker = services.get("worker") or {}
+    if worker.get("driver") == "external":
+        wait = worker.get("consistency_wait") or {}
+        rows += [
+            ["external worker", worker.get("mode")],
+            [
+                "wait after the load",
+                "settled" if wait.get("settled") else "timed out" if wait.get("timed_out") else None,
+            ],
+            ["waited (s)", wait.get("waited_s")],
+            [
+                "truth polls (repair times within s)",
+                f"{worker.get('truth_polls')} ({worker.get('repair_time_resolution_s')})",
+            ],
+        ]
+    if not rows:
+        return ""
+    # URLs are left out: the report links nowhere (it is self-contained).
+    return f"<{level}>Your service</{level}>" + _table(["", ""], rows)
+
+
 def _seconds(ms: Any) -> str | None:
     return None if ms is None else f"{ms / 1000:.2f} s"
 
@@ -516,6 +545,7 @@ def run_sections(
         _table(["HTTP status", *result.get("http", {}).keys()], [["responses", *result.get("http", {}).values()]]),
         f"<p>Requests per session: <b>{_text(result.get('requests_per_session'))}</b>.</p>",
         consistency_section(result, level),
+        own_service_section(result, level),
         nemesis_section(result, level),
     ]
     harness = result.get("harness", {})

@@ -49,6 +49,8 @@ class Evidence:
     truth: dict[str, dict[str, Any]]
     repairs: dict[str, float]
     services: dict[str, Any]
+    # The strategy's own store after the run, when its companion read it (a Data Action service).
+    store: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -105,6 +107,12 @@ def harness_section(spec: RunSpec, evidence: Evidence, health: Health, directory
     expected_workers = spec.workers + spec.remote_workers
     if expected_workers and not health.partial and len(live.get("flushed", [])) < expected_workers:
         problems.append(f"{expected_workers - len(live.get('flushed', []))} worker(s) sent no final history")
+    wait = (evidence.services.get("worker") or {}).get("consistency_wait") or {}
+    if wait.get("timed_out"):
+        problems.append(
+            f"the wait for the external worker hit its timeout ({wait.get('timeout_s'):g} s) before the truth "
+            f"settled: {wait.get('still')}"
+        )
     if live.get("exceptions"):
         problems.append(f"{live['exceptions']} exception(s) in Locust users (see locust_exceptions.csv)")
     request_errors = int(live.get("harness_errors", 0)) - len(failed)
@@ -149,7 +157,7 @@ def judge(
         mitigation=spec.mitigation,
         fault_profile=spec.profile,
         seed=spec.seed,
-        store=store_contents(store_url, evidence.history),
+        store=evidence.store if evidence.store is not None else store_contents(store_url, evidence.history),
         repairs=evidence.repairs or None,
         extra={
             "partial": health.partial,

@@ -17,11 +17,12 @@ from typing import Any
 from mockgc.companions import ServiceContext, default_store_url
 from mockgc.harness.console import Display
 from mockgc.harness.errors import ChildDied, RunError
+from mockgc.harness.evidence import SavedEvidence, write_evidence
 from mockgc.harness.locust import Locust, process_env, with_enough_workers
 from mockgc.harness.options import LiveOptions
 from mockgc.harness.procs import Children, Death, ProcessError
 from mockgc.harness.report import read_history
-from mockgc.harness.results import Evidence, Health, RunOutcome, judge, write_matrix
+from mockgc.harness.results import Evidence, Health, RunOutcome, judge, store_contents, write_matrix
 from mockgc.harness.target import Target, TargetError, start_mock
 from mockgc.registry import companion_of, load_mitigation
 from mockgc.spec import RunSpec
@@ -67,7 +68,7 @@ class LiveRun:
     def execute(self) -> RunOutcome:
         s, d = self.spec, self.directory
         d.mkdir(parents=True, exist_ok=True)
-        for stale in ("history.jsonl", "live.json", "result.json"):
+        for stale in ("history.jsonl", "live.json", "result.json", "evidence.json"):
             (d / stale).unlink(missing_ok=True)
         strategy = s.load_mitigation()
         store_url = s.store or (default_store_url(d) if strategy.needs_store else None)
@@ -122,7 +123,11 @@ class LiveRun:
                 raise
             self.partial = True
             self.service_error = str(error)
-        return judge(running, self._evidence(ctx), self._health(), d, store_url, repeat_command(d, self.options))
+        evidence, health = self._evidence(ctx), self._health()
+        if evidence.store is None:
+            evidence.store = store_contents(store_url, evidence.history)
+        save_evidence(d, running, evidence, health)
+        return judge(running, evidence, health, d, store_url, repeat_command(d, self.options))
 
     def _died(self, death: Death) -> None:
         """Stop the load at once (flows in flight fail fast against a dead process) and keep what it made."""
@@ -143,7 +148,7 @@ class LiveRun:
             raise RunError(f"Locust wrote no history ({history_path}); its log ends:\n{self.locust.log_tail()}")
         live = json.loads((d / "live.json").read_text()) if (d / "live.json").exists() else {}
         operations, truth = self._ground_truth()
-        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra)
+        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot)
 
     def _ground_truth(self) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]]]:
         """The mock's publish windows and stored sessions; (None, {}) when the mock is dead."""
@@ -165,6 +170,30 @@ class LiveRun:
             locust_exit=self.locust.exit_code(),
             processes=self.children.pids(),
         )
+
+
+def save_evidence(directory: Path, spec: RunSpec, evidence: Evidence, health: Health) -> None:
+    """evidence.json, so `mockgc check` judges this run again offline, with what the companions found."""
+    write_evidence(
+        directory,
+        SavedEvidence(
+            spec=spec.as_dict(),
+            operations=evidence.operations,
+            truth=evidence.truth if evidence.operations is not None else None,
+            store=evidence.store,
+            repairs=evidence.repairs,
+            services=evidence.services,
+            ground_truth_error=None
+            if evidence.operations is not None
+            else "the mock was gone before its truth was read",
+            written_by="mockgc run",
+            health={
+                "partial": health.partial,
+                "death": health.death.describe() if health.death else None,
+                "locust_exit": health.locust_exit,
+            },
+        ),
+    )
 
 
 def _connect(spec: RunSpec, options: LiveOptions, children: Children) -> Target:

@@ -25,6 +25,7 @@ from mockgc.companions import ServiceContext, clear_namespace, default_store_url
 from mockgc.flows.mitigations.async_worker import AsyncWorker
 from mockgc.standard_webhooks import new_secret
 from mockgc.stores import StoreError, describe_store
+from mockgc.worker.external import external_worker
 from mockgc.worker.simulated import SimulatedWorker
 
 READY_SECONDS = 30.0
@@ -95,6 +96,11 @@ def poll_json(http: requests.Session, url: str, headers: dict[str, str] | None =
 
 @contextlib.contextmanager
 def live_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[dict[str, str]]:
+    if mitigation.external_worker:
+        # The user's own worker: the run starts nothing, only registers, watches and waits (external.py).
+        with external_worker(mitigation, ctx) as env:
+            yield env
+        return
     store_url = ctx.store_url or default_store_url(ctx.out_dir)
     try:
         cleared = clear_namespace(store_url, mitigation.namespace)

@@ -3,6 +3,7 @@
 from mockgc.flows.mitigations.async_worker import AsyncWorker
 from mockgc.flows.mitigations.backoff_verify import BackoffVerify
 from mockgc.flows.mitigations.base import Mitigation, NoMitigation
+from mockgc.flows.mitigations.data_action import DataActionService
 from mockgc.flows.mitigations.external_store import ExternalStore
 from mockgc.flows.mitigations.retry import Retry
 from mockgc.flows.mitigations.soft_hold import SoftHold
@@ -11,6 +12,7 @@ from mockgc.flows.mitigations.window_guard import WindowGuard
 __all__ = [
     "AsyncWorker",
     "BackoffVerify",
+    "DataActionService",
     "ExternalStore",
     "Mitigation",
     "NoMitigation",

@@ -15,6 +15,8 @@ from mockgc.flows.mitigations.params import count, number
 # The contract between the flow and the worker (mockgc/worker), which imports it from here: where an
 # intent is kept, what it holds, and how the worker is configured (the one source of its defaults).
 NAMESPACE = "mockgc:aw:"
+SUBSCRIBES = "notifications"  # external_worker: the worker subscribes through the Notifications API itself
+EXTERNAL_PARAMS = ("external_worker", "consistency_settle_s", "consistency_timeout_s")
 
 
 def intent_key(namespace: str, session_id: str, name: str) -> str:
@@ -119,6 +121,9 @@ class AsyncWorker(Mitigation):
         margin_seconds: float = _DEFAULTS.margin_seconds,
         delivery_latency_ms: float = 50.0,
         webhook_failures: int = 0,
+        external_worker: str = "",
+        consistency_settle_s: float = 2.0,
+        consistency_timeout_s: float = 120.0,
     ) -> None:
         if not isinstance(namespace, str) or len(namespace) > 200:
             raise ValueError("namespace must be a string of at most 200 characters")
@@ -130,6 +135,30 @@ class AsyncWorker(Mitigation):
         self.delivery_latency_ms = number("delivery_latency_ms", delivery_latency_ms, high=86_400_000)
         # Simulator only: the first N attempts of each webhook delivery fail, to price the retries.
         self.webhook_failures = count("webhook_failures", webhook_failures, low=0, high=19)
+        # The user's own repair worker instead of mockgc's (live only): "" none, SUBSCRIBES (it listens
+        # on the Notifications API by itself), or the URL the run registers the publish webhook to.
+        if not isinstance(external_worker, str) or not (
+            external_worker in ("", SUBSCRIBES) or external_worker.startswith(("http://", "https://"))
+        ):
+            raise ValueError(
+                f'external_worker must be "{SUBSCRIBES}" or the http(s) URL of its webhook, got {external_worker!r}'
+            )
+        self.external_worker = external_worker
+        # After the load: the truth must stay unchanged this long, and the whole wait ends by the timeout.
+        self.consistency_settle_s = number("consistency_settle_s", consistency_settle_s)
+        self.consistency_timeout_s = number("consistency_timeout_s", consistency_timeout_s, positive=True)
+
+    def live_only(self) -> str | None:
+        if self.external_worker:
+            return "an external repair worker is an outside process that cannot run in virtual time"
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        params = dict(vars(self))
+        if not self.external_worker:  # the built-in worker's description stays as it always was
+            for name in EXTERNAL_PARAMS:
+                params.pop(name)
+        return {"name": self.name, "params": params}
 
     def worker_config(self) -> WorkerConfig:
         return WorkerConfig(

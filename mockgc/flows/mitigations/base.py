@@ -33,6 +33,10 @@ class Mitigation:
         reply = yield Call("evaluate", {"sessionId": session.session_id, "variable": variable})
         return evaluation_from(reply)
 
+    def live_only(self) -> str | None:
+        """Why this strategy cannot be simulated (it calls an outside process), or None when it can."""
+        return None
+
     def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
         """Where the value lives outside the platform, for mitigations that keep it elsewhere."""
         return None

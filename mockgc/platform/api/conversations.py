@@ -27,21 +27,70 @@ class CallReference(Answer):
     selfUri: str
 
 
+class ParticipantCall(Answer):
+    """A participant's call within a Conversation (the SDK's Call)."""
+
+    id: str
+    state: str
+    direction: str
+    connectedTime: str
+
+
 class Participant(Answer):
     id: str
+    name: str
+    startTime: str
+    connectedTime: str
     purpose: str
     attributes: dict[str, str]
+    calls: list[ParticipantCall]
     userId: str | None = None
+    userUri: str | None = None
 
 
 class Conversation(Answer):
     id: str
     startTime: str
+    state: str
     participants: list[Participant]
     selfUri: str
 
 
+class EntityRef(Answer):
+    id: str
+    name: str
+    selfUri: str
+
+
+class CallParticipant(Answer):
+    """The SDK's CallMediaParticipant: the call's state is the participant's own."""
+
+    id: str
+    name: str
+    startTime: str
+    connectedTime: str
+    purpose: str
+    state: str
+    direction: str
+    held: bool
+    muted: bool
+    attributes: dict[str, str]
+    user: EntityRef | None = None
+
+
+class CallConversation(Answer):
+    id: str
+    participants: list[CallParticipant]
+    recordingState: str
+    selfUri: str
+
+
+class ParticipantAttributes(Answer):
+    attributes: dict[str, str]
+
+
 CONVERSATION = "/api/v2/conversations/{conversation_id}"
+CALL = "/api/v2/conversations/calls/{conversation_id}"
 
 ROUTES = (
     Route(
@@ -52,6 +101,16 @@ ROUTES = (
         "real",
         {200: CallReference},
         CreateCallBody,
+    ),
+    Route("GET", CALL, "getConversationsCall", "A call and its participants", "real", {200: CallConversation}),
+    Route(
+        "PATCH",
+        CALL + "/participants/{participant_id}/attributes",
+        "patchConversationsCallParticipantAttributes",
+        "Set a call participant's attributes; the answer is all of them",
+        "real",
+        {200: ParticipantAttributes},
+        AttributesBody,
     ),
     Route("GET", CONVERSATION, "getConversation", "A conversation and its participants", "real", {200: Conversation}),
     Route(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Route
+from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
 
 
 class TopicBody(Body):
@@ -36,7 +36,11 @@ class ChannelListing(Answer):
 
 
 class Topic(Answer):
+    """The SDK's ChannelTopic: with ignoreErrors=true each topic says its state, a rejected one why."""
+
     id: str
+    state: str | None = None
+    rejectionReason: str | None = None
 
 
 class TopicListing(Answer):
@@ -44,6 +48,11 @@ class TopicListing(Answer):
 
 
 CHANNEL = "/api/v2/notifications/channels/{channel_id}"
+IGNORE_ERRORS = Query(
+    "ignoreErrors",
+    {"type": "boolean"},
+    description="mark topics that cannot be subscribed Rejected (with a reason) instead of refusing the request",
+)
 
 ROUTES = (
     Route(
@@ -88,6 +97,7 @@ ROUTES = (
         "real",
         {200: TopicListing},
         Topics,
+        query=(IGNORE_ERRORS,),
     ),
     Route(
         "PUT",
@@ -97,6 +107,7 @@ ROUTES = (
         "real",
         {200: TopicListing},
         Topics,
+        query=(IGNORE_ERRORS,),
     ),
     Route(
         "DELETE",

@@ -17,7 +17,11 @@ ORIGIN_TAGS = {
 }
 # Path parameters with a shape of their own; every other one is a non-empty string.
 PATH_PARAMS: dict[str, dict[str, Any]] = {
-    "week_id": {"type": "string", "description": "The week's Monday, yyyy-MM-dd", "example": "2026-11-23"},
+    "week_id": {
+        "type": "string",
+        "description": "The week's Monday, yyyy-MM-dd (the schedule listing also takes `recent`)",
+        "example": "2026-11-23",
+    },
 }
 SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "bearer": [{"platformToken": []}],
@@ -32,7 +36,7 @@ def _area(route: Route) -> str:
     parts = [p for p in route.path.split("/") if p and not p.startswith("{")]
     if parts[0] == "mock":
         return "mock admin" if len(parts) < 2 or parts[1] != "webhooks" else "mock webhooks"
-    if parts[0] in ("oauth", "uploads"):
+    if parts[0] in ("oauth", "uploads", "downloads"):
         return parts[0]
     return parts[2] if len(parts) > 2 else parts[-1]
 

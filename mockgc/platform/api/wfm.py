@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Route
+from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
 
 MAX_UPLOAD_BYTES = 100_000_000
 WEEK_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -81,10 +81,117 @@ class Schedule(Answer):
     selfUri: str
 
 
+class UploadBodySchema(Answer):
+    """The document an update upload takes, filled in with the schedule (the SDK's UpdateScheduleUploadSchema)."""
+
+    description: str
+    published: bool
+    agentSchedules: list[dict[str, Any]]
+    metadata: Version
+
+
 class UploadUrl(Answer):
     uploadKey: str
     url: str
     headers: dict[str, str]
+    uploadBodySchema: UploadBodySchema
+
+
+class ScheduleListing(Answer):
+    entities: list[Schedule]
+
+
+class BusinessUnitRef(Answer):
+    id: str
+    selfUri: str
+
+
+class ManagementUnit(Answer):
+    id: str
+    name: str
+    businessUnit: BusinessUnitRef
+    startDayOfWeek: str
+    timeZone: str
+    division: DivisionRef
+    selfUri: str
+
+
+class ManagementUnitListing(Answer):
+    entities: list[ManagementUnit]
+
+
+class ActivityCode(Answer):
+    id: str
+    name: str
+    active: bool
+    defaultCode: bool
+    category: str
+    countsAsPaidTime: bool
+    countsAsWorkTime: bool
+    selfUri: str
+
+
+class ActivityCodeListing(Answer):
+    entities: list[ActivityCode]
+
+
+class AgentSchedulesQueryBody(Body):
+    """The SDK's BuQueryAgentSchedulesRequest: whose shifts (everyone's when neither is given)."""
+
+    managementUnitId: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
+    userIds: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = None
+    teamIds: list[str] | None = None
+
+
+class UserRef(Answer):
+    id: str
+    selfUri: str
+
+
+class ScheduleRef(Answer):
+    id: str
+    weekDate: str
+    selfUri: str
+
+
+class ShiftActivity(Answer):
+    startDate: str
+    lengthMinutes: int
+    description: str
+    activityCodeId: str
+    paid: bool
+
+
+class Shift(Answer):
+    id: str
+    startDate: str
+    lengthMinutes: int
+    activities: list[ShiftActivity]
+    manuallyEdited: bool
+    schedule: ScheduleRef
+
+
+class AgentSchedule(Answer):
+    user: UserRef
+    shifts: list[Shift]
+    fullDayTimeOffMarkers: list[dict[str, Any]]
+    metadata: ScheduleVersion
+
+
+class AgentSchedules(Answer):
+    """The SDK's BuAgentSchedulesQueryResponse (inline, or what a download URL serves)."""
+
+    agentSchedules: list[AgentSchedule]
+    businessUnitTimeZone: str
+
+
+class AgentSchedulesAnswer(Answer):
+    """The SDK's BuAsyncAgentSchedulesQueryResponse: the result, a download URL, or Processing."""
+
+    status: str
+    operationId: str
+    result: AgentSchedules | None = None
+    downloadUrl: str | None = None
 
 
 class OperationTimes(Answer):
@@ -97,6 +204,7 @@ class OperationTimes(Answer):
     publishes: bool
     agentsHeld: int
     batchWindowsEpochMs: list[list[int]]
+    error: str | None = Field(None, description="why an accepted update ends in Error (a stale version)")
 
 
 class ScheduleOperation(Answer):
@@ -122,6 +230,8 @@ class OperationListing(Answer):
 
 BU = "/api/v2/workforcemanagement/businessunits/{bu_id}"
 SCHEDULE = BU + "/weeks/{week_id}/schedules/{schedule_id}"
+FLAG: dict[str, Any] = {"type": "boolean"}
+DATE: dict[str, Any] = {"type": "string", "pattern": WEEK_PATTERN}
 
 
 ROUTES = (
@@ -134,6 +244,59 @@ ROUTES = (
         {200: BusinessUnitListing},
     ),
     Route("GET", BU, "getWorkforcemanagementBusinessunit", "A business unit", "real", {200: BusinessUnitDetail}),
+    Route(
+        "GET",
+        BU + "/managementunits",
+        "getWorkforcemanagementBusinessunitManagementunits",
+        "The business unit's management units",
+        "real",
+        {200: ManagementUnitListing},
+        query=(Query("feature", {"type": "string"}), Query("divisionId", {"type": "string"})),
+    ),
+    Route(
+        "GET",
+        BU + "/activitycodes",
+        "getWorkforcemanagementBusinessunitActivitycodes",
+        "The business unit's activity codes",
+        "real",
+        {200: ActivityCodeListing},
+    ),
+    Route(
+        "GET",
+        BU + "/weeks/{week_id}/schedules",
+        "getWorkforcemanagementBusinessunitWeekSchedules",
+        "The schedules spanning a week, or with weekId=recent those starting within 26 weeks of today",
+        "real",
+        {200: ScheduleListing},
+        query=(
+            Query("earliestWeekDate", DATE, description="with weekId=recent: the earliest start week"),
+            Query("latestWeekDate", DATE, description="with weekId=recent: the latest start week"),
+            Query("includeOnlyPublished", FLAG),
+            Query("expand", {"type": "string"}),
+        ),
+    ),
+    Route(
+        "POST",
+        SCHEDULE + "/agentschedules/query",
+        "postWorkforcemanagementBusinessunitWeekScheduleAgentschedulesQuery",
+        "The agents' shifts in a schedule: inline, by download URL, or Processing and a notification",
+        "real",
+        {200: AgentSchedulesAnswer},
+        AgentSchedulesQueryBody,
+        query=(
+            Query("forceAsync", FLAG, description="Processing now; the download URL on the schedules.query topic"),
+            Query("forceDownloadService", FLAG, description="the result behind a download URL"),
+        ),
+    ),
+    Route(
+        "GET",
+        "/downloads/agentschedules/{download_key}",
+        "getAgentSchedulesDownload",
+        "The pre-signed download URL of an agent schedules query: the key is the credential",
+        "mock-only",
+        {200: AgentSchedules},
+        auth="none",
+    ),
     Route(
         "POST",
         BU + "/weeks/{week_id}/schedules",
@@ -169,7 +332,6 @@ ROUTES = (
         "real",
         {200: ScheduleOperation},
         UpdateBody,
-        errors=(409,),
     ),
     Route(
         "GET",

@@ -70,7 +70,7 @@ class InteractionArchive:
             for s in sessions
         ]
         conversation_rows = [
-            (c.id, c.started, json.dumps([[p.id, p.purpose, p.user_id, p.attributes] for p in c.participants]))
+            (c.id, c.started, json.dumps([[p.id, p.purpose, p.user_id, p.attributes, p.name] for p in c.participants]))
             for c in conversations
         ]
         db = self._open()

@@ -20,6 +20,7 @@ from mockgc.platform.domain.publish_lock import Locks
 from mockgc.platform.domain.routing import Routing
 from mockgc.platform.domain.scripts import Scripts
 from mockgc.platform.domain.store import InteractionStore, MemoryCounts
+from mockgc.platform.domain.topics import BUSINESS_UNIT, CONVERSATION, MANAGEMENT_UNIT, QUEUE, USER
 from mockgc.platform.domain.users import Agent, Users
 from mockgc.platform.domain.wfm import BusinessUnit, PublishOperation, Wfm
 from mockgc.settings import OrgSettings
@@ -89,6 +90,19 @@ class Platform:
         return self.wfm.publish_now(bu_id)
 
     # -- across the areas ------------------------------------------------------------------
+
+    @operation
+    def entity_exists(self, kind: str, entity_id: str) -> bool:
+        """Whether the org has an entity of this kind (topics.py's kinds) and id: what a topic may name."""
+        lookups = {
+            USER: lambda: entity_id in self.users.agents,
+            BUSINESS_UNIT: lambda: entity_id in self.wfm.business_units,
+            MANAGEMENT_UNIT: lambda: self.wfm.has_management_unit(entity_id),
+            CONVERSATION: lambda: self.store.has_conversation(entity_id),
+            QUEUE: lambda: entity_id in self.routing.queues,
+        }
+        lookup = lookups.get(kind)
+        return lookup is not None and lookup()
 
     @operation
     def settle(self) -> None:

@@ -18,12 +18,14 @@ class Conversations:
     @operation
     def create_call(self, user_id: str) -> Conversation:
         """A call from a customer to the agent `user_id`: two participants."""
-        self.users.agent(user_id)
+        agent_name = self.users.agent(user_id).name
         now, new_id = self.ctx.clock.now(), self.ctx.new_id
         conversation_id = new_id()
-        customer, agent = Participant(new_id(), "customer", None), Participant(new_id(), "agent", user_id)
+        customer = Participant(new_id(), "customer", None)
+        agent = Participant(new_id(), "agent", user_id, name=agent_name)
         conversation = Conversation(conversation_id, now, [customer, agent], now)
         self.store.add_conversation(conversation)
+        self._announce(conversation)
         return conversation.copy()
 
     @operation
@@ -32,7 +34,31 @@ class Conversations:
 
     @operation
     def patch_attributes(self, conversation_id: str, participant_id: str, attributes: dict[str, str]) -> None:
-        participant = self.store.conversation(conversation_id).participant(participant_id)
+        """Merge the attributes into the participant's (the generic route answers 202 and no body)."""
+        self._merge(conversation_id, participant_id, attributes)
+
+    @operation
+    def patch_call_attributes(
+        self, conversation_id: str, participant_id: str, attributes: dict[str, str]
+    ) -> dict[str, str]:
+        """The call-specific route: the same merge, answering the participant's attributes after it."""
+        return dict(self._merge(conversation_id, participant_id, attributes))
+
+    def _merge(self, conversation_id: str, participant_id: str, attributes: dict[str, str]) -> dict[str, str]:
+        conversation = self.store.conversation(conversation_id)
+        participant = conversation.participant(participant_id)
         if participant is None:
             raise NotFound(f"Participant {participant_id} not found")
         participant.attributes.update(attributes)
+        self._announce(conversation)
+        return participant.attributes
+
+    def _announce(self, conversation: Conversation) -> None:
+        """The call as it is now, on each of its users' conversations.calls topic."""
+        users = [p.user_id for p in conversation.participants if p.user_id]
+        if not users:
+            return
+        body = conversation.call_event_to_api()
+        now = self.ctx.clock.now()
+        for user_id in users:
+            self.ctx.events.emit(now, f"v2.users.{user_id}.conversations.calls", body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,12 @@ from mockgc.platform.domain.clocktext import iso
 # How many distinct (variable, value) answers the evaluate log keeps per session: an honest
 # flow needs one, and the bound keeps a session's truth small whatever a client sends.
 EVALUATE_LOG_SIZE = 4
+# A call in the mock is answered at once and stays up: every participant's call is connected.
+CALL_STATE = "connected"
+CUSTOMER_NAME = "Customer"
+# Call ids are derived from the participant's id rather than drawn from the org's seeded id stream,
+# so adding them changed no other id (and no golden run).
+_CALL_ID_NAMESPACE = uuid.UUID("0d6b0a39-6f0c-4c07-9f3e-2b5f1a0c7e11")
 
 
 @dataclass(slots=True)
@@ -18,11 +25,50 @@ class Participant:
     purpose: str
     user_id: str | None
     attributes: dict[str, str] = field(default_factory=dict)
+    name: str = CUSTOMER_NAME
 
-    def to_api(self) -> dict[str, object]:
-        body: dict[str, object] = {"id": self.id, "purpose": self.purpose, "attributes": dict(self.attributes)}
+    @property
+    def call_id(self) -> str:
+        return str(uuid.uuid5(_CALL_ID_NAMESPACE, self.id))
+
+    @property
+    def direction(self) -> str:
+        return "inbound"
+
+    def to_api(self, started: float) -> dict[str, object]:
+        """As a Conversation's Participant: its call (state, direction) is in `calls`."""
+        body: dict[str, object] = {
+            "id": self.id,
+            "name": self.name,
+            "startTime": iso(started),
+            "connectedTime": iso(started),
+            "purpose": self.purpose,
+            "attributes": dict(self.attributes),
+            "calls": [
+                {"id": self.call_id, "state": CALL_STATE, "direction": self.direction, "connectedTime": iso(started)}
+            ],
+        }
         if self.user_id:
             body["userId"] = self.user_id
+            body["userUri"] = f"/api/v2/users/{self.user_id}"
+        return body
+
+    def call_to_api(self, started: float) -> dict[str, object]:
+        """As a CallConversation's CallMediaParticipant: the call's state is the participant's own."""
+        body: dict[str, object] = {
+            "id": self.id,
+            "name": self.name,
+            "startTime": iso(started),
+            "connectedTime": iso(started),
+            "purpose": self.purpose,
+            "state": CALL_STATE,
+            "direction": self.direction,
+            "held": False,
+            "muted": False,
+            "attributes": dict(self.attributes),
+        }
+        if self.user_id:
+            body["user"] = {"id": self.user_id, "name": self.name, "selfUri": f"/api/v2/users/{self.user_id}"}
         return body
 
 
@@ -43,16 +89,37 @@ class Conversation:
         return next(p for p in self.participants if p.purpose == "customer")
 
     def copy(self) -> Conversation:
-        participants = [Participant(p.id, p.purpose, p.user_id, dict(p.attributes)) for p in self.participants]
+        participants = [Participant(p.id, p.purpose, p.user_id, dict(p.attributes), p.name) for p in self.participants]
         return Conversation(self.id, self.started, participants, self.touched)
 
     def to_api(self) -> dict[str, object]:
+        """The SDK's Conversation."""
         return {
             "id": self.id,
             "startTime": iso(self.started),
-            "participants": [p.to_api() for p in self.participants],
+            "state": CALL_STATE,
+            "participants": [p.to_api(self.started) for p in self.participants],
             "selfUri": f"/api/v2/conversations/{self.id}",
         }
+
+    def call_to_api(self) -> dict[str, object]:
+        """The SDK's CallConversation (GET /api/v2/conversations/calls/{id})."""
+        return {
+            "id": self.id,
+            "participants": [p.call_to_api(self.started) for p in self.participants],
+            "recordingState": "none",
+            "selfUri": f"/api/v2/conversations/calls/{self.id}",
+        }
+
+    def call_event_to_api(self) -> dict[str, object]:
+        """As v2.users.{id}.conversations.calls carries it (ConversationCallEventTopicCallConversation)."""
+        participants = []
+        for participant in self.participants:
+            body = participant.call_to_api(self.started)
+            if participant.user_id:
+                body["user"] = {"id": participant.user_id, "name": participant.name}
+            participants.append(body)
+        return {"id": self.id, "participants": participants, "recordingState": "none"}
 
     def reference_to_api(self) -> dict[str, object]:
         return {"id": self.id, "selfUri": f"/api/v2/conversations/{self.id}"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import re
 import secrets
 import threading
 import uuid
@@ -15,6 +14,7 @@ from mockgc.clock import Clock
 from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.errors import BadRequest, InvalidValue, NotFound
 from mockgc.platform.domain.events import PlatformEvent
+from mockgc.platform.domain.topics import TOPICS, EntityExists, TopicVerdict, judge
 
 HEARTBEAT_TOPIC = "channel.metadata"
 HEARTBEAT_BODY = {"message": "WebSocket Heartbeat"}
@@ -26,30 +26,32 @@ CHANNEL_ID_PREFIX = "streaming-0-"
 CHANNEL_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 CHANNEL_ID_LENGTH = 26  # 26 characters of 36: over 130 bits
 MAX_QUEUED_MESSAGES = 10_000  # per channel with no socket draining it; the oldest are dropped
-_ID = r"[0-9A-Za-z][0-9A-Za-z-]*"
-# The topics this mock publishes; anything else is rejected at subscription time.
-TOPIC_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(rf"^v2\.workforcemanagement\.businessunits\.{_ID}\.schedules$"),
-    re.compile(rf"^v2\.users\.{_ID}\.routingStatus$"),
-    re.compile(rf"^v2\.users\.{_ID}\.presence$"),
-    re.compile(rf"^v2\.users\.{_ID}\.activity$"),
-    re.compile(rf"^v2\.routing\.queues\.{_ID}\.users$"),
-)
+SOCKET_CLOSING_TOPIC = "v2.system.socket_closing"
+SOCKET_CLOSING_NOTICE_SECONDS = 60.0  # the platform warns a minute before it closes a socket
 
 
 class InvalidTopic(BadRequest):
     """A subscription named a topic the platform does not publish (400 bad.request)."""
 
-    def __init__(self, topics: list[str]) -> None:
+    def __init__(self, rejected: list[TopicVerdict]) -> None:
+        topics = [verdict.topic for verdict in rejected]
         shown = ", ".join(topics[:5]) + (", ..." if len(topics) > 5 else "")
+        known = ", ".join(pattern.template for pattern in TOPICS)
+        reasons = "; ".join(f"{v.topic}: {v.rejection}" for v in rejected[:5])
         super().__init__(
-            f"Invalid notification topic(s): {shown}. Known topics are "
-            "v2.workforcemanagement.businessunits.{id}.schedules, v2.users.{id}.routingStatus "
-            "and v2.users.{id}.presence.",
-            details=[{"errorCode": "notification.topic.invalid", "entityId": t} for t in topics],
+            f"Invalid notification topic(s): {reasons}. Known topics are {known}.",
+            details=[{"errorCode": "notification.topic.invalid", "entityId": v.topic} for v in rejected],
             message_with_params="Invalid notification topic(s): {topics}",
             message_params={"topics": shown},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A channel's topics after a subscription, and the topics of the request that were rejected."""
+
+    topics: list[str]
+    rejected: list[TopicVerdict]
 
 
 def new_channel_id() -> str:
@@ -58,12 +60,13 @@ def new_channel_id() -> str:
     return CHANNEL_ID_PREFIX + "".join(secrets.choice(CHANNEL_ID_ALPHABET) for _ in range(CHANNEL_ID_LENGTH))
 
 
-def valid_topic(topic: str) -> bool:
-    return any(pattern.match(topic) for pattern in TOPIC_PATTERNS)
-
-
 def heartbeat() -> dict[str, Any]:
     return {"topicName": HEARTBEAT_TOPIC, "eventBody": dict(HEARTBEAT_BODY)}
+
+
+def socket_closing() -> dict[str, Any]:
+    """The warning a socket gets before the platform closes it; clients open a new channel on it."""
+    return {"topicName": SOCKET_CLOSING_TOPIC, "eventBody": {"message": "The socket is closing"}}
 
 
 def message_for(event: PlatformEvent, correlation_id: str) -> dict[str, Any]:
@@ -125,6 +128,11 @@ class NotificationHub:
         self.connect_uri = connect_uri or (lambda channel_id: f"ws://127.0.0.1/channels/{channel_id}")
         self._lock = threading.Lock()
         self.channels: dict[str, Channel] = {}
+        # Whether the org has an entity of a kind and id (Platform.entity_exists, set by the events
+        # runtime for each org); a hub on its own accepts any id of the topic grammar.
+        self.entity_exists: EntityExists = lambda kind, entity_id: True
+        # Bumped to close every open socket; each socket remembers the epoch it opened in.
+        self.socket_epoch = 0
 
     # -- channels --------------------------------------------------------------
 
@@ -166,23 +174,49 @@ class NotificationHub:
     def subscriptions(self, channel_id: str, owner: str) -> list[str]:
         return list(self.channel(channel_id, owner).topics)
 
-    def subscribe(self, channel_id: str, owner: str, topics: list[str], *, replace: bool) -> list[str]:
-        """POST adds topics, PUT replaces them; either way every topic must be valid or nothing changes."""
-        channel = self.channel(channel_id, owner)
-        invalid = [t for t in topics if not valid_topic(t)]
-        if invalid:
-            raise InvalidTopic(invalid)
+    def subscribe(
+        self, channel_id: str, owner: str, topics: list[str], *, replace: bool, ignore_errors: bool = False
+    ) -> Subscribed:
+        """POST adds topics, PUT replaces them. A topic outside the grammar, or naming no entity of the org,
+        refuses the whole request (400); with `ignore_errors` it is only rejected and the rest apply."""
+        return self.subscribe_channel(
+            self.channel(channel_id, owner), topics, replace=replace, ignore_errors=ignore_errors
+        )
+
+    def subscribe_channel(
+        self, channel: Channel, topics: list[str], *, replace: bool, ignore_errors: bool = False
+    ) -> Subscribed:
+        """Subscribe a channel already found (the WebSocket's, whose id is its credential)."""
+        verdicts = [judge(topic, self.entity_exists) for topic in topics]
+        rejected = [v for v in verdicts if not v.permitted]
+        if rejected and not ignore_errors:
+            raise InvalidTopic(rejected)
+        permitted = [v.topic for v in verdicts if v.permitted]
         with self._lock:
-            wanted = dict.fromkeys(topics) if replace else {**channel.topics, **dict.fromkeys(topics)}
+            wanted = dict.fromkeys(permitted) if replace else {**channel.topics, **dict.fromkeys(permitted)}
             if len(wanted) > MAX_TOPICS_PER_CHANNEL:
                 raise InvalidValue(f"a channel may subscribe to at most {MAX_TOPICS_PER_CHANNEL} topics")
             channel.topics = wanted
-        return list(channel.topics)
+            return Subscribed(list(channel.topics), rejected)
 
     def unsubscribe_all(self, channel_id: str, owner: str) -> None:
         channel = self.channel(channel_id, owner)
         with self._lock:
             channel.topics = {}
+
+    def unsubscribe_channel(self, channel: Channel, topics: list[str]) -> list[str]:
+        """Remove these topics (those not subscribed are ignored); the channel's topics after."""
+        with self._lock:
+            for topic in topics:
+                channel.topics.pop(topic, None)
+            return list(channel.topics)
+
+    # -- sockets -------------------------------------------------------------------
+
+    def close_sockets(self) -> None:
+        """Ask every open socket to warn its client and close (an org reset); the channels stay."""
+        with self._lock:
+            self.socket_epoch += 1
 
     # -- events ------------------------------------------------------------------
 

@@ -75,6 +75,12 @@ class InteractionStore:
             raise NotFound(f"Conversation {conversation_id} not found")
         return conversation
 
+    def has_conversation(self, conversation_id: str) -> bool:
+        """In memory or in the archive, without waking it."""
+        if conversation_id in self.conversations:
+            return True
+        return self.archive is not None and self.archive.conversation(conversation_id) is not None
+
     def session(self, session_id: str) -> ScriptSession:
         session = self.sessions.get(session_id)
         if self.archive is not None:

@@ -199,6 +199,23 @@ class Agent:
             "selfUri": f"/api/v2/users/{self.id}/presences/{PRESENCE_SOURCE_ID}",
         }
 
+    def routing_event_to_api(self) -> dict[str, object]:
+        """The routingStatus topic's body (the SDK's UserRoutingStatusUserRoutingStatus)."""
+        return {"id": self.id, "routingStatus": {"status": self.routing_status, "startTime": iso(self.routing_started)}}
+
+    def presence_event_to_api(self) -> dict[str, object]:
+        """The presence topic's body (the SDK's PresenceEventUserPresence), not a full UserPresence."""
+        return {
+            "source": "PURECLOUD",
+            "presenceDefinition": {
+                "id": PRESENCE_DEFINITIONS[self.system_presence],
+                "systemPresence": self.system_presence,
+            },
+            "primary": True,
+            "message": self.presence_message,
+            "modifiedDate": iso(self.presence_modified),
+        }
+
     def to_api(self, expand: Iterable[str] = ()) -> dict[str, object]:
         """The SDK's User: only its fields, the expanded ones when asked for."""
         wanted = frozenset(expand)
@@ -340,7 +357,7 @@ class Users:
         agent = self.agent(user_id)
         now = self.ctx.clock.now()
         agent.routing_status, agent.routing_started = status, now
-        self.ctx.events.emit(now, f"v2.users.{user_id}.routingStatus", {"routingStatus": agent.routing_to_api()})
+        self.ctx.events.emit(now, f"v2.users.{user_id}.routingStatus", agent.routing_event_to_api())
         self.emit_activity(agent)
         return replace(agent)
 
@@ -374,6 +391,6 @@ class Users:
         if change.message is not None:
             agent.presence_message = change.message
         agent.presence_modified = self.ctx.clock.now()
-        self.ctx.events.emit(agent.presence_modified, f"v2.users.{agent.id}.presence", agent.presence_to_api())
+        self.ctx.events.emit(agent.presence_modified, f"v2.users.{agent.id}.presence", agent.presence_event_to_api())
         self.emit_activity(agent)
         return replace(agent)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -16,6 +19,39 @@ from mockgc.platform.domain.users import Users
 
 UPLOAD_KEY_BYTES = 32  # 256 bits, as unguessable as a pre-signed URL's signature
 SHORTCUT_WEEK = "2026-11-23"  # the week of the in-process drivers' publishes
+TIME_ZONE = "America/Chicago"
+RECENT_WEEKS = 26  # weekId=recent: schedules starting up to 26 weeks either side of today
+QUERY_SECONDS = 1.0  # an asynchronous agent schedules query is ready this long after it is asked
+MAX_DOWNLOADS = 100  # query results kept for their download URLs; the oldest go first
+# Derived ids (activity codes, shifts) come from uuid5 under this namespace, not from the org's
+# seeded id stream: adding them moved no id an existing run draws.
+_DERIVED_IDS = uuid.UUID("7c1f4e2a-93b5-4d0e-8a6f-5b2d9e0c4f17")
+# The business unit's activity codes: (name, category, paid, counts as work time).
+ACTIVITY_CODES: tuple[tuple[str, str, bool, bool], ...] = (
+    ("On Queue Work", "OnQueueWork", True, True),
+    ("Break", "Break", True, False),
+    ("Meal", "Meal", False, False),
+    ("Meeting", "Meeting", True, True),
+    ("Training", "Training", True, True),
+    ("Off Queue Work", "OffQueueWork", True, True),
+    ("Time Off", "TimeOff", True, False),
+    ("Unavailable", "Unavailable", False, False),
+)
+# Every agent's weekday shift (09:00 to 17:00 in the unit's standard time, UTC-6), as
+# (minutes from the shift's start, length in minutes, activity code name).
+SHIFT_START_UTC = timedelta(hours=15)
+SHIFT_ACTIVITIES: tuple[tuple[int, int, str], ...] = (
+    (0, 120, "On Queue Work"),
+    (120, 15, "Break"),
+    (135, 105, "On Queue Work"),
+    (240, 60, "Meal"),
+    (300, 180, "On Queue Work"),
+)
+SHIFT_MINUTES = 480
+
+
+def derived_id(*parts: str) -> str:
+    return str(uuid.uuid5(_DERIVED_IDS, ":".join(parts)))
 
 
 @dataclass(slots=True)
@@ -23,6 +59,44 @@ class ManagementUnit:
     id: str
     name: str
     business_unit_id: str
+
+    def to_api(self) -> dict[str, Any]:
+        """The SDK's ManagementUnit."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "businessUnit": {
+                "id": self.business_unit_id,
+                "selfUri": f"/api/v2/workforcemanagement/businessunits/{self.business_unit_id}",
+            },
+            "startDayOfWeek": "Monday",
+            "timeZone": TIME_ZONE,
+            "division": {"id": "home", "selfUri": "/api/v2/authorization/divisions/home"},
+            "selfUri": f"/api/v2/workforcemanagement/managementunits/{self.id}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityCode:
+    id: str
+    name: str
+    category: str
+    paid: bool
+    work: bool
+    business_unit_id: str
+
+    def to_api(self) -> dict[str, Any]:
+        """The SDK's BusinessUnitActivityCode."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "active": True,
+            "defaultCode": True,
+            "category": self.category,
+            "countsAsPaidTime": self.paid,
+            "countsAsWorkTime": self.work,
+            "selfUri": f"/api/v2/workforcemanagement/businessunits/{self.business_unit_id}/activitycodes/{self.id}",
+        }
 
 
 @dataclass(slots=True)
@@ -39,10 +113,16 @@ class BusinessUnit:
             "selfUri": f"/api/v2/workforcemanagement/businessunits/{self.id}",
         }
 
+    def activity_codes(self) -> list[ActivityCode]:
+        return [
+            ActivityCode(derived_id(self.id, "activitycode", name), name, category, paid, work, self.id)
+            for name, category, paid, work in ACTIVITY_CODES
+        ]
+
     def detail_to_api(self) -> dict[str, Any]:
         body = self.to_api()
         # Its management units are their own route on the platform, not part of this answer.
-        body["settings"] = {"startDayOfWeek": "Monday", "timeZone": "America/Chicago", "metadata": {"version": 1}}
+        body["settings"] = {"startDayOfWeek": "Monday", "timeZone": TIME_ZONE, "metadata": {"version": 1}}
         return body
 
 
@@ -65,11 +145,123 @@ class Schedule:
             "description": self.description,
             "published": self.published,
             "metadata": {"version": self.version, "dateModified": iso(self.created)},
-            "selfUri": (
-                f"/api/v2/workforcemanagement/businessunits/{self.business_unit_id}"
-                f"/weeks/{self.week_date}/schedules/{self.id}"
-            ),
+            "selfUri": self.self_uri,
         }
+
+    @property
+    def self_uri(self) -> str:
+        return (
+            f"/api/v2/workforcemanagement/businessunits/{self.business_unit_id}"
+            f"/weeks/{self.week_date}/schedules/{self.id}"
+        )
+
+    def event_to_api(self) -> dict[str, Any]:
+        """As the schedules topic carries it (the SDK's WfmBuScheduleTopicBuScheduleMetadata: no selfUri)."""
+        body = self.to_api()
+        del body["selfUri"]
+        return body
+
+    def spans(self, week: date) -> bool:
+        start = date.fromisoformat(self.week_date)
+        return start <= week < start + timedelta(weeks=self.week_count)
+
+    def upload_schema_to_api(self) -> dict[str, Any]:
+        """The document an update upload takes, filled in with this schedule (the SDK's UpdateScheduleUploadSchema)."""
+        return {
+            "description": self.description,
+            "published": self.published,
+            "agentSchedules": [],
+            "metadata": {"version": self.version},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WeekQuery:
+    """Which schedules GET .../weeks/{weekId}/schedules lists: those spanning `week`, or with weekId=recent
+    (`week` None) those starting between `earliest` and `latest` (by default 26 weeks either side of today)."""
+
+    week: date | None
+    earliest: date | None = None
+    latest: date | None = None
+    only_published: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSchedulesQuery:
+    """A BuQueryAgentSchedulesRequest: whose shifts (None: everyone in the schedule), and how they come back."""
+
+    management_unit_id: str | None
+    user_ids: tuple[str, ...] | None
+    force_async: bool = False
+    force_download: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSchedules:
+    """The shifts of some agents in one schedule (the SDK's BuAgentSchedulesQueryResponse)."""
+
+    schedule: Schedule
+    user_ids: tuple[str, ...]
+    activity_code_ids: dict[str, str]
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "agentSchedules": [self._agent_to_api(user_id) for user_id in self.user_ids],
+            "businessUnitTimeZone": TIME_ZONE,
+        }
+
+    def _agent_to_api(self, user_id: str) -> dict[str, Any]:
+        start = date.fromisoformat(self.schedule.week_date)
+        days = [start + timedelta(days=n) for n in range(7 * self.schedule.week_count)]
+        return {
+            "user": {"id": user_id, "selfUri": f"/api/v2/users/{user_id}"},
+            "shifts": [self._shift_to_api(user_id, day) for day in days if day.weekday() < 5],
+            "fullDayTimeOffMarkers": [],
+            "metadata": {"version": self.schedule.version, "dateModified": iso(self.schedule.created)},
+        }
+
+    def _shift_to_api(self, user_id: str, day: date) -> dict[str, Any]:
+        begins = datetime(day.year, day.month, day.day, tzinfo=UTC) + SHIFT_START_UTC
+        return {
+            "id": derived_id(self.schedule.id, user_id, day.isoformat()),
+            "startDate": iso(begins.timestamp()),
+            "lengthMinutes": SHIFT_MINUTES,
+            "activities": [
+                {
+                    "startDate": iso((begins + timedelta(minutes=offset)).timestamp()),
+                    "lengthMinutes": length,
+                    "description": name,
+                    "activityCodeId": self.activity_code_ids[name],
+                    "paid": name != "Meal",
+                }
+                for offset, length, name in SHIFT_ACTIVITIES
+            ],
+            "manuallyEdited": False,
+            "schedule": {
+                "id": self.schedule.id,
+                "weekDate": self.schedule.week_date,
+                "selfUri": self.schedule.self_uri,
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSchedulesAnswer:
+    """The SDK's BuAsyncAgentSchedulesQueryResponse: the result inline, a download URL, or Processing
+    (the download URL then comes on the business unit's schedules.query topic)."""
+
+    status: str
+    operation_id: str
+    result: AgentSchedules | None = None
+    download_url: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "operationId": self.operation_id}
+        if self.result is not None:
+            body["result"] = self.result.to_api()
+        if self.download_url is not None:
+            body["downloadUrl"] = self.download_url
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +293,8 @@ class PublishOperation:
     completes_at: float
     publishes: bool
     status: str = "Processing"
+    # Why an accepted update will fail (a stale version): reported by its state and notification.
+    error: str | None = None
     agents_held: int = 0
     batches: list[tuple[float, float]] = field(default_factory=list)
 
@@ -118,6 +312,8 @@ class PublishOperation:
                 "agentsHeld": self.agents_held,
                 "batchWindowsEpochMs": [[int(a * 1000), int(b * 1000)] for a, b in self.batches],
             }
+            if self.error is not None:
+                body["mockgc"]["error"] = self.error
         if self.status == "Complete" and schedule is not None:
             body["result"] = schedule.to_api()
         return body
@@ -160,6 +356,7 @@ class Wfm:
         self.schedules: dict[str, Schedule] = {}
         self.uploads: dict[str, UploadSlot] = {}
         self.operations: dict[str, PublishOperation] = {}
+        self.downloads: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def seed(self) -> BusinessUnit:
         """The org's one business unit and its two management units (before the agents: ids in order)."""
@@ -175,6 +372,9 @@ class Wfm:
         if bu is None:
             raise NotFound(f"Business unit {bu_id} not found")
         return bu
+
+    def has_management_unit(self, mu_id: str) -> bool:
+        return any(mu.id == mu_id for bu in self.business_units.values() for mu in bu.management_units)
 
     @operation
     def list_business_units(self) -> list[BusinessUnit]:
@@ -201,6 +401,89 @@ class Wfm:
     @operation
     def get_schedule(self, bu_id: str, week_id: str, schedule_id: str) -> Schedule:
         return replace(self._schedule(bu_id, week_id, schedule_id))
+
+    @operation
+    def list_schedules(self, bu_id: str, query: WeekQuery) -> list[Schedule]:
+        self._business_unit(bu_id)
+        if query.week is not None:
+            wanted = [s for s in self.schedules.values() if s.business_unit_id == bu_id and s.spans(query.week)]
+        else:
+            today = datetime.fromtimestamp(self.ctx.clock.now(), UTC).date()
+            earliest = query.earliest or today - timedelta(weeks=RECENT_WEEKS)
+            latest = query.latest or today + timedelta(weeks=RECENT_WEEKS)
+            wanted = [
+                s
+                for s in self.schedules.values()
+                if s.business_unit_id == bu_id and earliest <= date.fromisoformat(s.week_date) <= latest
+            ]
+        if query.only_published:
+            wanted = [s for s in wanted if s.published]
+        return [replace(s) for s in sorted(wanted, key=lambda s: (s.week_date, s.created))]
+
+    @operation
+    def list_management_units(self, bu_id: str) -> list[ManagementUnit]:
+        return [replace(mu) for mu in self._business_unit(bu_id).management_units]
+
+    @operation
+    def list_activity_codes(self, bu_id: str) -> list[ActivityCode]:
+        return self._business_unit(bu_id).activity_codes()
+
+    # -- agent schedules ------------------------------------------------------------------
+
+    @operation
+    def query_agent_schedules(
+        self, bu_id: str, week_id: str, schedule_id: str, query: AgentSchedulesQuery, download_prefix: str
+    ) -> AgentSchedulesAnswer:
+        """The agents' shifts in the schedule: inline, or behind a download URL (`download_prefix` + a secret
+        key), or asynchronously: Processing now, the URL on the schedules.query topic QUERY_SECONDS later."""
+        schedule = self._schedule(bu_id, week_id, schedule_id)
+        bu = self._business_unit(bu_id)
+        if query.management_unit_id is not None and not any(
+            mu.id == query.management_unit_id for mu in bu.management_units
+        ):
+            raise InvalidValue(
+                f"managementUnitId {query.management_unit_id} is not a management unit of business unit {bu_id}",
+                details=[{"fieldName": "managementUnitId"}],
+            )
+        members = [
+            agent
+            for agent in self.users.members(bu_id)
+            if query.management_unit_id in (None, agent.management_unit_id)
+            and (query.user_ids is None or agent.id in query.user_ids)
+        ]
+        codes = {code.name: code.id for code in bu.activity_codes()}
+        result = AgentSchedules(replace(schedule), tuple(agent.id for agent in members), codes)
+        operation_id = self.ctx.new_id()
+        if query.force_async:
+            ready = self.ctx.clock.now() + QUERY_SECONDS
+            self.ctx.timeline.schedule(ready, partial(self._finish_query, bu_id, operation_id, result, download_prefix))
+            return AgentSchedulesAnswer("Processing", operation_id)
+        if query.force_download:
+            return AgentSchedulesAnswer("Complete", operation_id, download_url=self._keep(result, download_prefix))
+        return AgentSchedulesAnswer("Complete", operation_id, result=result)
+
+    def _keep(self, result: AgentSchedules, download_prefix: str) -> str:
+        key = secrets.token_urlsafe(UPLOAD_KEY_BYTES)  # the download URL's only credential
+        self.downloads[key] = result.to_api()
+        while len(self.downloads) > MAX_DOWNLOADS:
+            self.downloads.popitem(last=False)
+        return download_prefix + key
+
+    def _finish_query(
+        self, bu_id: str, operation_id: str, result: AgentSchedules, download_prefix: str, at: float
+    ) -> None:
+        self.ctx.events.emit(
+            at,
+            f"v2.workforcemanagement.businessunits.{bu_id}.schedules.query",
+            {"operationId": operation_id, "businessUnitId": bu_id, "downloadUrl": self._keep(result, download_prefix)},
+        )
+
+    @operation
+    def download(self, key: str) -> dict[str, Any]:
+        body = self.downloads.get(key)
+        if body is None:
+            raise NotFound("Download not found")
+        return body
 
     # -- the update-upload flow ------------------------------------------------------------
 
@@ -241,12 +524,14 @@ class Wfm:
             )
         if slot.upload is None:
             raise InvalidValue("nothing was uploaded for this uploadKey", details=[{"fieldName": "uploadKey"}])
+        del self.uploads[upload_key]
         if slot.upload.version != schedule.version:
-            raise Conflict(
+            # Accepted, as the platform accepts it: the failure is the operation's state and notification.
+            error = (
                 f"Schedule {schedule_id} is at version {schedule.version}; "
                 f"the upload was made against {slot.upload.version}"
             )
-        del self.uploads[upload_key]
+            return self._start_update(schedule, publishes=False, error=error).copy()
         return self._start_update(schedule, publishes=slot.upload.published).copy()
 
     @operation
@@ -274,10 +559,10 @@ class Wfm:
         self._business_unit(bu_id)
         return [op.copy() for op in self.operations.values() if op.business_unit_id == bu_id]
 
-    def _start_update(self, schedule: Schedule, *, publishes: bool) -> PublishOperation:
+    def _start_update(self, schedule: Schedule, *, publishes: bool, error: str | None = None) -> PublishOperation:
         lock = self.faults.profile.publish
         t0 = self.ctx.clock.now() + lock.start_delay_ms / 1000
-        op = PublishOperation(self.ctx.new_id(), schedule.business_unit_id, schedule.id, t0, t0, publishes)
+        op = PublishOperation(self.ctx.new_id(), schedule.business_unit_id, schedule.id, t0, t0, publishes, error=error)
         self.operations[op.id] = op
         if publishes:
             members = [agent.id for agent in self.users.members(schedule.business_unit_id)]
@@ -288,6 +573,11 @@ class Wfm:
         return op
 
     def _complete_update(self, op: PublishOperation, at: float) -> None:
+        topic = f"v2.workforcemanagement.businessunits.{op.business_unit_id}.schedules"
+        if op.error is not None:
+            op.status = "Error"
+            self.ctx.events.emit(at, topic, {"status": "Error", "operationId": op.id, "eventType": "Update"})
+            return
         schedule = self.schedules[op.schedule_id]
         op.status = "Complete"
         schedule.version += 1
@@ -295,6 +585,6 @@ class Wfm:
             schedule.published = True
         self.ctx.events.emit(
             at,
-            f"v2.workforcemanagement.businessunits.{op.business_unit_id}.schedules",
-            {"status": "Complete", "operationId": op.id, "eventType": "Update", "result": schedule.to_api()},
+            topic,
+            {"status": "Complete", "operationId": op.id, "eventType": "Update", "result": schedule.event_to_api()},
         )

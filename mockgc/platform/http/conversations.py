@@ -41,6 +41,19 @@ def create_call() -> ResponseReturnValue:
     return jsonify(backend().conversations.create_call(user_id).reference_to_api()), 200
 
 
+@bp.get("/calls/<conversation_id>")
+def get_call(conversation_id: str) -> ResponseReturnValue:
+    return jsonify(backend().conversations.get(conversation_id).call_to_api())
+
+
+@bp.patch("/calls/<conversation_id>/participants/<participant_id>/attributes")
+def patch_call_participant_attributes(conversation_id: str, participant_id: str) -> ResponseReturnValue:
+    """The call-specific route answers the participant's attributes (the SDK's ParticipantAttributes)."""
+    attributes = parse_attributes(json_body())
+    merged = backend().conversations.patch_call_attributes(conversation_id, participant_id, attributes)
+    return jsonify(attributes=merged)
+
+
 @bp.get("/<conversation_id>")
 def get_conversation(conversation_id: str) -> ResponseReturnValue:
     return jsonify(backend().conversations.get(conversation_id).to_api())

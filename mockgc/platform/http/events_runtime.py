@@ -39,6 +39,7 @@ class EventsRuntime:
         self._socket: NotificationSocketServer | None = None
         self._thread: threading.Thread | None = None
         self.http = requests.Session()
+        self._bound = False
         holder.on_new_platform(self.bind)
 
     # -- binding to the current org --------------------------------------------------
@@ -48,6 +49,11 @@ class EventsRuntime:
         with self._lock:
             platform.events.subscribe(self.hub.on_event)
             platform.events.subscribe(self.webhooks.on_event)
+            if self._bound:
+                # A reset closes the open sockets (after their warning); channels and topics stay.
+                self.hub.close_sockets()
+            self.hub.entity_exists = platform.entity_exists
+            self._bound = True
 
     # -- WebSocket server ------------------------------------------------------------
 

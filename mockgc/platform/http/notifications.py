@@ -7,20 +7,13 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mockgc.platform.domain.errors import BadRequest
-from mockgc.platform.domain.notifications import NotificationHub
+from mockgc.platform.domain.errors import BadRequest, InvalidValue
+from mockgc.platform.domain.notifications import NotificationHub, Subscribed
+from mockgc.platform.domain.topics import TOPICS
 from mockgc.platform.http.body import json_body
 from mockgc.platform.http.events_runtime import events_runtime
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/v2/notifications")
-
-AVAILABLE_TOPICS = (
-    ("v2.workforcemanagement.businessunits.{id}.schedules", "A business unit's schedule updates and publishes"),
-    ("v2.users.{id}.routingStatus", "A user's routing status"),
-    ("v2.users.{id}.presence", "A user's presence"),
-    ("v2.users.{id}.activity", "A user's routing status, presence and active queues"),
-    ("v2.routing.queues.{id}.users", "A queue's members joining, leaving or being added and removed"),
-)
 
 
 def hub() -> NotificationHub:
@@ -42,9 +35,17 @@ def parse_topics(body: Any) -> list[str]:
     return topics
 
 
+def parse_ignore_errors() -> bool:
+    """The `ignoreErrors` query flag: reject bad topics one by one instead of refusing the request."""
+    value = request.args.get("ignoreErrors", "false").lower()
+    if value not in ("true", "false"):
+        raise InvalidValue("ignoreErrors must be true or false", details=[{"fieldName": "ignoreErrors"}])
+    return value == "true"
+
+
 @bp.get("/availabletopics")
 def available_topics() -> ResponseReturnValue:
-    return jsonify(entities=[{"id": topic, "description": text} for topic, text in AVAILABLE_TOPICS])
+    return jsonify(entities=[{"id": t.template, "description": t.description} for t in TOPICS])
 
 
 @bp.post("/channels")
@@ -72,14 +73,22 @@ def get_subscriptions(channel_id: str) -> ResponseReturnValue:
 
 @bp.post("/channels/<channel_id>/subscriptions")
 def add_subscriptions(channel_id: str) -> ResponseReturnValue:
-    topics = parse_topics(json_body())
-    return jsonify(entities=_topics_to_api(hub().subscribe(channel_id, owner(), topics, replace=False)))
+    topics, ignore_errors = parse_topics(json_body()), parse_ignore_errors()
+    return jsonify(
+        entities=_subscribed_to_api(
+            hub().subscribe(channel_id, owner(), topics, replace=False, ignore_errors=ignore_errors), ignore_errors
+        )
+    )
 
 
 @bp.put("/channels/<channel_id>/subscriptions")
 def replace_subscriptions(channel_id: str) -> ResponseReturnValue:
-    topics = parse_topics(json_body())
-    return jsonify(entities=_topics_to_api(hub().subscribe(channel_id, owner(), topics, replace=True)))
+    topics, ignore_errors = parse_topics(json_body()), parse_ignore_errors()
+    return jsonify(
+        entities=_subscribed_to_api(
+            hub().subscribe(channel_id, owner(), topics, replace=True, ignore_errors=ignore_errors), ignore_errors
+        )
+    )
 
 
 @bp.delete("/channels/<channel_id>/subscriptions")
@@ -90,3 +99,12 @@ def delete_subscriptions(channel_id: str) -> ResponseReturnValue:
 
 def _topics_to_api(topics: list[str]) -> list[dict[str, str]]:
     return [{"id": topic} for topic in topics]
+
+
+def _subscribed_to_api(subscribed: Subscribed, ignore_errors: bool) -> list[dict[str, str]]:
+    """With ignoreErrors each topic says its state, and the rejected ones why (the SDK's ChannelTopic)."""
+    if not ignore_errors:
+        return _topics_to_api(subscribed.topics)
+    return [{"id": topic, "state": "Permitted"} for topic in subscribed.topics] + [
+        {"id": v.topic, "state": "Rejected", "rejectionReason": str(v.rejection)} for v in subscribed.rejected
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from mockgc.platform.api.validate import check_body
 from mockgc.platform.domain.errors import BadRequest, InvalidValue
-from mockgc.platform.domain.wfm import PublishOperation, ScheduleUpload
+from mockgc.platform.domain.wfm import AgentSchedulesQuery, PublishOperation, ScheduleUpload, WeekQuery
 from mockgc.platform.http.body import backend, gunzip, json_body, parse_json
 from mockgc.platform.http.fields import is_int, require_str
 from mockgc.settings import MAX_BODY_BYTES
@@ -22,6 +23,8 @@ uploads = Blueprint("uploads", __name__)
 SCHEDULE = "/<bu_id>/weeks/<week_id>/schedules/<schedule_id>"
 WEEK_ID = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_UPLOAD_BYTES = 100_000_000
+GZIP_MAGIC = b"\x1f\x8b"
+RECENT = "recent"
 
 
 # -- parsing -----------------------------------------------------------------------------
@@ -36,6 +39,55 @@ def parse_week(week_id: str) -> str:
     except ValueError:
         raise InvalidValue(f"weekId {week_id} is not a real date", details=[{"fieldName": "weekId"}]) from None
     return week_id
+
+
+def parse_week_query(week_id: str, args: Mapping[str, str]) -> WeekQuery:
+    """weekId (a date, or `recent` with its optional earliestWeekDate/latestWeekDate) and includeOnlyPublished."""
+    only_published = parse_flag(args, "includeOnlyPublished")
+    if week_id != RECENT:
+        return WeekQuery(date.fromisoformat(parse_week(week_id)), only_published=only_published)
+    earliest, latest = (args.get(name) for name in ("earliestWeekDate", "latestWeekDate"))
+    return WeekQuery(
+        None,
+        date.fromisoformat(parse_date(earliest, "earliestWeekDate")) if earliest else None,
+        date.fromisoformat(parse_date(latest, "latestWeekDate")) if latest else None,
+        only_published,
+    )
+
+
+def parse_date(value: str, field: str) -> str:
+    try:
+        return parse_week(value)
+    except InvalidValue:
+        raise InvalidValue(f"{field} must be a date in yyyy-MM-dd form", details=[{"fieldName": field}]) from None
+
+
+def parse_flag(args: Mapping[str, str], name: str) -> bool:
+    value = args.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise InvalidValue(f"{name} must be true or false", details=[{"fieldName": name}])
+    return value == "true"
+
+
+def parse_agent_schedules_query(body: Any, args: Mapping[str, str]) -> AgentSchedulesQuery:
+    """A BuQueryAgentSchedulesRequest ({managementUnitId?, userIds?, teamIds?}) and forceAsync/forceDownloadService."""
+    if not isinstance(body, dict):
+        raise InvalidValue("the body must be an object")
+    unit = body.get("managementUnitId")
+    if unit is not None:
+        unit = require_str(unit, "managementUnitId")
+    user_ids = body.get("userIds")
+    if user_ids is not None and (not isinstance(user_ids, list) or not all(isinstance(u, str) and u for u in user_ids)):
+        raise InvalidValue("userIds must be a list of user ids", details=[{"fieldName": "userIds"}])
+    team_ids = body.get("teamIds")
+    if team_ids:  # the mock has no teams: a query naming one could only be answered wrongly
+        raise InvalidValue("this org has no teams", details=[{"fieldName": "teamIds"}])
+    return AgentSchedulesQuery(
+        unit,
+        tuple(user_ids) if user_ids is not None else None,
+        force_async=parse_flag(args, "forceAsync"),
+        force_download=parse_flag(args, "forceDownloadService"),
+    )
 
 
 def parse_new_schedule(body: Any) -> tuple[str, int]:
@@ -95,6 +147,23 @@ def get_business_unit(bu_id: str) -> ResponseReturnValue:
     return jsonify(backend().wfm.get_business_unit(bu_id).detail_to_api())
 
 
+@bp.get("/<bu_id>/managementunits")
+def list_management_units(bu_id: str) -> ResponseReturnValue:
+    units = backend().wfm.list_management_units(bu_id)
+    return jsonify(entities=[mu.to_api() for mu in units])
+
+
+@bp.get("/<bu_id>/activitycodes")
+def list_activity_codes(bu_id: str) -> ResponseReturnValue:
+    return jsonify(entities=[code.to_api() for code in backend().wfm.list_activity_codes(bu_id)])
+
+
+@bp.get("/<bu_id>/weeks/<week_id>/schedules")
+def list_schedules(bu_id: str, week_id: str) -> ResponseReturnValue:
+    query = parse_week_query(week_id, request.args)
+    return jsonify(entities=[s.to_api() for s in backend().wfm.list_schedules(bu_id, query)])
+
+
 @bp.post("/<bu_id>/weeks/<week_id>/schedules")
 def create_schedule(bu_id: str, week_id: str) -> ResponseReturnValue:
     body = json_body({})
@@ -114,11 +183,22 @@ def create_upload_url(bu_id: str, week_id: str, schedule_id: str) -> ResponseRet
     week = parse_week(week_id)
     length = parse_upload_request(body)
     slot = backend().wfm.create_upload(bu_id, week, schedule_id, length)
+    schedule = backend().wfm.get_schedule(bu_id, week, schedule_id)
     return jsonify(
         uploadKey=slot.key,
         url=url_for("uploads.receive", upload_key=slot.key, _external=True),
         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        uploadBodySchema=schedule.upload_schema_to_api(),
     )
+
+
+@bp.post(SCHEDULE + "/agentschedules/query")
+def query_agent_schedules(bu_id: str, week_id: str, schedule_id: str) -> ResponseReturnValue:
+    body = json_body()
+    week = parse_week(week_id)
+    query = parse_agent_schedules_query(body, request.args)
+    prefix = url_for("uploads.download", download_key="k", _external=True)[: -len("k")]
+    return jsonify(backend().wfm.query_agent_schedules(bu_id, week, schedule_id, query, prefix).to_api())
 
 
 @bp.post(SCHEDULE + "/update")
@@ -155,8 +235,9 @@ def receive(upload_key: str) -> ResponseReturnValue:
     raw = request.get_data(cache=False)
     if len(raw) != declared:
         raise BadRequest(_length_mismatch(len(raw), declared))
-    if request.headers.get("Content-Encoding", "").lower() == "gzip" or raw[:2] == b"\x1f\x8b":
-        raw = gunzip(raw, MAX_BODY_BYTES)
+    if raw[:2] != GZIP_MAGIC:
+        raise BadRequest("The upload must be gzip-compressed JSON, as the upload URL's headers say.")
+    raw = gunzip(raw, MAX_BODY_BYTES)
     try:
         document = parse_json(raw)
     except BadRequest:
@@ -164,6 +245,12 @@ def receive(upload_key: str) -> ResponseReturnValue:
     check_body(request.method, "/uploads/schedules/<upload_key>", document)
     wfm.receive_upload(upload_key, parse_schedule_upload(document))
     return "", 200
+
+
+@uploads.get("/downloads/agentschedules/<download_key>")
+def download(download_key: str) -> ResponseReturnValue:
+    """A query result's download URL: no bearer token, the key is the credential (a pre-signed URL)."""
+    return jsonify(backend().wfm.download(download_key))
 
 
 def _length_mismatch(length: int, declared: int) -> str:
