@@ -60,6 +60,9 @@ log = logging.getLogger("mockgc")
 NODE = NodeCollector()  # this process's users
 MASTER = MasterCollector()  # on the master or a local runner: everything
 AGENTS: list[dict[str, Any]] = []  # the mock's users, listed once per process
+USERS = "/api/v2/users"
+USERS_PAGE_SIZE = 500  # the platform's largest page
+WFM_UNITS = "/api/v2/workforcemanagement/businessunits"
 _nemesis: list[gevent.Greenlet] = []
 _loaded: dict[str, tuple[RunSpec, Mitigation]] = {}  # the spec's document -> the spec and its strategy, once
 DEFAULTS = RunSpec()
@@ -347,13 +350,26 @@ class Agent(FastHttpUser):
                 raise StopUser()
             self.client.auth_header = f"Bearer {reply.json()['access_token']}"
         if not AGENTS:
-            with self.client.get("/api/v2/users", name="/api/v2/users", catch_response=True) as listing:
-                if listing.status_code != 200:
-                    listing.failure(f"listing users answered {listing.status_code}")
-                    NODE.harness_error("list_users", listing.status_code, (listing.text or "")[:200])
-                    raise StopUser()
-                if not AGENTS:
-                    AGENTS.extend(listing.json()["entities"])
+            # As a real client learns the org: the business unit, then every page of users.
+            units = self._get(WFM_UNITS, "list_business_units")
+            unit_id = units["entities"][0]["id"] if units.get("entities") else ""
+            agents, uri = [], f"{USERS}?pageSize={USERS_PAGE_SIZE}&pageNumber=1"
+            while uri:
+                page = self._get(uri, "list_users", name=USERS)
+                agents += [{"id": user["id"], "businessUnitId": unit_id} for user in page["entities"]]
+                uri = page.get("nextUri")
+            if not AGENTS:
+                AGENTS.extend(agents)
+
+    def _get(self, uri: str, op: str, *, name: str | None = None) -> dict[str, Any]:
+        """A GET the user cannot start without: any other answer than 200 stops it as a harness error."""
+        with self.client.get(uri, name=name or uri, catch_response=True) as reply:
+            if reply.status_code != 200:
+                reply.failure(f"{op} answered {reply.status_code}")
+                NODE.harness_error(op, reply.status_code, (reply.text or "")[:200])
+                raise StopUser()
+            body: dict[str, Any] = reply.json()
+            return body
 
     def on_stop(self) -> None:
         if self.store is not None:
@@ -386,7 +402,7 @@ class Agent(FastHttpUser):
         agent = pick_agent(AGENTS, self.user_index, self.iteration)
         key = f"{NODE.node}.u{self.local_index}.{self.iteration}"
         self.iteration += 1
-        ctx = FlowContext(key, agent["id"], agent.get("mockgcBusinessUnitId", ""), self.seed, self.process)
+        ctx = FlowContext(key, agent["id"], agent["businessUnitId"], self.seed, self.process)
         began = time.perf_counter()
         NODE.in_flight += 1
         recorder = FlowRecorder(NODE.history)  # this flow's evidence, recorded into the process's history too

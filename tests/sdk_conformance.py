@@ -30,6 +30,10 @@ REQUIRED: dict[str, frozenset[str]] = {
     "Conversation": frozenset({"startTime", "participants"}),
     "BusinessUnitSettingsResponse": frozenset({"startDayOfWeek", "timeZone", "metadata"}),
     "WfmVersionedEntityMetadata": frozenset({"version"}),
+    "Group": frozenset({"name", "type", "rulesVisible", "visibility"}),
+    "RoutingSkill": frozenset({"name"}),
+    "OrganizationPresence": frozenset({"languageLabels"}),
+    "OrganizationPresenceDefinition": frozenset({"languageLabels"}),
 }
 PRIMITIVES: dict[str, tuple[type, ...]] = {
     "str": (str,),

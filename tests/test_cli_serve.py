@@ -58,7 +58,9 @@ def test_serve_answers_with_the_printed_credentials(served: tuple[str, str, str]
     )
     assert token.status_code == 200
     users = requests.get(
-        f"{url}/api/v2/users", headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=10
+        f"{url}/api/v2/users?pageSize=50",
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        timeout=10,
     )
     assert users.status_code == 200 and len(users.json()["entities"]) == 50
     info = requests.get(f"{url}/mock/info", headers={"Authorization": f"Bearer {admin_key}"}, timeout=10)

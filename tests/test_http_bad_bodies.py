@@ -49,9 +49,28 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("PUT", "/api/v2/users/presences/bulk"): lambda w: [
         {"id": w["user_id"], "presenceDefinition": {"systemPresence": "Away"}}
     ],
-    ("PUT", "/api/v2/users/presences/<source_id>/bulk"): lambda w: [
-        {"id": w["user_id"], "presenceDefinition": {"id": "6a3af858-942f-489d-9700-5f9bcdcdae9b"}, "message": ""}
-    ],
+    ("GET", "/api/v2/users/presences/<source_id>/bulk"): None,
+    ("GET", "/api/v2/users/<user_id>"): None,
+    ("GET", "/api/v2/users/<user_id>/queues"): None,
+    ("PATCH", "/api/v2/users/<user_id>/queues"): lambda w: [{"id": w["member_queue_id"], "joined": True}],
+    ("PATCH", "/api/v2/users/<user_id>/queues/<queue_id>"): lambda w: {"joined": True},
+    ("GET", "/api/v2/presencedefinitions"): None,
+    ("GET", "/api/v2/presencedefinitions/<presence_id>"): None,
+    ("GET", "/api/v2/presence/definitions"): None,
+    ("GET", "/api/v2/presence/definitions/<definition_id>"): None,
+    ("GET", "/api/v2/systempresences"): None,
+    ("GET", "/api/v2/routing/skills"): None,
+    ("GET", "/api/v2/routing/skills/<skill_id>"): None,
+    ("GET", "/api/v2/routing/queues"): None,
+    ("GET", "/api/v2/routing/queues/<queue_id>"): None,
+    ("GET", "/api/v2/routing/queues/<queue_id>/members"): None,
+    ("GET", "/api/v2/routing/queues/<queue_id>/users"): None,
+    ("POST", "/api/v2/routing/queues/<queue_id>/members"): lambda w: [{"id": w["user_id"]}],
+    ("POST", "/api/v2/routing/queues/<queue_id>/users"): lambda w: [{"id": w["user_id"]}],
+    ("PATCH", "/api/v2/routing/queues/<queue_id>/members"): lambda w: [{"id": w["user_id"], "joined": False}],
+    ("PATCH", "/api/v2/routing/queues/<queue_id>/users"): lambda w: [{"id": w["user_id"], "joined": True}],
+    ("GET", "/api/v2/groups"): None,
+    ("GET", "/api/v2/groups/<group_id>"): None,
     ("POST", "/api/v2/conversations/calls"): lambda w: {"callUserId": w["user_id"], "phoneNumber": "+13125550111"},
     ("GET", "/api/v2/conversations/<conversation_id>"): None,
     ("GET", "/api/v2/conversations/calls/<conversation_id>"): None,
@@ -134,6 +153,11 @@ UNKNOWN: dict[str, tuple[str, int, str]] = {
     "name": ("unknown-toxic", 404, "not.found"),
     "channel_id": ("streaming-0-unknown", 404, "not.found"),
     "target_id": ("unknown-target", 404, "not.found"),
+    "queue_id": ("unknown-queue", 404, "not.found"),
+    "group_id": ("unknown-group", 404, "not.found"),
+    "skill_id": ("unknown-skill", 404, "not.found"),
+    "presence_id": ("unknown-presence", 404, "not.found"),
+    "definition_id": ("unknown-definition", 404, "not.found"),
 }
 NOT_IDS = {(SESSION + "/variables/<name>", "name")}  # any variable name is valid: a write creates it
 
@@ -330,6 +354,12 @@ def build_world(app: Flask) -> Case:
         "toxic": "idle",
         "channel_id": channel.json["id"],
         "target_id": target.json["id"],
+        "queue_id": client.get(f"/api/v2/users/{user}/queues", headers=auth).json["entities"][0]["id"],
+        "member_queue_id": client.get(f"/api/v2/users/{user}/queues", headers=auth).json["entities"][0]["id"],
+        "group_id": client.get("/api/v2/groups", headers=auth).json["entities"][0]["id"],
+        "skill_id": client.get("/api/v2/routing/skills", headers=auth).json["entities"][0]["id"],
+        "presence_id": "6a3af858-942f-489d-9700-5f9bcdcdae9b",
+        "definition_id": "6a3af858-942f-489d-9700-5f9bcdcdae9b",
     }
 
 

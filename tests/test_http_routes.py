@@ -32,9 +32,10 @@ def platform_of(client: FlaskClient) -> Any:
 
 def test_list_users(client: FlaskClient, auth: dict[str, str], admin: dict[str, str], settings: Settings) -> None:
     body = client.get("/api/v2/users", headers=auth).json
-    assert body["total"] == body["pageSize"] == settings.org.agents == len(body["entities"])
+    assert body["total"] == settings.org.agents == len(body["entities"]) < body["pageSize"] == 25
+    assert (body["pageNumber"], body["pageCount"]) == (1, 1) and "nextUri" not in body
     user = body["entities"][0]
-    assert {"id", "name", "email", "version", "selfUri"} <= set(user)
+    assert {"id", "name", "email", "username", "version", "division", "selfUri"} <= set(user)
     assert not [key for key in user if key.startswith("mockgc")]  # the platform's User has none
     listed = client.get("/mock/info", headers=admin).json["users"][0]
     assert listed["mockgcScenarioStatus"] == "Available" and listed["id"] == user["id"]
@@ -72,12 +73,12 @@ def test_presence_get_and_patch(client: FlaskClient, auth: dict[str, str], org: 
     assert other_source.status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/v2/users/presences/bulk", "/api/v2/users/presences/purecloud/bulk"])
-def test_bulk_presences_take_at_most_50(client: FlaskClient, admin: dict[str, str], path: str) -> None:
+def test_bulk_presences_take_at_most_50(client: FlaskClient, admin: dict[str, str]) -> None:
+    path = "/api/v2/users/presences/bulk"
     assert client.post("/mock/reset", json={"agents": 51}, headers=admin).status_code == 200
     token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": basic()})
     auth = {"Authorization": f"Bearer {token.json['access_token']}"}  # a reset forgets issued tokens
-    users = [u["id"] for u in client.get("/api/v2/users", headers=auth).json["entities"]]
+    users = [u["id"] for u in client.get("/api/v2/users?pageSize=100", headers=auth).json["entities"]]
     away = {"presenceDefinition": {"systemPresence": "Away"}}
     response = client.put(path, json=[{"id": u} | away for u in users[:50]], headers=auth)
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from mockgc.clock import VirtualClock
 from mockgc.platform.domain.notifications import MAX_CHANNELS_PER_CLIENT
-from mockgc.platform.domain.topics import TOPICS
+from mockgc.platform.domain.topics import BUSINESS_UNIT, QUEUE, TOPICS, USER
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.settings import Settings
 from tests.conftest import basic
@@ -246,10 +246,9 @@ def test_a_channel_nobody_reads_keeps_only_its_newest_messages() -> None:
 def test_any_topic_of_the_grammar_naming_an_existing_entity_is_accepted(
     client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
 ) -> None:
-    topics = [
-        f"{pattern.template}".replace("{id}", ids["bu"] if "businessunits" in pattern.template else ids["user"])
-        for pattern in TOPICS
-    ]
+    queue = client.application.extensions["mockgc"].platform.routing.queues
+    by_kind = {USER: ids["user"], BUSINESS_UNIT: ids["bu"], QUEUE: next(iter(queue))}
+    topics = [pattern.template.replace("{id}", by_kind[pattern.entities[0]]) for pattern in TOPICS]
     response = client.put(subscriptions(channel), json=[{"id": t} for t in topics], headers=auth)
     assert response.status_code == 200, response.json
     assert [e["id"] for e in response.json["entities"]] == topics

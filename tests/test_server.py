@@ -135,7 +135,7 @@ def test_served_mock_answers_with_thousands_of_idle_connections_open() -> None:
         assert soft == hard
         with idle_connections(url, IDLE) as idle:
             auth = token(url, "idle-secret")
-            users = requests.get(f"{url}/api/v2/users", headers=auth, timeout=10)
+            users = requests.get(f"{url}/api/v2/users?pageSize=50", headers=auth, timeout=10)
             assert users.status_code == 200 and len(users.json()["entities"]) == 50
             user = users.json()["entities"][0]["id"]
             call = requests.post(

@@ -6,7 +6,18 @@ generated from them (`openapi.py`), and tests/test_contract.py keeps the table a
 
 from __future__ import annotations
 
-from mockgc.platform.api import admin, conversations, notifications, oauth, scripts, users, wfm
+from mockgc.platform.api import (
+    admin,
+    conversations,
+    groups,
+    notifications,
+    oauth,
+    presence,
+    routing,
+    scripts,
+    users,
+    wfm,
+)
 from mockgc.platform.api.base import Answer, Route
 
 DOCS_PATH = "/api/v2/docs/openapi.json"
@@ -34,6 +45,9 @@ DOCS_ROUTES = (
 ROUTES: tuple[Route, ...] = (
     *oauth.ROUTES,
     *users.ROUTES,
+    *presence.ROUTES,
+    *routing.ROUTES,
+    *groups.ROUTES,
     *conversations.ROUTES,
     *scripts.ROUTES,
     *wfm.ROUTES,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from mockgc.platform.api.base import Answer, Body, Route
+from mockgc.platform.api.paging import EXPAND_QUERY, SORT_QUERY, Paged, choice_query, ids_query, page_query
 from mockgc.platform.domain.users import ROUTING_STATUSES
 
 MAX_BULK_PRESENCES = 50
@@ -31,6 +32,7 @@ class PresenceDefinitionRef(Body):
 class PresenceBody(Body):
     presenceDefinition: PresenceDefinitionRef | None = None
     message: Annotated[str, Field(max_length=1024)] | None = None
+    primary: bool | None = None
 
 
 class BulkPresenceBody(PresenceBody):
@@ -41,30 +43,6 @@ BulkPresences = Annotated[list[BulkPresenceBody], Field(max_length=MAX_BULK_PRES
 
 
 # -- answers -------------------------------------------------------------------------------
-
-
-class User(Answer):
-    id: str
-    name: str
-    email: str
-    state: str
-    version: int
-    selfUri: str
-
-
-class MockUser(User):
-    """A user as GET /mock/info shows it: with what only the mock knows."""
-
-    mockgcScenarioStatus: str = Field(description="mock-only: the agent's status in the field report's terms")
-    mockgcBusinessUnitId: str = Field(description="mock-only: the business unit the agent belongs to")
-
-
-class UserListing(Answer):
-    entities: list[User]
-    pageSize: int
-    pageNumber: int
-    total: int
-    pageCount: int
 
 
 class RoutingStatus(Answer):
@@ -91,10 +69,98 @@ class UserPresence(Answer):
     selfUri: str
 
 
+class Division(Answer):
+    id: str
+    name: str
+    selfUri: str
+
+
+class ContactInfo(Answer):
+    address: str
+    mediaType: str
+    type: str
+
+
+class GroupRef(Answer):
+    """A group of the user's (expand=groups): the SDK's Group with its required fields."""
+
+    id: str
+    name: str
+    type: str
+    rulesVisible: bool
+    visibility: str
+    selfUri: str
+
+
+class UserSkill(Answer):
+    id: str
+    name: str
+    proficiency: float
+    state: str
+    skillUri: str
+    selfUri: str
+
+
+class User(Answer):
+    """The SDK's User: the fields the mock models, the expanded ones only when asked for."""
+
+    id: str
+    name: str
+    division: Division
+    email: str
+    primaryContactInfo: list[ContactInfo]
+    addresses: list[dict[str, Any]]
+    state: str
+    username: str
+    version: int
+    acdAutoAnswer: bool
+    routingStatus: RoutingStatus | None = Field(None, description="with expand=routingStatus")
+    presence: UserPresence | None = Field(None, description="with expand=presence")
+    groups: list[GroupRef] | None = Field(None, description="with expand=groups")
+    skills: list[UserSkill] | None = Field(None, description="with expand=skills")
+    dateLastLogin: str | None = Field(None, description="with expand=dateLastLogin")
+    selfUri: str
+
+
+class UserListing(Paged):
+    entities: list[User]
+
+
+class UcUserPresence(Answer):
+    userId: str
+    source: str
+    sourceId: str
+    presenceDefinition: PresenceDefinition
+    message: str
+    modifiedDate: str
+
+
+class MockUser(User):
+    """A user as GET /mock/info shows it: with what only the mock knows."""
+
+    mockgcScenarioStatus: str = Field(description="mock-only: the agent's status in the field report's terms")
+    mockgcBusinessUnitId: str = Field(description="mock-only: the business unit the agent belongs to")
+
+
 USER = "/api/v2/users/{user_id}"
 
 ROUTES = (
-    Route("GET", "/api/v2/users", "getUsers", "List the org's users", "real", {200: UserListing}),
+    Route(
+        "GET",
+        "/api/v2/users",
+        "getUsers",
+        "The org's users, paged",
+        "real",
+        {200: UserListing},
+        query=(
+            *page_query(),
+            ids_query(),
+            EXPAND_QUERY,
+            SORT_QUERY,
+            choice_query("state", ["active", "inactive", "deleted", "any"]),
+        ),
+    ),
+    Route("GET", USER, "getUser", "A user", "real", {200: User}, query=(EXPAND_QUERY,)),
     Route(
         "GET", USER + "/routingstatus", "getUserRoutingstatus", "A user's routing status", "real", {200: RoutingStatus}
     ),
@@ -128,18 +194,18 @@ ROUTES = (
         "PUT",
         "/api/v2/users/presences/bulk",
         "putUsersPresencesBulk",
-        "Change many users' presences (the platform has no such PUT)",
-        "mock-only",
+        "Change many users' presences",
+        "real",
         {200: list[UserPresence]},
         BulkPresences,
     ),
     Route(
-        "PUT",
+        "GET",
         "/api/v2/users/presences/{source_id}/bulk",
-        "putUsersPresencesSourceBulk",
-        "Change many users' presences from a source (the platform has no such PUT)",
-        "mock-only",
-        {200: list[UserPresence]},
-        BulkPresences,
+        "getUsersPresenceBulk",
+        "Many users' presences from a source (purecloud)",
+        "real",
+        {200: list[UcUserPresence]},
+        query=(ids_query(),),
     ),
 )

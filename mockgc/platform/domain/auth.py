@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from mockgc.platform.domain.context import OrgContext, operation
 from mockgc.platform.domain.errors import AuthenticationRequired, InvalidValue
 from mockgc.platform.domain.oauth import OAuthClient, OAuthRegistry, Token
-from mockgc.platform.domain.ratelimit import RateLimiter, RateStatus
+from mockgc.platform.domain.ratelimit import UNLIMITED_PER_MINUTE, RateLimiter, RateStatus
 from mockgc.settings import OrgSettings
 
 
@@ -17,7 +17,7 @@ class Access:
 
     token: Token
     client: OAuthClient
-    rate: RateStatus | None
+    rate: RateStatus
 
 
 def default_clients(settings: OrgSettings) -> OAuthRegistry:
@@ -56,7 +56,7 @@ class Auth:
             raise AuthenticationRequired()
         now = self.ctx.clock.now()
         token, client = self.oauth.authenticate(bearer, now)
-        rate = None
-        if client.rate_limit_per_minute is not None:
-            rate = self.rate_limiter.hit(token.value, client.rate_limit_per_minute, now)
-        return Access(token, client, rate)
+        # An unlimited client is counted too: the platform always sends inin-ratelimit-*, and
+        # clients pace themselves by them, so it sees its count against an allowance it never reaches.
+        allowed = client.rate_limit_per_minute or UNLIMITED_PER_MINUTE
+        return Access(token, client, self.rate_limiter.hit(token.value, allowed, now))

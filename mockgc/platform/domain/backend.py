@@ -12,12 +12,15 @@ from mockgc.platform.domain.auth import Auth, default_clients
 from mockgc.platform.domain.context import OrgContext, operation
 from mockgc.platform.domain.conversations import Conversations
 from mockgc.platform.domain.faults import Faults
+from mockgc.platform.domain.groups import Groups
 from mockgc.platform.domain.interactions import ScriptSession
 from mockgc.platform.domain.oauth import OAuthRegistry
+from mockgc.platform.domain.presence import PresenceCatalog
 from mockgc.platform.domain.publish_lock import Locks
+from mockgc.platform.domain.routing import Routing
 from mockgc.platform.domain.scripts import Scripts
 from mockgc.platform.domain.store import InteractionStore, MemoryCounts
-from mockgc.platform.domain.topics import BUSINESS_UNIT, CONVERSATION, MANAGEMENT_UNIT, USER
+from mockgc.platform.domain.topics import BUSINESS_UNIT, CONVERSATION, MANAGEMENT_UNIT, QUEUE, USER
 from mockgc.platform.domain.users import Agent, Users
 from mockgc.platform.domain.wfm import BusinessUnit, PublishOperation, Wfm
 from mockgc.settings import OrgSettings
@@ -26,7 +29,7 @@ from mockgc.settings import OrgSettings
 class Platform:
     """One org. Reset means building a new one (moto's pattern), never mutating back.
 
-    The areas are attributes (`users`, `conversations`, `scripts`, `wfm`, with `locks`, the publish
+    The areas are attributes (`users`, `routing`, `groups`, `conversations`, `scripts`, `wfm`, with `locks`, the publish
     lock they share, `auth` and `faults`); what is here spans them: the ground truth, the lock
     windows, the clock's due events, and a publish shortcut for in-process drivers.
     """
@@ -53,6 +56,11 @@ class Platform:
         self.wfm = Wfm(ctx, self.users, self.locks, self.faults)
         bu = self.wfm.seed()
         self.users.seed(settings.agents, bu.id, [mu.id for mu in bu.management_units])
+        self.routing = Routing(ctx, self.users)
+        self.routing.seed()
+        self.groups = Groups(ctx, self.users)
+        self.groups.seed()
+        self.presence = PresenceCatalog(ctx)
 
     # -- what drivers and tests read -----------------------------------------------------
 
@@ -91,6 +99,7 @@ class Platform:
             BUSINESS_UNIT: lambda: entity_id in self.wfm.business_units,
             MANAGEMENT_UNIT: lambda: self.wfm.has_management_unit(entity_id),
             CONVERSATION: lambda: self.store.has_conversation(entity_id),
+            QUEUE: lambda: entity_id in self.routing.queues,
         }
         lookup = lookups.get(kind)
         return lookup is not None and lookup()

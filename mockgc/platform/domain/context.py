@@ -30,6 +30,15 @@ class OrgContext:
     def new_id(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
+    def stream(self, purpose: str) -> random.Random:
+        """A seeded stream of its own, so what it draws never shifts the ids (or anything) above."""
+        return random.Random(f"{purpose}:{self.settings.seed}")
+
+
+def id_from(stream: random.Random) -> str:
+    """A v4 UUID string drawn from `stream`."""
+    return str(uuid.UUID(int=stream.getrandbits(128), version=4))
+
 
 class Area(Protocol):
     ctx: OrgContext

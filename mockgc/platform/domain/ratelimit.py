@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from mockgc.platform.domain.errors import TooManyRequests
 
 WINDOW_SECONDS = 60.0
+UNLIMITED_PER_MINUTE = 2**31 - 1  # the allowance an unlimited client's headers report
 
 
 @dataclass(frozen=True, slots=True)

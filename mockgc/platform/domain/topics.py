@@ -15,6 +15,7 @@ USER = "user"
 BUSINESS_UNIT = "businessunit"
 MANAGEMENT_UNIT = "managementunit"
 CONVERSATION = "conversation"
+QUEUE = "queue"
 
 _ID = "([0-9A-Za-z][0-9A-Za-z-]*)"
 
@@ -53,6 +54,18 @@ TOPICS: tuple[TopicPattern, ...] = (
         (USER,),
         "UserRoutingStatusUserRoutingStatus",
         "A user's routing status",
+    ),
+    TopicPattern(
+        "v2.users.{id}.activity",
+        (USER,),
+        "AgentActivityChangedTopicAgentActivity",
+        "A user's routing status, presence and active queues",
+    ),
+    TopicPattern(
+        "v2.routing.queues.{id}.users",
+        (QUEUE,),
+        "QueueUserEventTopicQueueMember",
+        "A queue's members added, removed, joined or unjoined",
     ),
     TopicPattern(
         "v2.users.{id}.conversations.calls",

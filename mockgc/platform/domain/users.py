@@ -2,35 +2,122 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from faker import Faker
 
 from mockgc.platform.domain.clocktext import iso
-from mockgc.platform.domain.context import OrgContext, operation
+from mockgc.platform.domain.context import OrgContext, id_from, operation
 from mockgc.platform.domain.errors import NotFound
+from mockgc.platform.domain.paging import Page, PageRequest, paginate
 
 ROUTING_STATUSES = ("OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RESPONDING", "COMMUNICATING")
 
-# The org's system presence definitions; ids are stable so clients can hard-code them.
+# The platform's system presence definitions: the same ids in every org, so clients hard-code them.
+# Taken from a real GET /api/v2/presencedefinitions answer captured from an org, published in
+# MyPureCloud/terraform-provider-genesyscloud, genesyscloud/organization_presence_definition/
+# data_source_genesyscloud_organization_presence_definition_unit_test.go (its `apiPayload`).
+# The keys are the systemPresence values that answer spells ("On Queue" with its space).
 PRESENCE_DEFINITIONS: dict[str, str] = {
     "Available": "6a3af858-942f-489d-9700-5f9bcdcdae9b",
     "Away": "5e5c5c66-ea97-4e7f-ac41-6424784829f2",
     "Busy": "31fe3bac-dea6-44b7-bed7-47f91660a1a0",
     "Offline": "ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5",
-    "Idle": "3fd96123-badb-4f69-bc03-1b1ccc6d8014",
+    "Idle": "7ffa01cd-7866-4ad7-8faa-31e11b42f51f",
     "On Queue": "e08eaf1b-ee47-4fa9-a231-1200e284798f",
-    "Meal": "e88f08e8-7b4e-4a5b-9e91-7f4c2d0a1a11",
-    "Training": "4a7b5b2c-7f1e-4d3a-9c0e-2b8f6d1e3a22",
-    "Meeting": "c7e8a6d1-2f3b-4c5d-8e9f-0a1b2c3d4e33",
-    "Break": "d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e544",
+    "Meal": "3fd96123-badb-4f69-bc03-1b1ccc6d8014",
+    "Training": "d2390a99-8546-bad9-8f0a-219548e8aeb0",
+    "Meeting": "bbdff279-7ae1-48ea-bade-7831d7234c64",
+    "Break": "227b37e2-f1d0-4dd0-8f50-badd7cf6d158",
 }
 PRESENCE_BY_ID = {v: k for k, v in PRESENCE_DEFINITIONS.items()}
+MAX_IDS = 100  # ids one listing or bulk read may name
 PRESENCE_SOURCE = "purecloud"  # the only presence source, as a path spells it (any case)
 PRESENCE_SOURCE_ID = "PURECLOUD"  # and as the platform answers it
 
 SCENARIO_AVAILABLE = "Available"
 SCENARIO_RESERVED = "Reserved"
+
+# What GET /api/v2/users and /users/{id} may expand (the SDK's list); the mock fills the ones below
+# that it models and accepts the others with nothing to add, as an org without that data answers.
+USER_EXPANDS = frozenset(
+    [
+        "routingStatus",
+        "presence",
+        "integrationPresence",
+        "conversationSummary",
+        "outOfOffice",
+        "geolocation",
+        "station",
+        "authorization",
+        "lasttokenissued",
+        "dateLastLogin",
+        "dateWelcomeSent",
+        "authorization.unusedRoles",
+        "team",
+        "workPlanBidRanks",
+        "profileSkills",
+        "certifications",
+        "locations",
+        "groups",
+        "skills",
+        "languages",
+        "languagePreference",
+        "employerInfo",
+        "biography",
+    ]
+)
+LOGIN_SPREAD_SECONDS = 3 * 86_400.0  # seeded agents last logged in within the three days before the org began
+
+
+@dataclass(frozen=True, slots=True)
+class SkillGrant:
+    """A routing skill an agent holds, at a proficiency of 0 to 5."""
+
+    id: str
+    name: str
+    proficiency: float
+
+    def to_api(self) -> dict[str, object]:
+        uri = f"/api/v2/routing/skills/{self.id}"
+        return {
+            "id": self.id,
+            "name": self.name,
+            "proficiency": self.proficiency,
+            "state": "active",
+            "skillUri": uri,
+            "selfUri": uri,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTag:
+    """A group an agent belongs to, as the user's `expand=groups` shows it (the SDK's Group, whose
+    name, type, rulesVisible and visibility are required)."""
+
+    id: str
+    name: str
+
+    def to_api(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "official",
+            "rulesVisible": True,
+            "visibility": "public",
+            "selfUri": f"/api/v2/groups/{self.id}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    id: str
+    name: str = "Home"
+
+    def to_api(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "selfUri": f"/api/v2/authorization/divisions/{self.id}"}
 
 
 @dataclass(slots=True)
@@ -46,6 +133,50 @@ class Agent:
     presence_message: str
     presence_modified: float
     scenario_status: str = SCENARIO_AVAILABLE
+    division: Division = Division("")
+    version: int = 1
+    date_last_login: float | None = None
+    skills: tuple[SkillGrant, ...] = ()
+    groups: tuple[GroupTag, ...] = ()
+    # Queue id -> joined; the routing area owns the queues, the agent carries their membership.
+    queues: dict[str, bool] = field(default_factory=dict)
+    queues_changed: float = 0.0
+
+    def active_queue_ids(self) -> list[str]:
+        return [queue_id for queue_id, joined in self.queues.items() if joined]
+
+    def activity_to_api(self) -> dict[str, object]:
+        """The v2.users.{id}.activity body (the SDK's AgentActivityChangedTopicAgentActivity)."""
+        return {
+            "id": self.id,
+            "routingStatus": {"status": self.routing_status, "startTime": iso(self.routing_started)},
+            "presence": {
+                "presenceDefinition": {
+                    "id": PRESENCE_DEFINITIONS[self.system_presence],
+                    "systemPresence": self.system_presence,
+                },
+                "presenceMessage": self.presence_message,
+                "modifiedDate": iso(self.presence_modified),
+            },
+            "outOfOffice": {"active": False, "modifiedDate": iso(self.presence_modified)},
+            "activeQueueIds": self.active_queue_ids(),
+            "dateActiveQueuesChanged": iso(self.queues_changed),
+        }
+
+    def reference_to_api(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "selfUri": f"/api/v2/users/{self.id}"}
+
+    def uc_presence_to_api(self) -> dict[str, object]:
+        """One entry of GET /api/v2/users/presences/purecloud/bulk (the SDK's UcUserPresence)."""
+        presence = self.presence_to_api()
+        return {
+            "userId": self.id,
+            "source": presence["source"],
+            "sourceId": presence["sourceId"],
+            "presenceDefinition": presence["presenceDefinition"],
+            "message": presence["message"],
+            "modifiedDate": presence["modifiedDate"],
+        }
 
     def routing_to_api(self) -> dict[str, object]:
         return {"userId": self.id, "status": self.routing_status, "startTime": iso(self.routing_started)}
@@ -85,25 +216,45 @@ class Agent:
             "modifiedDate": iso(self.presence_modified),
         }
 
-    def to_api(self) -> dict[str, object]:
-        """The platform's User: only fields the SDK's model has (tests/test_sdk_models.py)."""
-        return {
+    def to_api(self, expand: Iterable[str] = ()) -> dict[str, object]:
+        """The SDK's User: only its fields, the expanded ones when asked for."""
+        wanted = frozenset(expand)
+        api: dict[str, object] = {
             "id": self.id,
             "name": self.name,
+            "division": self.division.to_api(),
             "email": self.email,
+            "primaryContactInfo": [{"address": self.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
+            "addresses": [],
             "state": "active",
-            "version": 1,
-            "selfUri": f"/api/v2/users/{self.id}",
+            "username": self.email,
+            "version": self.version,
+            "acdAutoAnswer": False,
         }
+        if "routingStatus" in wanted:
+            api["routingStatus"] = self.routing_to_api()
+        if "presence" in wanted:
+            api["presence"] = self.presence_to_api()
+        if "groups" in wanted:
+            api["groups"] = [group.to_api() for group in self.groups]
+        if "skills" in wanted:
+            api["skills"] = [skill.to_api() for skill in self.skills]
+        if "dateLastLogin" in wanted and self.date_last_login is not None:
+            api["dateLastLogin"] = iso(self.date_last_login)
+        api["selfUri"] = f"/api/v2/users/{self.id}"
+        return api
 
     def admin_to_api(self) -> dict[str, object]:
-        """The User with what only the mock knows (GET /mock/info): the field report's status, kept
-        out of the platform's answers, and the agent's business unit."""
-        return {
-            **self.to_api(),
+        """Mock-only (GET /mock/info): the user with the scenario's status and business unit."""
+        return self.to_api() | {
             "mockgcScenarioStatus": self.scenario_status,
             "mockgcBusinessUnitId": self.business_unit_id,
         }
+
+
+def email_handle(name: str) -> str:
+    """A valid local part from a display name: words joined by single dots ("Mr. Ray O'Neil" -> "mr.ray.oneil")."""
+    return ".".join(re.findall(r"[a-z0-9]+", name.lower().replace("'", "")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,18 +272,23 @@ class Users:
     def __init__(self, ctx: OrgContext) -> None:
         self.ctx = ctx
         self.agents: dict[str, Agent] = {}
+        # Drawn from a stream of its own, so the ids the flows see stay what they were.
+        self.division = Division(id_from(ctx.stream("division")))
 
     def seed(self, count: int, business_unit_id: str, management_unit_ids: list[str]) -> None:
         """Seeded names (Faker) and ids, spread over the management units in turn."""
         faker = Faker("en_US")
         faker.seed_instance(self.ctx.settings.seed)
+        logins = self.ctx.stream("logins")
         now = self.ctx.clock.now()
         for index in range(count):
             name = faker.name()
-            handle = name.lower().replace(" ", ".").replace("'", "")
-            email = f"{handle}.{index}@example.com"
+            email = f"{email_handle(name)}.{index}@example.com"
             unit = management_unit_ids[index % len(management_unit_ids)]
             agent = Agent(self.ctx.new_id(), name, email, business_unit_id, unit, "IDLE", now, "Available", "", now)
+            agent.division = self.division
+            agent.date_last_login = round(now - logins.uniform(0, LOGIN_SPREAD_SECONDS), 3)
+            agent.queues_changed = now
             self.agents[agent.id] = agent
 
     # -- for the other areas (called inside their operations) ---------------------------
@@ -150,11 +306,47 @@ class Users:
         """The scenario's status flip when a publish lets go of the agent."""
         self.agents[agent_id].scenario_status = SCENARIO_RESERVED
 
+    def emit_activity(self, agent: Agent) -> None:
+        """v2.users.{id}.activity: the agent's routing status, presence or active queues changed."""
+        self.ctx.events.emit(self.ctx.clock.now(), f"v2.users.{agent.id}.activity", agent.activity_to_api())
+
+    @staticmethod
+    def copy(agent: Agent) -> Agent:
+        """A detached copy (its queue memberships too), safe to serialize outside the lock."""
+        return replace(agent, queues=dict(agent.queues))
+
     # -- operations (each answers a detached copy, safe to serialize outside the lock) ---
 
     @operation
     def list_users(self) -> list[Agent]:
-        return [replace(agent) for agent in self.agents.values()]
+        return [self.copy(agent) for agent in self.agents.values()]
+
+    @operation
+    def page_users(
+        self, page: PageRequest, ids: list[str] | None = None, *, state: str = "active", descending: bool = False
+    ) -> Page[Agent]:
+        """GET /api/v2/users: every agent is active, so another `state` finds nobody."""
+        agents = (
+            list(self.agents.values())
+            if ids is None
+            else [self.agents[i] for i in dict.fromkeys(ids) if i in self.agents]
+        )
+        if state not in ("active", "any"):
+            agents = []
+        if descending:
+            agents.reverse()
+        found = paginate(agents, page)
+        return replace(found, entities=[self.copy(agent) for agent in found.entities])
+
+    @operation
+    def user(self, user_id: str) -> Agent:
+        return self.copy(self.agent(user_id))
+
+    @operation
+    def presences(self, source_id: str, user_ids: list[str]) -> list[Agent]:
+        """The bulk presence read: the named users that exist, in the order named."""
+        self._check_source(source_id)
+        return [self.copy(self.agents[i]) for i in dict.fromkeys(user_ids) if i in self.agents]
 
     @operation
     def routing_status(self, user_id: str) -> Agent:
@@ -166,6 +358,7 @@ class Users:
         now = self.ctx.clock.now()
         agent.routing_status, agent.routing_started = status, now
         self.ctx.events.emit(now, f"v2.users.{user_id}.routingStatus", agent.routing_event_to_api())
+        self.emit_activity(agent)
         return replace(agent)
 
     @operation
@@ -199,4 +392,5 @@ class Users:
             agent.presence_message = change.message
         agent.presence_modified = self.ctx.clock.now()
         self.ctx.events.emit(agent.presence_modified, f"v2.users.{agent.id}.presence", agent.presence_event_to_api())
+        self.emit_activity(agent)
         return replace(agent)

@@ -27,7 +27,19 @@ from mockgc.platform.domain.errors import (
 from mockgc.platform.domain.faults import ToxicEffect
 from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
-from mockgc.platform.http import admin, analytics, conversations, docs, oauth, scripts, users, wfm
+from mockgc.platform.http import (
+    admin,
+    analytics,
+    conversations,
+    docs,
+    groups,
+    oauth,
+    presence,
+    routing,
+    scripts,
+    users,
+    wfm,
+)
 from mockgc.platform.http.errors import register_error_handlers
 from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
 from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
@@ -190,6 +202,9 @@ def create_app(
     for blueprint in (
         oauth.bp,
         users.bp,
+        presence.bp,
+        routing.bp,
+        groups.bp,
         conversations.bp,
         scripts.bp,
         analytics.bp,

@@ -1,22 +1,33 @@
-"""Users: routing status and presence (manual changes, which never take the publish lock)."""
+"""Users: the listing and each user, routing status and presence (manual changes, which never take the publish lock)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.domain.users import (
+    MAX_IDS,
     PRESENCE_BY_ID,
     PRESENCE_DEFINITIONS,
     PRESENCE_SOURCE,
     ROUTING_STATUSES,
+    USER_EXPANDS,
     PresenceChange,
 )
 from mockgc.platform.http.body import backend, json_body
 from mockgc.platform.http.fields import require_str
+from mockgc.platform.http.paging import (
+    listing_to_api,
+    parse_bool,
+    parse_choice,
+    parse_descending,
+    parse_expand,
+    parse_list,
+    parse_page,
+)
 
 bp = Blueprint("users", __name__, url_prefix="/api/v2/users")
 
@@ -54,8 +65,12 @@ def parse_presence(body: Any) -> PresenceChange:
     message = body.get("message")
     if message is not None:
         require_str(message, "message", max_length=1024, allow_empty=True)
-    if definition is None and message is None:
-        raise InvalidValue("nothing to change: give presenceDefinition or message")
+    # The purecloud source is every user's only one, so it stays primary whatever the body says.
+    primary = body.get("primary")
+    if primary is not None and not isinstance(primary, bool):
+        raise InvalidValue("primary must be a boolean", details=[{"fieldName": "primary"}])
+    if definition is None and message is None and primary is None:
+        raise InvalidValue("nothing to change: give presenceDefinition, message or primary")
     return PresenceChange(system, message)
 
 
@@ -72,13 +87,61 @@ def parse_bulk_presences(body: Any) -> list[tuple[str, PresenceChange]]:
     return changes
 
 
+def parse_joined(item: Any) -> bool:
+    joined = item.get("joined") if isinstance(item, dict) else None
+    if not isinstance(joined, bool):
+        raise InvalidValue("joined must be a boolean", details=[{"fieldName": "joined"}])
+    return joined
+
+
+def parse_user_queues(body: Any) -> list[tuple[str, bool]]:
+    """PATCH /users/{id}/queues: a list of UserQueue, [{"id": queueId, "joined": bool}, ...]."""
+    if not isinstance(body, list) or not body:
+        raise InvalidValue("the body must be a non-empty list of queues")
+    changes = []
+    for item in body:
+        queue_id = require_str(item.get("id") if isinstance(item, dict) else None, "id", max_length=128)
+        changes.append((queue_id, parse_joined(item)))
+    return changes
+
+
 # -- routes ------------------------------------------------------------------------------
 
 
 @bp.get("")
 def list_users() -> ResponseReturnValue:
-    users = [agent.to_api() for agent in backend().users.list_users()]
-    return jsonify(entities=users, pageSize=len(users), pageNumber=1, total=len(users), pageCount=1)
+    args = request.args
+    page, expand = parse_page(args), parse_expand(args, USER_EXPANDS)
+    ids = parse_list(args, "id", most=MAX_IDS)
+    state = parse_choice(args, "state", ("active", "inactive", "deleted", "any"), "active")
+    descending = parse_descending(args)
+    found = backend().users.page_users(page, ids, state=state, descending=descending)
+    return jsonify(listing_to_api(found, lambda agent: agent.to_api(expand)))
+
+
+@bp.get("/<user_id>")
+def get_user(user_id: str) -> ResponseReturnValue:
+    expand = parse_expand(request.args, USER_EXPANDS)
+    return jsonify(backend().users.user(user_id).to_api(expand))
+
+
+@bp.get("/<user_id>/queues")
+def get_user_queues(user_id: str) -> ResponseReturnValue:
+    args = request.args
+    found = backend().routing.user_queues(user_id, parse_page(args), joined=parse_bool(args, "joined"))
+    return jsonify(listing_to_api(found, lambda queue: queue.to_api()))
+
+
+@bp.patch("/<user_id>/queues")
+def patch_user_queues(user_id: str) -> ResponseReturnValue:
+    queues = backend().routing.set_user_joined(user_id, parse_user_queues(json_body()))
+    return jsonify(entities=[q.to_api() for q in queues], pageSize=len(queues), pageNumber=1, total=len(queues))
+
+
+@bp.patch("/<user_id>/queues/<queue_id>")
+def patch_user_queue(user_id: str, queue_id: str) -> ResponseReturnValue:
+    [queue] = backend().routing.set_user_joined(user_id, [(queue_id, parse_joined(json_body()))])
+    return jsonify(queue.to_api())
 
 
 @bp.get("/<user_id>/routingstatus")
@@ -104,7 +167,13 @@ def patch_presence(user_id: str, source_id: str) -> ResponseReturnValue:
 
 
 @bp.put("/presences/bulk")
-@bp.put("/presences/<source_id>/bulk")
-def put_presences_bulk(source_id: str = PRESENCE_SOURCE) -> ResponseReturnValue:
+def put_presences_bulk() -> ResponseReturnValue:
     changes = parse_bulk_presences(json_body())
-    return jsonify([agent.presence_to_api() for agent in backend().users.set_presences(source_id, changes)])
+    return jsonify([agent.presence_to_api() for agent in backend().users.set_presences(PRESENCE_SOURCE, changes)])
+
+
+@bp.get("/presences/<source_id>/bulk")
+def get_presences_bulk(source_id: str) -> ResponseReturnValue:
+    # The SDK marks `id` optional: naming nobody reads nobody.
+    agents = backend().users.presences(source_id, parse_list(request.args, "id", most=MAX_IDS) or [])
+    return jsonify([agent.uc_presence_to_api() for agent in agents])

@@ -1,0 +1,64 @@
+"""What the platform's listings share: the paging query and the paging fields of an entity listing."""
+
+from __future__ import annotations
+
+from mockgc.platform.api.base import Answer, Query
+from mockgc.platform.domain.paging import MAX_PAGE_SIZE
+from mockgc.platform.domain.users import MAX_IDS, USER_EXPANDS
+
+MAX_PAGE_NUMBER = 999_999_999  # the parser takes at most nine digits
+SORT_ORDERS = ["ASC", "DESC", "asc", "desc"]
+
+
+def page_query(max_size: int = MAX_PAGE_SIZE) -> tuple[Query, Query]:
+    return (
+        Query("pageSize", {"type": "integer", "minimum": 1, "maximum": max_size}, description="default 25"),
+        Query("pageNumber", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_NUMBER}),
+    )
+
+
+def ids_query(name: str = "id") -> Query:
+    """Ids, the parameter repeated (as the SDK sends it) or comma-separated; a string in the document,
+    since any value of either form is one on the wire."""
+    return Query(name, {"type": "string"}, description=f"repeated or comma-separated, at most {MAX_IDS}")
+
+
+def text_query(name: str, description: str = "") -> Query:
+    return Query(name, {"type": "string", "minLength": 1, "maxLength": 256}, description=description)
+
+
+def bool_query(name: str) -> Query:
+    return Query(name, {"type": "boolean"})
+
+
+def choice_query(name: str, choices: list[str]) -> Query:
+    return Query(name, {"type": "string", "enum": choices})
+
+
+SORT_QUERY = choice_query("sortOrder", SORT_ORDERS)
+EXPAND_QUERY = Query("expand", {"type": "array", "items": {"type": "string", "enum": sorted(USER_EXPANDS)}})
+
+
+class Paged(Answer):
+    """An entity listing's paging: no previousUri on the first page, no nextUri on the last."""
+
+    pageSize: int
+    pageNumber: int
+    total: int
+    pageCount: int
+    firstUri: str
+    selfUri: str
+    lastUri: str
+    nextUri: str | None = None
+    previousUri: str | None = None
+
+
+class PagedUncounted(Answer):
+    """A listing whose SDK model has no totals (QueueMemberEntityListing)."""
+
+    pageSize: int
+    pageNumber: int
+    firstUri: str
+    selfUri: str
+    nextUri: str | None = None
+    previousUri: str | None = None
