@@ -35,19 +35,23 @@ class Participant:
     def direction(self) -> str:
         return "inbound"
 
-    def to_api(self, started: float) -> dict[str, object]:
-        """As a Conversation's Participant: its call (state, direction) is in `calls`."""
-        body: dict[str, object] = {
+    def _common(self, started: float) -> dict[str, object]:
+        """The fields both views of a participant share."""
+        return {
             "id": self.id,
             "name": self.name,
             "startTime": iso(started),
             "connectedTime": iso(started),
             "purpose": self.purpose,
             "attributes": dict(self.attributes),
-            "calls": [
-                {"id": self.call_id, "state": CALL_STATE, "direction": self.direction, "connectedTime": iso(started)}
-            ],
         }
+
+    def to_api(self, started: float) -> dict[str, object]:
+        """As a Conversation's Participant: its call (state, direction) is in `calls`."""
+        body = self._common(started)
+        body["calls"] = [
+            {"id": self.call_id, "state": CALL_STATE, "direction": self.direction, "connectedTime": iso(started)}
+        ]
         if self.user_id:
             body["userId"] = self.user_id
             body["userUri"] = f"/api/v2/users/{self.user_id}"
@@ -55,18 +59,8 @@ class Participant:
 
     def call_to_api(self, started: float) -> dict[str, object]:
         """As a CallConversation's CallMediaParticipant: the call's state is the participant's own."""
-        body: dict[str, object] = {
-            "id": self.id,
-            "name": self.name,
-            "startTime": iso(started),
-            "connectedTime": iso(started),
-            "purpose": self.purpose,
-            "state": CALL_STATE,
-            "direction": self.direction,
-            "held": False,
-            "muted": False,
-            "attributes": dict(self.attributes),
-        }
+        body = self._common(started)
+        body.update(state=CALL_STATE, direction=self.direction, held=False, muted=False)
         if self.user_id:
             body["user"] = {"id": self.user_id, "name": self.name, "selfUri": f"/api/v2/users/{self.user_id}"}
         return body
