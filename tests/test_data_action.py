@@ -63,7 +63,7 @@ def test_set_data_posts_the_documented_body_and_a_2xx_acknowledges() -> None:
         (Reply(200, {}), DEFAULT, None),
         (Reply(503, {"value": "PREF-1"}), DEFAULT, None),  # a non-2xx is the failure path, whatever it says
         (Reply(0, error="timeout: no answer within 3 s"), DEFAULT, None),  # so is a timeout
-        (Reply(0, error="no answer: ConnectionError"), None, None),  # no answer at all: indeterminate
+        (Reply(0, error="no answer: ConnectionError"), DEFAULT, None),  # and no answer at all
     ],
 )
 def test_the_branch_is_the_get_urls_answer(reply: Reply, branch: str | None, value: str | None) -> None:
@@ -197,15 +197,35 @@ class _Platform:
         return Reply(200, {"id": "sess-1", "conversationId": "conv-1", "participantId": "part-1"})
 
 
-def test_an_unreachable_service_leaves_the_session_indeterminate_never_a_success() -> None:
+def _unreachable_flow(key: str) -> tuple[Any, list[dict[str, Any]]]:
     from mockgc.drivers.realtime import run_flow
     from mockgc.flows.script import script_flow
 
     dead = "http://127.0.0.1:9"  # the discard port: nothing answers there
     strategy = DataActionService(set_url=f"{dead}/set", get_url=f"{dead}/get", timeout_s=2)
     history = History()
-    result = run_flow(script_flow(CTX, strategy), _Platform(), history, process="p", key="k1")
-    assert (result.branch, result.acknowledged) == (None, False)
-    judged = check(history.entries, {}, [], mitigation="data-action", fault_profile="fast", seed=1, store={})
-    assert judged["sessions"]["indeterminate"] == 1 and judged["verdict"] == "fails"
+    ctx = FlowContext(key, "agent-1", "bu-1", 1)
+    result = run_flow(script_flow(ctx, strategy), _Platform(), history, process="p", key=key)
+    return result, history.entries
+
+
+def test_an_unreachable_service_takes_the_failure_path_and_loses_the_session() -> None:
+    result, entries = _unreachable_flow("k1")
+    assert (result.branch, result.acknowledged) == (DEFAULT, False)
+    judged = check(entries, {}, [], mitigation="data-action", fault_profile="fast", seed=1, store={})
+    assert judged["sessions"]["lost"] == 1 and judged["verdict"] == "fails"
     assert judged["store"] == {"calls": 2, "failures": 2}
+
+
+def test_a_service_down_for_most_sessions_never_holds_on_the_few_it_answered() -> None:
+    # The service answered one session and kept its value, and never answered the other three (the fake
+    # platform gives every flow the same session, so the three read back the one value, not theirs).
+    entries = _history("PREF-1")
+    for key in ("k2", "k3", "k4"):
+        entries += _unreachable_flow(key)[1]
+    judged = check(entries, {}, [], mitigation="data-action", fault_profile="fast", seed=1,
+                   store={"conv-1:sess-1:preferenceCode": "PREF-1"}, include_sessions=True)  # fmt: skip
+    branches = {o["key"]: (o["class"], o["branch"]) for o in judged["session_outcomes"]}
+    assert branches["k1"] == ("ok", PERSONALIZED)
+    assert {branches[k][1] for k in ("k2", "k3", "k4")} == {DEFAULT} and judged["sessions"]["indeterminate"] == 0
+    assert judged["verdict"] == "fails"

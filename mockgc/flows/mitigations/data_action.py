@@ -41,8 +41,8 @@ class DataActionService(Mitigation):
       value}; a 2xx answer acknowledges the write.
     - The branch is `POST get_url` with {conversationId, sessionId, variable}; an answer {"value": v}
       with a value takes `personalized`, no value `default`.
-    - A non-2xx answer or a timeout takes the Data Action's failure path: the write is unacknowledged,
-      the branch `default`; no answer at all (the service unreachable) leaves the branch unknown.
+    - A non-2xx answer, a timeout or no answer at all takes the Data Action's failure path: the write is
+      unacknowledged (whether it landed is unknown until the read-back), the branch `default`.
     - `evaluate_on_platform=True` keeps the branch on the platform (a service that writes the value back
       to the platform instead of keeping it); durability is then the platform's truth, else `get_url`'s
       answer read back at the end of the run.
@@ -94,10 +94,11 @@ class DataActionService(Mitigation):
             return (yield from super().evaluate(ctx, session, variable))
         body = {"conversationId": session.conversation_id, "sessionId": session.session_id, "variable": variable}
         reply = yield self._action(GET, self.get_url, body, self.key(session, variable))
-        if reply.status == 0 and not (reply.error or "").startswith(TIMED_OUT):
-            return Evaluation(None, None)  # no answer at all: which branch the flow took is unknowable
         if not reply.ok:
-            return Evaluation(DEFAULT, None)  # the Data Action's failure path
+            # A non-2xx, a timeout or no answer at all: the flow leaves the Data Action by its failure or
+            # timeout path, never with the value. Calling the branch unknown instead would let a service
+            # that is mostly down hold on the few sessions it answered (indeterminate sessions never fail a run).
+            return Evaluation(DEFAULT, None)
         value = reply.body.get("value") if isinstance(reply.body, dict) else None
         if value is not None and not isinstance(value, str):
             value = str(value)
