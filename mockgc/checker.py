@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockgc.flows.history import FLOW, OP_TYPES
-from mockgc.result import BAD_CLASSES, CLASSES, DEFAULT, DURABILITY, FAILS, HOLDS, OUTCOMES, PERSONALIZED, Result
+from mockgc.result import (
+    BAD_CLASSES,
+    CLASSES,
+    DEFAULT,
+    DURABILITY,
+    FAILING_CLASSES,
+    FAILS,
+    HOLDS,
+    OUTCOMES,
+    PERSONALIZED,
+    Result,
+)
 
 # Operations that write the preference; an ok completion of one is an acknowledgement. action_set and
 # action_get are calls to the user's own service (a Data Action): they count as store calls.
@@ -347,8 +358,9 @@ def check(
 
     sessions_section = {name: classes[name] for name in CLASSES}
     sessions_section["total"] = total
-    # At least one ok session: otherwise a strategy that never finishes (all indeterminate) would "hold".
-    verdict = HOLDS if classes["ok"] > 0 and not any(classes[c] for c in BAD_CLASSES) else FAILS
+    # At least one ok session, and no indeterminate one: a strategy that hangs on the sessions a publish
+    # locks (cut off after the drain) or a service that never answers must not hold on the rest.
+    verdict = HOLDS if classes["ok"] > 0 and not any(classes[c] for c in FAILING_CLASSES) else FAILS
 
     result: Result = {
         "mitigation": mitigation,

@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockgc.result import BAD_CLASSES, CLASSES, EXIT_FAILS, EXIT_HOLDS, FAILS, HOLDS, Result, bad_sessions
+from mockgc.result import (
+    BAD_CLASSES,
+    CLASSES,
+    EXIT_FAILS,
+    EXIT_HOLDS,
+    FAILS,
+    HOLDS,
+    INDETERMINATE,
+    Result,
+    bad_sessions,
+)
 
 EXPECTATIONS = (HOLDS, FAILS)
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -195,10 +205,12 @@ def loss_summary(result: Result) -> str:
     """'lost 438 of 1216 sessions (lost 400, ack_lost 38)', or 'no session lost, of 1216'."""
     sessions = result["sessions"]
     bad = bad_sessions(sessions)
+    unknown = sessions.get(INDETERMINATE, 0)
+    unfinished = f"; {unknown} indeterminate (never finished, or took no branch)" if unknown else ""
     if not bad:
-        return f"no session lost, of {sessions['total']}"
+        return f"no session lost, of {sessions['total']}{unfinished}"
     parts = ", ".join(f"{name} {sessions[name]}" for name in CLASSES if name in BAD_CLASSES and sessions[name])
-    return f"lost {bad} of {sessions['total']} sessions ({parts})"
+    return f"lost {bad} of {sessions['total']} sessions ({parts}){unfinished}"
 
 
 def problems(result: Result, gate: Gate, *, alone: bool) -> list[str]:

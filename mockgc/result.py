@@ -25,6 +25,9 @@ OK, LOST, ACK_LOST, CORRUPTED, UNVERIFIED, INDETERMINATE = (
 CLASSES = (OK, LOST, ACK_LOST, CORRUPTED, UNVERIFIED, INDETERMINATE)
 # The classes that mean the customer's data went wrong, or cannot be shown right: any one fails a run.
 BAD_CLASSES = frozenset({LOST, ACK_LOST, CORRUPTED, UNVERIFIED})
+# A run holds only with none of these: an indeterminate session (a flow that never finished, or took no
+# branch) is not known to have served its customer, so "holds" cannot be claimed over it.
+FAILING_CLASSES = BAD_CLASSES | {INDETERMINATE}
 # Is the final stored value right? And did the customer get the personalized branch? Kept apart.
 DURABILITY = ("durable", "ack_lost", "not_stored", "stored_wrong", "unknown")
 OUTCOMES = ("personalized_ok", "default", "wrong_code", "unverified", "unknown")

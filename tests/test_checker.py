@@ -193,13 +193,13 @@ def test_unfinished_and_unknown_branch_are_indeterminate() -> None:
     assert result["verdict"] == "fails"
 
 
-def test_indeterminate_sessions_alone_do_not_fail_a_run_with_ok_sessions() -> None:
+def test_an_indeterminate_session_fails_a_run_with_ok_sessions() -> None:
     h = History()
     interaction(h, "ok")
     interaction(h, "in-flight", finish=False)
     result = run(h, truth_of(**{"s-ok": CODE, "s-in-flight": CODE}))
     assert result["sessions"]["indeterminate"] == 1
-    assert result["verdict"] == "holds"
+    assert result["verdict"] == "fails"
 
 
 def test_class_counts_sum_to_total() -> None:

@@ -95,6 +95,10 @@ def stored(log: dict[str, list[str]] | None = None, **values: str | None) -> dic
     return truth
 
 
+def only_class_counts(result: dict[str, Any]) -> dict[str, int]:
+    return {name: n for name, n in result["sessions"].items() if n and name != "total"}
+
+
 def only(result: dict[str, Any]) -> dict[str, Any]:
     [outcome] = result["session_outcomes"]
     return outcome
@@ -556,16 +560,25 @@ def test_any_bad_session_fails_a_run_of_ok_sessions(cls: str) -> None:
     assert {k: v for k, v in result["sessions"].items() if v} == {"ok": 3, cls: 1, "total": 4}
 
 
-def test_indeterminate_sessions_do_not_fail_a_run_but_cannot_hold_it_alone() -> None:
+def test_an_indeterminate_session_fails_a_run_and_cannot_hold_it_alone() -> None:
+    """A flow cut off after the drain (a strategy that hangs on locked sessions) or one that took no branch
+    is not known to have served its customer: the ok sessions around it do not make the run hold."""
     run = Run()
     run.created("unfinished", "s9")
     assert run.judge({})["verdict"] == "fails"
     run.honest()
     result = run.judge(stored(s1=CODE))
-    assert result["verdict"] == "holds"
+    assert result["verdict"] == "fails"
     assert result["sessions"] == {
         "ok": 1, "lost": 0, "ack_lost": 0, "corrupted": 0, "unverified": 0, "indeterminate": 1, "total": 2,
     }  # fmt: skip
+    no_branch = Run()
+    no_branch.honest()
+    no_branch.created("k2", "s2")
+    no_branch.finish("k2", branch=None, seen=None, sid="s2")
+    assert only_class_counts(no_branch.judge(stored(s1=CODE, s2=None))) == {"ok": 1, "indeterminate": 1}
+    assert no_branch.judge(stored(s1=CODE, s2=None))["verdict"] == "fails"
+    assert Run().judge({})["verdict"] == "fails"  # and nothing at all never holds
 
 
 # -- the report's figures ----------------------------------------------------------------------------------
