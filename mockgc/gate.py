@@ -205,7 +205,7 @@ def loss_summary(result: Result) -> str:
     """'lost 438 of 1216 sessions (lost 400, ack_lost 38)', or 'no session lost, of 1216'."""
     sessions = result["sessions"]
     bad = bad_sessions(sessions)
-    unknown = sessions.get(INDETERMINATE, 0)
+    unknown = sessions[INDETERMINATE]
     unfinished = f"; {unknown} indeterminate (never finished, or took no branch)" if unknown else ""
     if not bad:
         return f"no session lost, of {sessions['total']}{unfinished}"

@@ -197,6 +197,17 @@ def test_loss_summary_counts_only_the_bad_classes() -> None:
     assert loss_summary(unverified) == "lost 2 of 6 sessions (unverified 2)"
 
 
+def test_loss_summary_names_indeterminate_sessions_apart() -> None:
+    unfinished = result(lost=0, ack_lost=0)
+    unfinished["sessions"]["indeterminate"] = 2
+    assert loss_summary(unfinished) == "no session lost, of 6; 2 indeterminate (never finished, or took no branch)"
+    both = result()
+    both["sessions"]["indeterminate"] = 1
+    assert loss_summary(both) == (
+        "lost 4 of 10 sessions (lost 3, ack_lost 1); 1 indeterminate (never finished, or took no branch)"
+    )
+
+
 def test_exit_codes_a_lone_run_must_hold_a_matrix_only_breaks_on_its_gate() -> None:
     failing, holding = result("none", "fails"), result("retry", "holds", lost=0, ack_lost=0)
     assert gate_exit([failing], Gate()) == 1 and gate_exit([holding], Gate()) == 0
