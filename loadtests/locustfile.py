@@ -36,7 +36,7 @@ from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import DataAction, Reply
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.script import script_flow
+from mockgc.flows.script import interaction
 from mockgc.harness.evidence import next_test_dir, write_evidence
 from mockgc.harness.live import (
     OUTCOME_REQUEST_TYPE,
@@ -93,7 +93,21 @@ def _options(parser: Any) -> None:
         "--fault-profile",
         env_var="MOCKGC_PROFILE",
         default="",
-        help="Fault profile to set at test start (needs the admin key).",
+        help="Fault profile to set at test start (needs the admin key): a name, a profile file (FILE.toml), or "
+        "trace:FILE (replay a recorded trace).",
+    )
+    group.add_argument(
+        "--log-attributes",
+        env_var="MOCKGC_LOG_ATTRIBUTES",
+        action="store_true",
+        default=False,
+        help="Each flow logs its calls' outcomes to the call participant's attributes (mockgc.call.NN).",
+    )
+    group.add_argument(
+        "--handle-time",
+        env_var="MOCKGC_HANDLE_TIME",
+        default="0s",
+        help="Each flow reads its variable back once the interaction has lasted this long, and logs it (0: no read).",
     )
     group.add_argument(
         "--publish-at",
@@ -153,6 +167,15 @@ def _options(parser: Any) -> None:
     )
 
 
+def profile_body(ref: str) -> dict[str, Any]:
+    """What PUT /mock/faults/profile takes for a profile reference: a built-in's name, or the whole profile of a
+    file or a replayed trace (read here, so the mock needs no access to the file)."""
+    from mockgc.explore.calibrate.profiles import resolve
+    from mockgc.faults import PROFILES
+
+    return {"name": ref} if ref in PROFILES else resolve(ref).to_dict()
+
+
 def _options_of(environment: Environment) -> Any:
     return environment.parsed_options
 
@@ -207,9 +230,15 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         log.info("this test's history and evidence go to %s", MASTER.directory)
     base = (environment.host or "").rstrip("/")
     if options.fault_profile and options.admin_key:
+        try:
+            body = profile_body(options.fault_profile)
+        except ValueError as error:  # a bad profile file or trace: stop rather than run on another profile
+            log.error("--fault-profile %s: %s", options.fault_profile, error)
+            environment.runner.quit()
+            return
         reply = requests.put(
             f"{base}/mock/faults/profile",
-            json={"name": options.fault_profile},
+            json=body,
             headers={"Authorization": f"Bearer {options.admin_key}"},
             timeout=30,
         )
@@ -334,6 +363,7 @@ class Agent(FastHttpUser):
         self.seed = spec.seed
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
         self.think_time = spec.think_time
+        self.log_attributes, self.handle_time_s = spec.log_attributes, spec.handle_time
         self.store = open_flow_store(spec.store) if self.mitigation.needs_store else None
         self.transport = LocustTransport(self.client, NODE.harness_error)
         with self.client.post(
@@ -408,7 +438,9 @@ class Agent(FastHttpUser):
         recorder = FlowRecorder(NODE.history)  # this flow's evidence, recorded into the process's history too
         try:
             result = run_flow(
-                script_flow(ctx, self.mitigation),
+                interaction(
+                    ctx, self.mitigation, log_attributes=self.log_attributes, handle_time_s=self.handle_time_s
+                ),
                 self.transport,
                 recorder,
                 process=self.process,

@@ -12,7 +12,7 @@ from click.core import ParameterSource
 from rich.console import Console
 
 from mockgc.ci import apply_gate, gate_of, gate_options, say_broken
-from mockgc.faults import PROFILES, get_profile
+from mockgc.faults import PROFILES
 from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.gate import Gate, figure
 from mockgc.registry import ALL, expand
@@ -20,6 +20,14 @@ from mockgc.result import EXIT_FAILS, EXIT_HARNESS, EXIT_HOLDS, EXIT_INTERRUPTED
 from mockgc.spec import RunSpec, read_spec_file
 
 console = Console(highlight=False, soft_wrap=True)
+PROFILE_HELP = "Fault profile: a name (`mockgc profiles`), a profile file (FILE.toml), or trace:FILE (replay a trace)."
+
+
+def resolve_profile_ref(ref: str, base: Path | None = None) -> Any:
+    """A profile reference (name, FILE.toml, trace:FILE) as a FaultProfile; ValueError (one line) if it is none."""
+    from mockgc.explore.calibrate.profiles import resolve
+
+    return resolve(ref, base)
 
 
 class HarnessError(click.ClickException):
@@ -53,7 +61,7 @@ def main() -> None:
 @click.option("--port", type=int, help="Port (default 8321; 0 picks a free one).")
 @click.option("--seed", type=int, help="Seed for the org's agents and faults.")
 @click.option("--agents", type=int, help="How many agents the business unit has.")
-@click.option("--profile", help="Fault profile (`mockgc profiles`).")
+@click.option("--profile", help=PROFILE_HELP)
 @click.option("--clock", type=click.Choice(["system", "virtual"]), help="Time source.")
 @click.option("--admin-key", help="Credential for the /mock admin API (generated if not given).")
 @click.option("--client-id", help="OAuth client id.")
@@ -71,8 +79,7 @@ def serve(config_file: Path | None, **options: Any) -> None:
 
     try:
         settings = load_settings(config_file, **options).with_credentials()
-        get_profile(settings.org.profile)
-        app = create_app(settings)
+        app = create_app(settings, profile=resolve_profile_ref(settings.org.profile))
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
     try:
@@ -118,6 +125,33 @@ def profiles() -> None:
     console.print(table)
     for p in PROFILES.values():
         console.print(f"[bold]{p.name}[/]: {p.description}")
+
+
+@main.command("calibrate")
+@click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="TRACE|RUN_DIR")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("profile.toml"),
+    show_default=True,
+    help="Where to write the fitted profile (TOML; `--profile FILE` takes it).",
+)
+@click.option("--name", help="The profile's name (default: calibrated-<source>).")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the fit as JSON."
+)
+def calibrate_command(source: Path, out: Path, name: str | None, json_path: Path | None) -> None:
+    """Fit a fault profile to a recorded publish: a trace (JSON Lines, from `mockgc record`), a CSV of your own
+    logs, or a run directory. Prints each parameter with its 95% interval and the evidence it came from,
+    and writes the profile. Exit 2, with one line naming what is missing, when the trace cannot support a fit.
+    """
+    from mockgc.explore.calibrate.command import calibrate
+
+    try:
+        calibrate(source, out, name, json_path, console)
+    except (ValueError, OSError) as error:
+        raise HarnessError(str(error)) from None
 
 
 @main.command()
@@ -268,10 +302,40 @@ def _build_spec(
             raise ValueError("params must be a table (a JSON object) of the mitigation's parameters")
         given["params"] = {**in_file, **dict(_parse_param(item) for item in params)}
     merged = data | given
+    if "profile" in given:
+        merged.pop("profile_definition", None)  # the file's profile is replaced, its definition with it
+    profile = merged.get("profile")
+    if isinstance(profile, str) and profile not in PROFILES and not merged.get("profile_definition"):
+        # A file's own relative profile path is read from the file's directory.
+        base = spec_file.parent if spec_file and "profile" not in given else None
+        merged["profile"] = resolve_profile_ref(profile, base)
     several = expand(str(merged.get("mitigation", _DEFAULT.mitigation)))
     if not params_for_several and merged.get("params") and len(several) > 1:
         raise ValueError("--param applies to one mitigation, not to all")
     return RunSpec.from_dict(merged, source=str(spec_file) if spec_file else "the options")
+
+
+def _flow_options(function: Any) -> Any:
+    """--log-attributes and --handle-time: what each flow logs and reads back (mockgc/flows/calllog.py)."""
+    for option in reversed(
+        (
+            click.option(
+                "--log-attributes",
+                is_flag=True,
+                default=None,
+                help="Each flow logs its calls' outcomes to the call participant's attributes (mockgc.call.NN), "
+                "as an Architect flow can: the run is then recordable with `mockgc record`.",
+            ),
+            click.option(
+                "--handle-time",
+                metavar="D",
+                help="Each flow reads its variable back once the interaction has lasted D (seconds, or 10s, 1m) "
+                "and logs that read: a value lost after its acknowledgement shows only there. Default 0: no read.",
+            ),
+        )
+    ):
+        function = option(function)
+    return function
 
 
 _DEFAULT = RunSpec()
@@ -287,7 +351,7 @@ _DEFAULT = RunSpec()
     help="Name, module:Class, a comma list, or all.",
 )
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Mitigation parameter (JSON value).")
-@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help="Fault profile (`mockgc profiles`).")
+@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help=PROFILE_HELP)
 @click.option(
     "--seed", "-s", type=int, default=_DEFAULT.seed, show_default=True, help="Seed of the org, codes and pacing."
 )
@@ -344,6 +408,7 @@ _DEFAULT = RunSpec()
     show_default=True,
     help="Time to let flows in flight finish at stop.",
 )
+@_flow_options
 @click.option("--store", envvar="MOCKGC_STORE", help="External store URL (default: SQLite in --out when needed).")
 @click.option("--target", envvar="MOCKGC_TARGET", help="Use this running mock instead of starting one.")
 @click.option("--admin-key", envvar="MOCKGC_ADMIN_KEY", help="The --target's admin key.")
@@ -455,7 +520,8 @@ def run(
     show_default=True,
     help="A registered name, package.module:Class, a comma list, or all.",
 )
-@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help="Fault profile (`mockgc profiles`).")
+@click.option("--profile", "-p", default=_DEFAULT.profile, show_default=True, help=PROFILE_HELP)
+@_flow_options
 @click.option(
     "--sessions", "-n", type=int, default=_DEFAULT.sessions, show_default=True, help="Interactions to simulate."
 )

@@ -59,7 +59,7 @@ def simulate_spec(spec: RunSpec) -> dict[str, Any]:
     """The spec simulated: one strategy's result, or for several (`all`, a comma list) a document holding each."""
     config = spec.sim_config()
     common: dict[str, Any] = {
-        "profile": spec.profile,
+        "profile": spec.fault_profile(),
         "sessions": spec.sessions,
         "seed": spec.seed,
         "agents": spec.agents,

@@ -26,7 +26,7 @@ from typing import Any
 
 from mockgc.drivers.simulator import SimConfig, check_size
 from mockgc.durations import parse_duration
-from mockgc.faults import get_profile
+from mockgc.faults import PROFILES, FaultProfile, get_profile, is_profile_file, load_profile_file
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.gate import Gate
 from mockgc.registry import ALL, expand, load_mitigation
@@ -35,7 +35,7 @@ from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEF
 MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
 # Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
-DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds")
+DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds", "handle_time")
 
 
 def _number(name: str, value: Any) -> float:
@@ -57,11 +57,10 @@ def parse_offsets(text: str) -> tuple[float, ...]:
     return tuple(sorted(offsets))
 
 
-def publish_window_seconds(profile: str, agents: int) -> float:
+def publish_window_seconds(profile: str | FaultProfile, agents: int) -> float:
     """How long one publish holds someone: its last batch starts (batches - 1) intervals in and holds for H."""
-    lock = get_profile(profile).publish
-    batches = max(1, math.ceil(agents / lock.batch_size))
-    return ((batches - 1) * lock.interval_ms + lock.hold_ms) / 1000.0
+    resolved = get_profile(profile) if isinstance(profile, str) else profile
+    return resolved.publish.window_ms(agents) / 1000.0
 
 
 def publish_offsets(
@@ -126,7 +125,10 @@ class RunSpec:
     # What is under test, and on which org.
     mitigation: str = "none"  # a registered name, package.module:Class, a comma list, or "all"
     params: Mapping[str, Any] = field(default_factory=dict)  # the mitigation's parameters (JSON values)
-    profile: str = "seed-default"
+    profile: str = "seed-default"  # a built-in profile's name, or the name of `profile_definition`
+    # The profile itself when it is not a built-in one (a TOML file's, a replayed trace's), so every process
+    # and a repeat from config.json get it whole; None for a built-in profile.
+    profile_definition: Mapping[str, Any] | None = None
     seed: int = 1
     agents: int = 50
     store: str | None = None  # a live run's external store URL (None: SQLite in its directory); simulated: memory
@@ -140,6 +142,10 @@ class RunSpec:
     duration: float = 30.0
     think_time: float = 1.0
     drain_timeout: float = 10.0
+    # Each flow logs its calls to participant attributes (as a team's Architect flow can), and reads its
+    # variable back once the interaction has lasted `handle_time` seconds (0: no read): mockgc/flows/calllog.py.
+    log_attributes: bool = False
+    handle_time: float = 0.0
     workers: int = 0  # Locust worker processes on this machine (0: one process)
     remote_workers: int = 0  # Locust workers on other machines, connecting to the master
     # The gate (mockgc/gate.py): the verdict each named mitigation must reach, and k6-style thresholds.
@@ -175,6 +181,14 @@ class RunSpec:
     def with_options(self, **options: Any) -> RunSpec:
         """A copy with these fields changed (None leaves a field as it is), normalized and validated."""
         changes = {k: v for k, v in options.items() if v is not None}
+        profile = changes.get("profile")
+        if isinstance(profile, str) and is_profile_file(profile):
+            profile = load_profile_file(profile)
+        if isinstance(profile, FaultProfile):
+            changes["profile"], changes["profile_definition"] = profile.name, profile.to_dict()
+        elif isinstance(profile, str) and "profile_definition" not in changes:
+            # A profile named anew drops the definition of the one it replaces.
+            changes["profile_definition"] = None
         if isinstance(changes.get("publish_at"), str):
             changes["publish_at"] = parse_offsets(changes["publish_at"])
         elif "publish_at" in changes:
@@ -201,11 +215,13 @@ class RunSpec:
     def validate(self) -> RunSpec:
         """Every field in range and the mitigations loadable with these parameters; raises ValueError."""
         check_size(self.sessions, self.agents, self.publishes, self.seed)
-        get_profile(self.profile)
+        self.fault_profile()
         if self.users < 1 or self.spawn_rate <= 0:
             raise ValueError("users must be at least 1 and spawn rate above 0")
         if not 1 <= self.duration <= MAX_DURATION:
             raise ValueError("duration must be between 1 s and a day")
+        if not isinstance(self.log_attributes, bool):
+            raise ValueError("log_attributes must be true or false")
         if self.think_time < 0 or self.drain_timeout < 0:
             raise ValueError("think time and drain timeout must not be negative")
         if self.workers < 0 or self.remote_workers < 0:
@@ -229,7 +245,22 @@ class RunSpec:
             max_flow_steps=self.max_flow_steps,
             max_mean_flow_steps=self.max_mean_flow_steps,
             max_flow_seconds=self.max_flow_seconds,
+            log_attributes=self.log_attributes,
+            handle_time_s=self.handle_time,
         ).validate()
+
+    def fault_profile(self) -> FaultProfile:
+        """The profile this spec runs on: its definition, or the built-in profile of that name."""
+        if self.profile_definition is None:
+            return get_profile(self.profile)
+        if not isinstance(self.profile_definition, Mapping):
+            raise ValueError("profile_definition must be a table (a fault profile)")
+        profile = FaultProfile.from_dict(dict(self.profile_definition))
+        if profile.name != self.profile:
+            raise ValueError(f"profile {self.profile!r} does not name its definition ({profile.name!r})")
+        if profile.name in PROFILES and profile != PROFILES[profile.name]:
+            raise ValueError(f"the profile {profile.name!r} is built in: give a profile of your own another name")
+        return profile
 
     def mitigations(self) -> list[str]:
         """The runs this spec asks for: `all` in the registry's order, a comma list, or one."""
@@ -259,7 +290,7 @@ class RunSpec:
     def offsets(self) -> list[float]:
         """A live run's publish starts, in seconds after the load starts (at most MAX_LIVE_PUBLISHES)."""
         return publish_offsets(
-            self.publish_at, self.publishes, self.duration, publish_window_seconds(self.profile, self.agents)
+            self.publish_at, self.publishes, self.duration, publish_window_seconds(self.fault_profile(), self.agents)
         )
 
     def simulated_publishes(self) -> int:
@@ -269,6 +300,7 @@ class RunSpec:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["params"] = dict(self.params)
+        data["profile_definition"] = None if self.profile_definition is None else dict(self.profile_definition)
         data["publish_at"] = list(self.publish_at)
         data["expect"] = dict(self.expect)
         data["thresholds"] = list(self.thresholds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 from typing import Any, NoReturn
@@ -20,7 +20,7 @@ from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Effect, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.script import script_flow
+from mockgc.flows.script import interaction
 from mockgc.platform.domain.backend import Platform
 from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.settings import OrgSettings
@@ -74,12 +74,17 @@ class SimConfig:
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
+    # Each flow logs its calls to participant attributes, and reads its variable back after the handle time.
+    log_attributes: bool = False
+    handle_time_s: float = 0.0
 
     def validate(self) -> SimConfig:
         for name in ("first_publish_s", "publish_every_s", "latency_base_ms", "latency_jitter_ms"):
             value = getattr(self, name)
             if not 0 <= value <= 86_400_000:
                 raise ValueError(f"{name} must be between 0 and 86400000, got {value!r}")
+        if isinstance(self.handle_time_s, bool) or not 0 <= self.handle_time_s <= 86_400:
+            raise ValueError(f"handle time must be between 0 and a day, got {self.handle_time_s!r}")
         if self.arrival_span_s is not None and not 0 <= self.arrival_span_s <= 7 * 86_400:
             raise ValueError("arrival_span_s must be between 0 and one week")
         bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
@@ -277,7 +282,12 @@ class Simulator:
             # Each session draws its call latencies from its own stream, so a session meets the
             # same network whichever mitigation runs and however the others interleave.
             state = _Task(
-                script_flow(ctx, self.mitigation),
+                interaction(
+                    ctx,
+                    self.mitigation,
+                    log_attributes=self.config.log_attributes,
+                    handle_time_s=self.config.handle_time_s,
+                ),
                 key=key,
                 process=self.process,
                 arrival=at,
@@ -425,7 +435,7 @@ class Simulator:
             "driver": "simulation",
             "agents": self.agents,
             "publishes": self.publishes,
-            "publish": asdict(self.profile.publish),
+            "publish": self.profile.publish.to_dict(),
             "mitigation_params": self.mitigation.describe().get("params", {}),
             "simulation": {
                 "sessions_requested": self.sessions,

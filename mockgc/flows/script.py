@@ -6,6 +6,7 @@ from functools import cache
 
 from faker import Faker
 
+from mockgc.flows.calllog import logging_flow
 from mockgc.flows.context import PREFERENCE_VARIABLE, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Flow, FlowResult
 from mockgc.flows.mitigations.base import Mitigation
@@ -44,3 +45,11 @@ def script_flow(ctx: FlowContext, mitigation: Mitigation) -> Flow:
         acknowledged,
         store_key=mitigation.store_key(ctx, session),
     )
+
+
+def interaction(
+    ctx: FlowContext, mitigation: Mitigation, *, log_attributes: bool = False, handle_time_s: float = 0.0
+) -> Flow:
+    """The script flow as a driver runs it: with its calls logged to participant attributes and a read-back
+    after the handle time when asked (mockgc/flows/calllog.py); the plain flow otherwise."""
+    return logging_flow(script_flow(ctx, mitigation), log_attributes=log_attributes, handle_time_s=handle_time_s)

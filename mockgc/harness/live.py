@@ -70,6 +70,8 @@ def spec_of(options: Any) -> RunSpec:
         duration=options.run_time or 60,  # Locust parsed -t 1m already; the spec takes either
         think_time=options.think_time,
         drain_timeout=options.drain_timeout,
+        log_attributes=bool(getattr(options, "log_attributes", False)),
+        handle_time=getattr(options, "handle_time", None) or None,
     )
 
 

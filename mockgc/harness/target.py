@@ -54,7 +54,8 @@ class Target:
 
     def reset(self, spec: RunSpec) -> dict[str, Any]:
         """Rebuild the org as the spec says: the mock reads its seed, agents and fault profile."""
-        return self.admin("POST", "/reset", spec.as_dict())  # type: ignore[no-any-return]
+        body = spec.as_dict() | {"profile": spec.profile_definition or spec.profile}
+        return self.admin("POST", "/reset", body)  # type: ignore[no-any-return]
 
     def register_client(self, client_id: str, client_secret: str, rate_limit_per_minute: int | None) -> None:
         """A load client; rate limit None means its tokens are never throttled."""

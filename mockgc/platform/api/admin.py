@@ -17,14 +17,32 @@ Number = int | float
 # -- requests ------------------------------------------------------------------------------
 
 
+class DistributionBody(Body):
+    """Milliseconds drawn with the seed (mockgc/faults.py's Distribution): lognormal or normal by median and
+    sigma, uniform between min and max."""
+
+    distribution: Literal["lognormal", "normal", "uniform"]
+    median: Number | None = None
+    sigma: Number | None = None
+    min: Number | None = None
+    max: Number | None = None
+
+
+class ReplayedPublishBody(Body):
+    """A recorded publish replayed exactly: each hold as [offset_ms, hold_ms, toxic]."""
+
+    holds: list[tuple[Number, Number, bool]]
+
+
 class PublishLockBody(Body):
     batch_size: int | None = None
-    interval_ms: int | None = None
-    hold_ms: int | None = None
+    interval_ms: int | DistributionBody | None = None
+    hold_ms: int | DistributionBody | None = None
     kind: Literal["reject", "clobber", "invalidate"] | None = None
     toxicity: Number | None = None
     platform_version: Literal["v1", "v2"] | None = None
     start_delay_ms: int | None = None
+    replay: list[ReplayedPublishBody] | None = None
 
 
 class ToxicBody(Body):
@@ -75,14 +93,27 @@ class WebhookTargetBody(Body):
 # -- answers -------------------------------------------------------------------------------
 
 
+class Distribution(Answer):
+    distribution: str
+    median: float | None = None
+    sigma: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class ReplayedPublish(Answer):
+    holds: list[tuple[float, float, bool]]
+
+
 class PublishLock(Answer):
     batch_size: int
-    interval_ms: int
-    hold_ms: int
+    interval_ms: int | Distribution
+    hold_ms: int | Distribution
     kind: str
     toxicity: float
     platform_version: str
     start_delay_ms: int
+    replay: list[ReplayedPublish] | None = None
 
 
 class Toxic(Answer):
@@ -159,10 +190,12 @@ class Truth(Answer):
 
 class Window(Answer):
     operationId: str
+    businessUnitId: str
     startedEpochMs: int
     completesEpochMs: int
     status: str
     batches: list[list[int]]
+    flips: list[tuple[str, int]]  # each agent's status flip (epoch ms), the end of its hold
 
 
 class Windows(Answer):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Generic, TypeVar
 
-from mockgc.faults import PublishLock
+from mockgc.faults import PublishLock, plan_holds
 from mockgc.platform.domain.context import OrgContext
 from mockgc.platform.domain.errors import SessionInvalidated, SessionLocked
 from mockgc.platform.domain.interactions import ScriptSession
@@ -116,24 +116,31 @@ class Locks:
 
     def plan(
         self, operation_id: str, started: float, agent_ids: list[str], lock: PublishLock
-    ) -> list[tuple[float, float]]:
-        """Hold `agent_ids` in batches from `started`; returns each batch's [start, end) window."""
-        rng = random.Random(f"publish:{self.ctx.settings.seed}:{self._publishes}")
+    ) -> tuple[list[tuple[float, float]], list[tuple[str, float]]]:
+        """Hold `agent_ids` from `started` as `plan_holds` says; returns each batch's [start, end) window and
+        each agent's status flip (the end of its hold)."""
+        index = self._publishes
+        rng = random.Random(f"publish:{self.ctx.settings.seed}:{index}")
         self._publishes += 1
         kind = "serialize" if lock.platform_version == "v1" else lock.kind
-        hold_s, interval_s = lock.hold_ms / 1000, lock.interval_ms / 1000
         timeline = self.ctx.timeline
-        batches: list[tuple[float, float]] = []
-        for batch_index, first in enumerate(range(0, len(agent_ids), lock.batch_size)):
-            start = started + batch_index * interval_s
-            end = start + hold_s
-            batches.append((start, end))
-            for agent_id in agent_ids[first : first + lock.batch_size]:
-                hold = Hold(agent_id, operation_id, start, end, rng.random() < lock.toxicity, kind)
-                self.table.add(hold)
-                timeline.schedule(start, partial(self._began, hold))
-                timeline.schedule(end, partial(self._ended, hold))
-        return batches
+        windows: dict[int, tuple[float, float]] = {}
+        flips: list[tuple[str, float]] = []
+        for agent_id, planned in zip(
+            agent_ids, plan_holds(lock, len(agent_ids), index, self.ctx.settings.seed), strict=True
+        ):
+            start = started + planned.offset_s
+            end = start + planned.hold_s
+            # The roll is drawn for every agent, replayed or not, so each agent keeps its stream position.
+            toxic = rng.random() < lock.toxicity
+            hold = Hold(agent_id, operation_id, start, end, toxic if planned.toxic is None else planned.toxic, kind)
+            self.table.add(hold)
+            timeline.schedule(start, partial(self._began, hold))
+            timeline.schedule(end, partial(self._ended, hold))
+            earliest, latest = windows.get(planned.batch, (start, end))
+            windows[planned.batch] = (min(earliest, start), max(latest, end))
+            flips.append((agent_id, end))
+        return [windows[batch] for batch in sorted(windows)], flips
 
     # -- reject, serialize, and an invalidated session's writes ---------------------------
 

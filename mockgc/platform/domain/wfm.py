@@ -297,6 +297,7 @@ class PublishOperation:
     error: str | None = None
     agents_held: int = 0
     batches: list[tuple[float, float]] = field(default_factory=list)
+    flips: list[tuple[str, float]] = field(default_factory=list)  # each agent's status flip, ending its hold
 
     def to_api(self, schedule: Schedule | None = None, *, plan: bool = True) -> dict[str, Any]:
         """The platform's BuAsyncScheduleResponse; with `plan`, the mock-only "mockgc" plan of the publish
@@ -322,14 +323,16 @@ class PublishOperation:
         """The publish's lock window, as GET /mock/windows (and the checker) read it."""
         return {
             "operationId": self.id,
+            "businessUnitId": self.business_unit_id,
             "startedEpochMs": int(self.started * 1000),
             "completesEpochMs": int(self.completes_at * 1000),
             "status": self.status,
             "batches": [[int(a * 1000), int(b * 1000)] for a, b in self.batches],
+            "flips": [[agent_id, int(at * 1000)] for agent_id, at in self.flips],
         }
 
     def copy(self) -> PublishOperation:
-        return replace(self, batches=list(self.batches))
+        return replace(self, batches=list(self.batches), flips=list(self.flips))
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,7 +569,7 @@ class Wfm:
         self.operations[op.id] = op
         if publishes:
             members = [agent.id for agent in self.users.members(schedule.business_unit_id)]
-            op.batches = self.locks.plan(op.id, op.started, members, lock)
+            op.batches, op.flips = self.locks.plan(op.id, op.started, members, lock)
             op.completes_at = max([op.completes_at, *(end for _, end in op.batches)])
             op.agents_held = len(members)
         self.ctx.timeline.schedule(op.completes_at, partial(self._complete_update, op))

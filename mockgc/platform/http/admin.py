@@ -134,7 +134,7 @@ def remove_toxic(name: str) -> ResponseReturnValue:
 @bp.post("/faults/reset")
 def reset_faults() -> ResponseReturnValue:
     """Back to the profile the server started with (Toxiproxy's POST /reset)."""
-    profile = get_profile(current_app.extensions["mockgc"].org.profile)
+    profile = current_app.extensions["mockgc"].start_profile
     backend().faults.set_profile(profile)
     return jsonify(profile.to_dict())
 

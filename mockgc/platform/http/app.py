@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
-from mockgc.faults import FaultProfile, get_profile
+from mockgc.faults import FaultProfile, resolve_profile
 from mockgc.platform.api import DOCS_PATH
 from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform
@@ -154,7 +154,10 @@ class PlatformHolder:
         self.server = server
         self.org = org
         self.clock = clock
-        self.platform = self._build(profile or get_profile(org.profile))
+        # The profile it started with (a built-in's name or a profile file in the settings, or one given),
+        # where POST /mock/faults/reset goes back to.
+        self.start_profile = profile or resolve_profile(org.profile)
+        self.platform = self._build(self.start_profile)
         self.journal = Journal(server.journal_size)
         self._listeners: list[Callable[[Platform], None]] = []
 
