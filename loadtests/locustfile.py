@@ -438,9 +438,7 @@ class Agent(FastHttpUser):
         recorder = FlowRecorder(NODE.history)  # this flow's evidence, recorded into the process's history too
         try:
             result = run_flow(
-                interaction(
-                    ctx, self.mitigation, log_attributes=self.log_attributes, handle_time_s=self.handle_time_s
-                ),
+                interaction(ctx, self.mitigation, log_attributes=self.log_attributes, handle_time_s=self.handle_time_s),
                 self.transport,
                 recorder,
                 process=self.process,

@@ -31,7 +31,7 @@ class DistributionBody(Body):
 class ReplayedPublishBody(Body):
     """A recorded publish replayed exactly: each hold as [offset_ms, hold_ms, toxic]."""
 
-    holds: list[tuple[Number, Number, bool]]
+    holds: list[Annotated[list[Number | bool], Field(min_length=3, max_length=3)]]
 
 
 class PublishLockBody(Body):
