@@ -162,14 +162,18 @@ class Calibration:
             if not known:
                 continue
             origin = fitted.publish.started if fitted.publish.started is not None else min(h.start for h in known)  # type: ignore[type-var]
-            holds = sorted(
-                (
-                    round(max(0.0, h.start - origin) * 1000, 3),  # type: ignore[operator]
-                    round(max(0.0, h.end - h.start) * 1000, 3),  # type: ignore[operator]
-                    toxic_default if h.held is None else h.held,
+            holds = []
+            for h in known:
+                # The flip is what was recorded: a start placed before the publish's moves to it, the end stays.
+                start = max(h.start, origin)  # type: ignore[type-var]
+                holds.append(
+                    (
+                        round((start - origin) * 1000, 3),
+                        round(max(0.0, h.end - start) * 1000, 3),  # type: ignore[operator]
+                        toxic_default if h.held is None else h.held,
+                    )
                 )
-                for h in known
-            )
+            holds.sort()
             replayed.append(ReplayedPublish(tuple(holds)))
         if not replayed:
             raise CannotFit("no hold could be placed in time: the trace has no status flip inside a publish")
@@ -349,14 +353,15 @@ def _kind(signals: _Signals) -> tuple[str, str]:
         raise CannotFit(
             "no call inside any hold: the trace has no call between a publish's start and an agent's status flip"
         )
+    # Lost writes are a clobber's when older writes of the same agents stayed (a quarter of the agents with
+    # losses show it at least), else an invalidate's: every write before the flip gone after it.
+    clobbered = s.mixed_agents >= max(1, s.lost_agents // 4)
     scores = {
         "reject": s.locked,
         "v1": s.delayed,
-        "invalidate": s.invalidated,
-        "clobber": s.lost if s.mixed_agents else 0,
+        "invalidate": s.invalidated + (0 if clobbered else s.lost),
+        "clobber": s.lost if clobbered else 0,
     }
-    if not s.invalidated and not s.mixed_agents and s.lost:
-        scores["invalidate"] = s.lost  # every write before the flip gone after it, none kept
     kind, score = max(scores.items(), key=lambda item: item[1])
     if score < MIN_EVIDENCE:
         raise CannotFit(
@@ -368,9 +373,8 @@ def _kind(signals: _Signals) -> tuple[str, str]:
         "reject": f"{s.locked} calls refused script.session.locked inside holds",
         "v1": f"{s.delayed} calls answered only at their agent's status flip, with no error",
         "invalidate": (
-            f"{s.invalidated} script.session.invalidated refusals"
-            if s.invalidated
-            else f"{s.lost} acknowledged writes gone after the flip and none before it kept"
+            f"{s.invalidated} script.session.invalidated refusals and {s.lost} acknowledged writes gone after "
+            f"the flip, none older kept"
         ),
         "clobber": (
             f"{s.lost} acknowledged writes gone after the flip while older ones stayed "
@@ -421,7 +425,8 @@ def _touched_inside(index: _Index, kind: str, hold: AgentHold, begin: float) -> 
     """Was the agent seen untouched inside [begin, end): a call the fault would have shown on?"""
     assert hold.end is not None
     for call in index.calls_by_agent.get(hold.agent, ()):
-        if begin <= _moment(call) < hold.end:
+        # Away from the hold's edges, where a call's own timing blurs which side it fell on.
+        if begin + ARRIVAL_S <= _moment(call) < hold.end - V1_EARLY_S:
             if kind in ("reject", "v1") and call.ok and not _delayed(call, hold.end):
                 return True
             if kind == "clobber" and _write_fate(index, call, hold.end) is True:
@@ -560,6 +565,8 @@ def fit(trace: Trace, *, seed: int = 0) -> Calibration:
         _invalidate_starts(fits, float(interval.value) / 1000)
         notes.append("invalidate: a hold touches no call before its flip, so it is timed from the publish's start")
     hold_median, hold_sigma = _hold_estimates(fits, rng, kind)
+    if kind != "invalidate":
+        _constant_starts(fits, float(hold_median.value) / 1000)
     toxicity = _toxicity(index, kind, fits, float(hold_median.value) / 1000)
     start_delay = _start_delay(fits, kind)
     scaling, scaling_note = _scaling(fits, index)
@@ -621,6 +628,18 @@ def _fit_publish(index: _Index, kind: str, publish: PublishEvent, low: float, hi
         if hold.batch is not None and hold.batch < len(fitted.starts):
             hold.start = fitted.starts[hold.batch]
     return fitted
+
+
+def _constant_starts(fits: list[PublishFit], hold_s: float) -> None:
+    """A constant hold's batches start that long before their flip."""
+    for fitted in fits:
+        if not fitted.constant:
+            continue
+        ends = {h.batch: h.end for h in fitted.holds if h.batch is not None and h.end is not None}
+        fitted.starts = [ends[number] - hold_s for number in sorted(ends)]  # type: ignore[operator]
+        for hold in fitted.holds:
+            if hold.batch is not None:
+                hold.start = fitted.starts[hold.batch]
 
 
 def _invalidate_starts(fits: list[PublishFit], interval_s: float) -> None:
@@ -786,7 +805,7 @@ def _wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
     p = hits / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if hits == 0 else max(0.0, centre - half)), (1.0 if hits == total else min(1.0, centre + half))
 
 
 def _start_delay(fits: list[PublishFit], kind: str) -> Estimate:
