@@ -28,9 +28,9 @@ from mockgc.faults import (
 )
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
-from mockgc.settings import Settings
-from mockgc.simulation import simulate
-from mockgc.spec import RunSpec
+from mockgc.platform.settings import Settings
+from mockgc.drivers.simulation import simulate
+from mockgc.spec.runspec import RunSpec
 
 LOGNORMAL = {"distribution": "lognormal", "median": 4000, "sigma": 0.2}
 

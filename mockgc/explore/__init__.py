@@ -1,1 +1,1 @@
-"""Exploring beyond one run: calibrate a profile to a team's own publishes (and room for tune and shrink)."""
+"""Searches over many simulated runs: room for calibrate, tune and shrink (one module or subpackage each)."""

@@ -29,9 +29,9 @@ from mockgc.explore.calibrate.trace import (
     event_from,
     read_jsonl,
 )
-from mockgc.harness.check import HISTORY, run_directories
-from mockgc.harness.evidence import read_evidence
-from mockgc.harness.report import read_history
+from mockgc.report.check import HISTORY, run_directories
+from mockgc.report.evidence import read_evidence
+from mockgc.drivers.history_file import read_history
 
 CSV_COLUMNS = (
     "type", "at", "agent", "businessUnit", "operation", "status", "error", "durationMs", "conversation", "session",

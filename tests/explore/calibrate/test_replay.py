@@ -16,7 +16,7 @@ from mockgc.explore.calibrate.profiles import replay_profile, resolve
 from mockgc.explore.calibrate.trace import save
 from mockgc.faults import load_profile_file
 from mockgc.platform.domain.backend import Platform
-from mockgc.settings import Settings
+from mockgc.platform.settings import Settings
 from tests.explore.calibrate.simulated import TRUE_PROFILES, simulated_trace
 
 
