@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from mockgc.cli import main
 from mockgc.clock import VirtualClock
+from mockgc.drivers.simulation import simulate
 from mockgc.faults import (
     PROFILES,
     Distribution,
@@ -29,7 +30,6 @@ from mockgc.faults import (
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
 from mockgc.platform.settings import Settings
-from mockgc.drivers.simulation import simulate
 from mockgc.spec.runspec import RunSpec
 
 LOGNORMAL = {"distribution": "lognormal", "median": 4000, "sigma": 0.2}

@@ -20,7 +20,9 @@ from mockgc.cli.options import HarnessError, console
     help="Where to write the fitted profile (TOML; `--profile FILE` takes it).",
 )
 @click.option("--name", help="The profile's name (default: calibrated-<source>).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the fit as JSON.")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the fit as JSON."
+)
 def calibrate(source: Path, out: Path, name: str | None, json_path: Path | None) -> None:
     """Fit a fault profile to a recorded publish: a trace (JSON Lines, from `mockgc record`), a CSV of your own
     logs, or a run directory. Prints each parameter with its 95% interval and the evidence it came from,

@@ -10,13 +10,13 @@ import click
 
 from mockgc.checker.result import EXIT_INTERRUPTED
 from mockgc.cli.options import (
-    PROFILE_HELP,
-    flow_options,
     DEFAULTS,
+    PROFILE_HELP,
     HarnessError,
     apply_gate,
     build_spec,
     console,
+    flow_options,
     gate_options,
     spec_option,
 )

@@ -10,10 +10,10 @@ import click
 
 from mockgc.cli.options import (
     PROFILE_HELP,
-    resolve_profile_ref,
     HarnessError,
     bind_error,
     console,
+    resolve_profile_ref,
 )
 
 

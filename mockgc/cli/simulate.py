@@ -12,13 +12,13 @@ from rich.console import Console
 from mockgc.checker.gate import figure
 from mockgc.checker.result import HOLDS
 from mockgc.cli.options import (
-    PROFILE_HELP,
-    flow_options,
     DEFAULTS,
+    PROFILE_HELP,
     HarnessError,
     apply_gate,
     build_spec,
     console,
+    flow_options,
     gate_options,
     say_broken,
     spec_option,

@@ -18,6 +18,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from mockgc.drivers.history_file import read_history
 from mockgc.explore.calibrate.trace import (
     CallEvent,
     OrgEvent,
@@ -31,7 +32,6 @@ from mockgc.explore.calibrate.trace import (
 )
 from mockgc.report.check import HISTORY, run_directories
 from mockgc.report.evidence import read_evidence
-from mockgc.drivers.history_file import read_history
 
 CSV_COLUMNS = (
     "type", "at", "agent", "businessUnit", "operation", "status", "error", "durationMs", "conversation", "session",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from mockgc.drivers.simulation import simulator
 from mockgc.drivers.simulator import SimConfig
 from mockgc.explore.calibrate.sources import history_trace
 from mockgc.explore.calibrate.trace import Trace
 from mockgc.faults import Distribution, FaultProfile, PublishLock
-from mockgc.drivers.simulation import simulator
 
 # A profile per kind, none of them a built-in one: other batches, intervals and holds than the field report's.
 TRUE_PROFILES = {
