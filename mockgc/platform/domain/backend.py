@@ -7,6 +7,7 @@ from typing import Any
 
 from mockgc.clock import Clock
 from mockgc.faults import FaultProfile
+from mockgc.platform.domain.analytics import Analytics
 from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.auth import Auth, default_clients
 from mockgc.platform.domain.context import OrgContext, operation
@@ -62,6 +63,7 @@ class Platform:
         self.groups.seed()
         self.users.seed_inactive()  # after the queues and groups: inactive users are in none
         self.presence = PresenceCatalog(ctx)
+        self.analytics = Analytics(ctx, self.users, self.store, self.routing)
 
     # -- what drivers and tests read -----------------------------------------------------
 
