@@ -1,1 +1,1 @@
-"""Tests of the mock platform (mockgc/platform/)."""
+"""Tests of mockgc/platform/."""
