@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import click
 
-from mockgc.cli import calibrate, check, compare, demo, mitigations, openapi, profiles, run, serve, simulate, worker
+from mockgc.cli import (
+    calibrate,
+    check,
+    compare,
+    demo,
+    mitigations,
+    openapi,
+    profiles,
+    record,
+    run,
+    serve,
+    simulate,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +37,7 @@ for command in (
     check.check,
     compare.compare,
     calibrate.calibrate,
+    record.record,
     worker.worker,
 ):
     main.add_command(command)

@@ -176,7 +176,7 @@ class Locks:
                 snapshot.setdefault(session.id, (dict(session.variables), session.version))
 
     def _ended(self, hold: Hold, at: float) -> None:
-        self.users.reserve(hold.agent_id)
+        self.users.reserve(hold.agent_id, at)
         if hold.toxic and hold.kind == "clobber":
             snapshot = self._snapshots.pop(hold, {})
             for session in self.store.sessions_of(hold.agent_id):

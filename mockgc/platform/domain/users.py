@@ -43,6 +43,7 @@ PRESENCE_SOURCE_ID = "PURECLOUD"  # and as the platform answers it
 
 SCENARIO_AVAILABLE = "Available"
 SCENARIO_RESERVED = "Reserved"
+RESERVED_PRESENCE = "Busy"  # how the platform shows the scenario's Reserved: the system presence it flips to
 
 # What GET /api/v2/users and /users/{id} may expand (the SDK's list); the mock fills the ones below
 # that it models and accepts the others with nothing to add, as an org without that data answers.
@@ -376,9 +377,14 @@ class Users:
     def members(self, business_unit_id: str) -> list[Agent]:
         return [a for a in self.agents.values() if a.business_unit_id == business_unit_id]
 
-    def reserve(self, agent_id: str) -> None:
-        """The scenario's status flip when a publish lets go of the agent."""
-        self.agents[agent_id].scenario_status = SCENARIO_RESERVED
+    def reserve(self, agent_id: str, at: float) -> None:
+        """The scenario's status flip when a publish lets go of the agent: the mock-only scenario status turns
+        Reserved, which the platform shows as a presence change to Busy (a new Busy interval even for an agent
+        who was Busy already), so the users details query and the presence topic see each flip, at `at`: the
+        hold's end, however late the timeline gets to it."""
+        agent = self.agents[agent_id]
+        agent.scenario_status = SCENARIO_RESERVED
+        self._change(agent, presence=RESERVED_PRESENCE, restart_presence=True, at=at)
 
     def emit_activity(self, agent: Agent) -> None:
         """v2.users.{id}.activity: the agent's routing status, presence or active queues changed."""
@@ -473,13 +479,16 @@ class Users:
         message: str | None = None,
         touch_presence: bool = False,
         restart_routing: bool = False,
+        restart_presence: bool = False,
+        at: float | None = None,
     ) -> None:
         """Apply a presence and/or routing change as the platform couples them, record what ended in
         the status log, and announce it: going On Queue makes the agent IDLE, leaving On Queue makes it
         OFF_QUEUE. `touch_presence` (a presence PATCH) and `restart_routing` (a routing PUT) restart the
-        modified date or start time even when the value stays."""
-        now = self.ctx.clock.now()
-        if presence is not None and presence != agent.system_presence:
+        modified date or start time even when the value stays; `restart_presence` (a publish's flip) starts a
+        new presence interval even then. `at` is when it happened (default: now)."""
+        now = self.ctx.clock.now() if at is None else at
+        if presence is not None and (presence != agent.system_presence or restart_presence):
             if routing is None and (presence == ON_QUEUE) != agent.on_queue:
                 routing = IDLE if presence == ON_QUEUE else OFF_QUEUE
             self.status_log.ended(agent.id, PRESENCE, agent.presence_since, now, agent.system_presence)

@@ -136,15 +136,18 @@ class Schedule:
     created: float
     published: bool = False
     version: int = 1
+    # When an update of it was last accepted (a publish starts then); None: never updated.
+    modified: float | None = None
 
     def to_api(self) -> dict[str, Any]:
+        modified = self.created if self.modified is None else self.modified
         return {
             "id": self.id,
             "weekDate": self.week_date,
             "weekCount": self.week_count,
             "description": self.description,
             "published": self.published,
-            "metadata": {"version": self.version, "dateModified": iso(self.created)},
+            "metadata": {"version": self.version, "dateModified": iso(modified)},
             "selfUri": self.self_uri,
         }
 
@@ -564,7 +567,10 @@ class Wfm:
 
     def _start_update(self, schedule: Schedule, *, publishes: bool, error: str | None = None) -> PublishOperation:
         lock = self.faults.profile.publish
-        t0 = self.ctx.clock.now() + lock.start_delay_ms / 1000
+        now = self.ctx.clock.now()
+        if error is None:
+            schedule.modified = now  # a stale upload fails without changing the schedule
+        t0 = now + lock.start_delay_ms / 1000
         op = PublishOperation(self.ctx.new_id(), schedule.business_unit_id, schedule.id, t0, t0, publishes, error=error)
         self.operations[op.id] = op
         if publishes:
