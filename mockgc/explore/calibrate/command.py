@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mockgc.explore.calibrate.fit import Calibration, figure, fit
-from mockgc.explore.calibrate.profiles import profile_toml
+from mockgc.explore.calibrate.profiles import calibrated_toml
 from mockgc.explore.calibrate.sources import read_trace
 
 
@@ -20,7 +20,7 @@ def calibrate(source: Path, out: Path, name: str | None, json_path: Path | None,
     trace = read_trace(source)
     calibration = fit(trace)
     profile_name = name or f"calibrated-{source.stem or source.name or 'trace'}"
-    text = profile_toml(calibration, profile_name, source.name or str(source))
+    text = calibrated_toml(calibration, profile_name, source.name or str(source))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     if json_path is not None:

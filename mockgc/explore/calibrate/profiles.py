@@ -57,45 +57,46 @@ def _value(value: object) -> str:
     return json.dumps(str(value))
 
 
-def profile_toml(calibration: Calibration, name: str, source: str) -> str:
-    """The fitted profile as a profile file, each parameter with its 95% interval and evidence as a comment."""
-    lock = calibration.publish_lock()
-    notes = {
-        "batch_size": calibration.batch_size,
-        "interval_ms": calibration.interval_ms,
-        "hold_ms": calibration.hold_median_ms,
-        "kind": calibration.kind,
-        "toxicity": calibration.toxicity,
-        "start_delay_ms": calibration.start_delay_ms,
-    }
-    lines = [
-        f"# Fitted by `mockgc calibrate` from {source}.",
-        "# Each parameter: its value, the 95% interval and the evidence it came from.",
-        f"name = {_value(name)}",
-        f"description = {_value('Fitted by mockgc calibrate from ' + source)}",
-        "",
-        "[publish]",
-    ]
-    values = {
-        "batch_size": lock.batch_size,
-        "interval_ms": lock.interval_ms,
-        "hold_ms": lock.hold_ms,
-        "kind": lock.kind,
-        "toxicity": lock.toxicity,
-        "platform_version": lock.platform_version,
-        "start_delay_ms": lock.start_delay_ms,
-    }
-    for key, value in values.items():
-        estimate = notes.get(key)
-        if estimate is not None:
-            lines.append(f"# {estimate.interval()} | {estimate.evidence}")
-        if key == "hold_ms" and isinstance(value, Distribution):
-            sigma = calibration.hold_sigma
-            lines.append(f"# sigma {sigma.interval()} | {sigma.evidence}")
-        if key == "platform_version" and value == "v1":
-            lines.append(f"# {calibration.kind.evidence}")
-        lines.append(f"{key} = {_value(value)}")
-    lines += ["", f"# how a publish scales with the org: {calibration.scaling_note}"]
-    for note in calibration.notes:
-        lines.append(f"# note: {note}")
+def profile_toml(profile: FaultProfile, comments: dict[str, list[str]] | None = None, header: str = "") -> str:
+    """A profile as a profile file (`load_profile_file` reads it back), with comment lines above any key."""
+    comments = comments or {}
+    lines = [f"# {line}" for line in header.splitlines()] if header else []
+    lines += [f"name = {_value(profile.name)}", f"description = {_value(profile.description)}", "", "[publish]"]
+    lock = profile.publish
+    for key in lock.to_dict():
+        if key == "replay":
+            continue
+        lines += [f"# {line}" for line in comments.get(key, [])]
+        lines.append(f"{key} = {_value(getattr(lock, key))}")
+    for publish in lock.replay:
+        holds = ", ".join(f"[{_value(o)}, {_value(h)}, {_value(t)}]" for o, h, t in publish.holds)
+        lines += ["", "[[publish.replay]]", f"holds = [{holds}]"]
+    for toxic in profile.toxics:
+        lines += ["", "[[toxics]]", f"name = {_value(toxic.name)}", f"type = {_value(toxic.type)}"]
+        lines += [f"toxicity = {_value(toxic.toxicity)}", f"path_prefix = {_value(toxic.path_prefix)}"]
+        attributes = ", ".join(f"{json.dumps(k)} = {_value(v)}" for k, v in toxic.attributes.items())
+        lines.append(f"attributes = {{ {attributes} }}" if attributes else "attributes = {}")
+    lines += [f"# {line}" for line in comments.get("", [])]
     return "\n".join(lines) + "\n"
+
+
+def calibrated_toml(calibration: Calibration, name: str, source: str) -> str:
+    """The fitted profile as a profile file, each parameter with its 95% interval and evidence as a comment."""
+    profile = calibration.profile(name, f"Fitted by mockgc calibrate from {source}")
+    notes = {
+        "batch_size": [calibration.batch_size],
+        "interval_ms": [calibration.interval_ms],
+        "hold_ms": [calibration.hold_median_ms, calibration.hold_sigma],
+        "kind": [calibration.kind],
+        "toxicity": [calibration.toxicity],
+        "start_delay_ms": [calibration.start_delay_ms],
+    }
+    comments = {key: [f"{e.interval()} | {e.evidence}" for e in estimates] for key, estimates in notes.items()}
+    if profile.publish.platform_version == "v1":
+        comments["platform_version"] = [calibration.kind.evidence]
+    comments[""] = [f"how a publish scales with the org: {calibration.scaling_note}"]
+    comments[""] += [f"note: {note}" for note in calibration.notes]
+    header = (
+        f"Fitted by `mockgc calibrate` from {source}.\nEach parameter: its 95% interval and the evidence it came from."
+    )
+    return profile_toml(profile, comments, header)

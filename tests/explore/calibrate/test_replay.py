@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from mockgc.cli import main
 from mockgc.clock import VirtualClock
 from mockgc.explore.calibrate.fit import fit
-from mockgc.explore.calibrate.profiles import replay_profile, resolve
+from mockgc.explore.calibrate.profiles import profile_toml, replay_profile, resolve
 from mockgc.explore.calibrate.trace import save
-from mockgc.faults import load_profile_file
+from mockgc.faults import Distribution, FaultProfile, PublishLock, ReplayedPublish, Toxic, load_profile_file
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.settings import Settings
 from tests.explore.calibrate.simulated import TRUE_PROFILES, simulated_trace
@@ -91,3 +91,23 @@ def test_calibrate_says_what_is_missing_in_one_line_exit_2(tmp_path: Path, conte
     assert result.exit_code == 2, result.output
     assert says in result.output and result.output.count("\n") == 1
     assert not (tmp_path / "p.toml").exists()
+
+
+def test_any_profile_writes_as_a_file_that_reads_back(tmp_path: Path) -> None:
+    profile = FaultProfile(
+        'odd "name"',
+        "with\nnewline",
+        PublishLock(
+            batch_size=3,
+            interval_ms=Distribution("normal", 900.0, 50.0),
+            hold_ms=Distribution("uniform", 1500.0, 0.0, 1000.0, 2000.0),
+            kind="invalidate",
+            toxicity=0.25,
+            start_delay_ms=40,
+            replay=(ReplayedPublish(((0.0, 1000.5, True), (250.0, 800.0, False))),),
+        ),
+        (Toxic("slow", "latency", 0.5, "/api/v2/scripts", {"latency_ms": 40, "distribution": "lognormal"}),),
+    )
+    path = tmp_path / "p.toml"
+    path.write_text(profile_toml(profile, {"batch_size": ["a comment"]}, "a header"))
+    assert load_profile_file(path) == profile
