@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi clean
+.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi calibrate-verdicts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ mutation: $(STAMP)
 SOAK_SECONDS ?= 180
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS)
+
+# Calibrate's carry-over at a larger size than make test's (2 seeds x 150 sessions): every truth-table row
+# gets the same verdict on each kind's calibrated profile as on its true one, over VERDICT_SEEDS seeds.
+VERDICT_SEEDS ?= 5
+VERDICT_SESSIONS ?= 1000
+calibrate-verdicts: $(STAMP)
+	MOCKGC_VERDICT_SEEDS=$(VERDICT_SEEDS) MOCKGC_VERDICT_SESSIONS=$(VERDICT_SESSIONS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/explore/calibrate/test_verdicts_carry_over.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache build *.egg-info mutants

@@ -499,7 +499,11 @@ def _lattice(holds: list[AgentHold]) -> tuple[float, float, float] | None:
     batch may show in no group, so the groups are numbered against the median gap, the line fitted, and
     groups far off the line dropped before fitting again.
     """
-    points = sorted(s for g in _sweep_groups([h for h in holds if h.held]) if (s := _group_start(g)) is not None)
+    groups = _sweep_groups([h for h in holds if h.held])
+    # A group none of whose agents called untouched before is placed at its first touched call, perhaps well
+    # after its start (calls that began only then): left out of the line when enough others are bounded.
+    bounded = [g for g in groups if any(h.lower is not None for h in g)]
+    points = sorted(s for g in (bounded if len(bounded) >= 2 else groups) if (s := _group_start(g)) is not None)
     if len(points) < 2:
         return None
     step = statistics.median(b - a for a, b in pairwise(points))
@@ -522,10 +526,11 @@ def _lattice(holds: list[AgentHold]) -> tuple[float, float, float] | None:
     return first, line[1], line[2]
 
 
-def _assign(holds: list[AgentHold], first: float, interval: float) -> int:
-    """Each held agent to the batch start nearest the middle of its interval (or, with no untouched call
-    before, the latest one before its first touched call); returns how many batch starts there are."""
-    count = 0
+def _assign(holds: list[AgentHold], first: float, interval: float) -> tuple[float, int]:
+    """Each held agent to the batch start nearest the middle of its interval (or, with no untouched call before,
+    the latest one before its first touched call); the line may reach back before the groups it was fitted on.
+    Returns the first batch's start and how many batch starts there are."""
+    placed: list[tuple[AgentHold, int]] = []
     for hold in holds:
         if not hold.held or hold.upper is None or interval <= 0:
             continue
@@ -535,9 +540,13 @@ def _assign(holds: list[AgentHold], first: float, interval: float) -> int:
         else:
             number = math.floor((hold.upper - first) / interval + 0.25)
             hold.exact = False
-        hold.batch = max(0, number)
-        count = max(count, hold.batch + 1)
-    return count
+        placed.append((hold, number))
+    if not placed:
+        return first, 0
+    lowest = min(number for _, number in placed)
+    for hold, number in placed:
+        hold.batch = number - lowest
+    return first + lowest * interval, max(number for _, number in placed) - lowest + 1
 
 
 # -- the fit -----------------------------------------------------------------------------------------------
@@ -620,7 +629,7 @@ def _fit_publish(index: _Index, kind: str, publish: PublishEvent, low: float, hi
         line = _lattice(holds)
         if line is not None:
             first, interval, error = line
-            count = _assign(holds, first, interval)
+            first, count = _assign(holds, first, interval)
             fitted.interval_s, fitted.interval_error_s = interval, error
             fitted.starts = [first + number * interval for number in range(count)]
             fitted.batch_sizes = [sum(1 for h in holds if h.batch == number) for number in range(count)]

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.drivers.history_file import read_history
+from mockgc.drivers.simulation import simulator
+from mockgc.drivers.simulator import SimConfig
 from mockgc.explore.calibrate.trace import (
     CallEvent,
     OrgEvent,
@@ -30,6 +32,7 @@ from mockgc.explore.calibrate.trace import (
     event_from,
     read_jsonl,
 )
+from mockgc.faults import FaultProfile
 from mockgc.report.check import HISTORY, run_directories
 from mockgc.report.evidence import read_evidence
 
@@ -182,3 +185,29 @@ def calls_from_history(entries: list[dict[str, Any]]) -> list[CallEvent]:
             )
         )
     return calls
+
+
+def simulated_trace(
+    profile: FaultProfile,
+    *,
+    agents: int = 24,
+    sessions: int = 2000,
+    seed: int = 3,
+    handle_time_s: float = 0.0,
+    span_s: float = 200.0,
+    publishes: int = 3,
+) -> Trace:
+    """A trace made in virtual time: `sessions` flows of `none` over `span_s` seconds while `publishes` publishes
+    fire a minute apart under `profile`, recorded as a run directory records them (for tests and benchmarks)."""
+    config = SimConfig(handle_time_s=handle_time_s, arrival_span_s=span_s, publish_every_s=60.0)
+    sim = simulator(
+        mitigation="none",
+        profile=profile,
+        sessions=sessions,
+        seed=seed,
+        agents=agents,
+        publishes=publishes,
+        config=config,
+    )
+    sim.run()
+    return history_trace(sim.history.entries, sim.platform.lock_windows(), agents)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from mockgc.drivers.simulation import simulator
-from mockgc.drivers.simulator import SimConfig
-from mockgc.explore.calibrate.sources import history_trace
+from mockgc.explore.calibrate.sources import simulated_trace as make_trace
 from mockgc.explore.calibrate.trace import Trace
 from mockgc.faults import Distribution, FaultProfile, PublishLock
 
@@ -36,12 +34,5 @@ def simulated_trace(
     sessions: int = 2000,
     seed: int = 3,
     handle_time_s: float = 0.0,
-    span_s: float = 200.0,
 ) -> Trace:
-    """`sessions` flows over `span_s` seconds of virtual time while 3 publishes fire a minute apart, as a trace."""
-    config = SimConfig(handle_time_s=handle_time_s, arrival_span_s=span_s, publish_every_s=60.0)
-    sim = simulator(
-        mitigation="none", profile=profile, sessions=sessions, seed=seed, agents=agents, publishes=3, config=config
-    )
-    sim.run()
-    return history_trace(sim.history.entries, sim.platform.lock_windows(), agents)
+    return make_trace(profile, agents=agents, sessions=sessions, seed=seed, handle_time_s=handle_time_s)
