@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from mockgc.platform.api import (
     admin,
-    analytics,
     conversations,
     groups,
     notifications,
@@ -50,7 +49,6 @@ ROUTES: tuple[Route, ...] = (
     *routing.ROUTES,
     *groups.ROUTES,
     *conversations.ROUTES,
-    *analytics.ROUTES,
     *scripts.ROUTES,
     *wfm.ROUTES,
     *notifications.ROUTES,
