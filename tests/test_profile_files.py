@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 
 from mockgc.cli import main
 from mockgc.clock import VirtualClock
-from mockgc.drivers.simulation import simulate
 from mockgc.faults import (
     PROFILES,
     Distribution,
@@ -31,6 +30,7 @@ from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
 from mockgc.platform.settings import Settings
 from mockgc.spec.runspec import RunSpec
+from tests.conftest import simulate
 
 LOGNORMAL = {"distribution": "lognormal", "median": 4000, "sigma": 0.2}
 

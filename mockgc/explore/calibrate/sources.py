@@ -15,12 +15,12 @@ the team does not have may be left out.
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mockgc.drivers.history_file import read_history
-from mockgc.drivers.simulation import simulator
-from mockgc.drivers.simulator import SimConfig
+from mockgc.drivers.simulator import Simulator
 from mockgc.explore.calibrate.trace import (
     CallEvent,
     OrgEvent,
@@ -35,6 +35,8 @@ from mockgc.explore.calibrate.trace import (
 from mockgc.faults import FaultProfile
 from mockgc.report.check import HISTORY, run_directories
 from mockgc.report.evidence import read_evidence
+from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
 
 CSV_COLUMNS = (
     "type", "at", "agent", "businessUnit", "operation", "status", "error", "durationMs", "conversation", "session",
@@ -199,15 +201,9 @@ def simulated_trace(
 ) -> Trace:
     """A trace made in virtual time: `sessions` flows of `none` over `span_s` seconds while `publishes` publishes
     fire a minute apart under `profile`, recorded as a run directory records them (for tests and benchmarks)."""
-    config = SimConfig(handle_time_s=handle_time_s, arrival_span_s=span_s, publish_every_s=60.0)
-    sim = simulator(
-        mitigation="none",
-        profile=profile,
-        sessions=sessions,
-        seed=seed,
-        agents=agents,
-        publishes=publishes,
-        config=config,
+    spec = RunSpec().with_options(
+        profile=profile, sessions=sessions, seed=seed, agents=agents, publishes=publishes, handle_time=handle_time_s
     )
+    sim = Simulator(plan(spec, sim=replace(spec.sim_config(), arrival_span_s=span_s, publish_every_s=60.0)))
     sim.run()
     return history_trace(sim.history.entries, sim.platform.lock_windows(), agents)

@@ -25,7 +25,7 @@ from mockgc.faults import FaultProfile, PublishLock
 from mockgc.flows.context import FlowContext
 from mockgc.flows.history import History
 from mockgc.flows.script import interaction
-from mockgc.inlocust.nemesis import authenticated_session, business_unit_id, publish_schedule
+from mockgc.platform.client import authenticated_session, business_unit_id, publish_through_upload
 from mockgc.platform.http.app import create_app
 from mockgc.platform.serve.server import ServerThread, stop_events
 from mockgc.platform.settings import Settings
@@ -72,7 +72,7 @@ def org() -> Iterator[Org]:
         for step in range(120):
             if step == 10:
                 publish_at = clock.now()
-                publish_schedule(http, server.url, unit)
+                publish_through_upload(http, server.url, unit)
             ctx = FlowContext(f"k{step:03d}", agents[step % len(agents)], unit, 3, "p0")
             flow = interaction(ctx, none, log_attributes=True)
             result = drive(

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from mockgc.drivers.simulation import simulate
 from mockgc.explore.calibrate.fit import fit
 from mockgc.faults import FaultProfile
 from mockgc.strategies.registry import load_mitigation
+from tests.conftest import simulate
 from tests.explore.calibrate.simulated import TRUE_PROFILES, simulated_trace
 
 SEEDS = range(1, 1 + int(os.environ.get("MOCKGC_VERDICT_SEEDS", "2")))
