@@ -83,7 +83,7 @@ def apply_gate(
     gate.check_names([r["mitigation"] for r in results])
     if gate:
         for result in results:
-            result["gate"] = gate.judge(result)
+            result["gate"] = gate.judge(result, alone=len(results) == 1)
     if junit_path is not None:
         try:
             junit_path.write_text(junit_xml(suite, results, gate))

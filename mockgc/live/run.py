@@ -25,7 +25,7 @@ from mockgc.report.evidence import SavedEvidence, write_evidence
 from mockgc.report.judge import judge, write_matrix
 from mockgc.report.records import Death, Evidence, Health, RunOutcome
 from mockgc.spec.companion import ServiceContext
-from mockgc.spec.runspec import RunSpec
+from mockgc.spec.runspec import RunSpec, overlapping, publish_window_seconds
 from mockgc.stores import StoreError, default_store_url, describe_store, open_store
 from mockgc.strategies.registry import companion_of, load_mitigation
 
@@ -113,6 +113,12 @@ class LiveRun:
             + (f", {s.workers} workers" if s.workers else "")
             + (f", {s.remote_workers} remote workers" if s.remote_workers else "")
         )
+        window = publish_window_seconds(s.profile, s.agents)
+        for first, second in overlapping(s.offsets(), window):
+            self.display.line(
+                f"[yellow]publishes {first + 1} and {second + 1} overlap[/]: windows of {window:g} s start "
+                f"{s.offsets()[second] - s.offsets()[first]:g} s apart (--publish-at)"
+            )
         live = companion_of(strategy).live
         self.locust = Locust(running, self.options, self.children, d)
         try:

@@ -114,6 +114,8 @@ def test_a_headless_by_hand_run_gets_its_own_directory_and_verdict(tmp_path: Pat
     assert test.name == "test-001"
     done = check(str(runs))
     assert done.returncode == 1, done.stdout + done.stderr  # `none` under a publish loses data
+    quiet = check("-q", str(runs))
+    assert (quiet.returncode, quiet.stdout) == (1, "fails\n")  # -q: only the verdict
     result = result_of(test)
     evidence = json.loads((test / "evidence.json").read_text())
     assert evidence["written_by"] == "locust master" and evidence["truth"]
