@@ -22,7 +22,9 @@ def test_the_readme_names_every_example_and_nothing_else() -> None:
 
 def test_every_option_the_readme_gives_an_example_is_one_it_takes() -> None:
     text = (EXAMPLES / "README.md").read_text()
-    for program, arguments in re.findall(r"python (examples/[a-z_/]+\.py)((?: (?:\\\n\s*)?--[a-z-]+(?: [^ \\\n&]+)?)*)", text):
+    for program, arguments in re.findall(
+        r"python (examples/[a-z_/]+\.py)((?: (?:\\\n\s*)?--[a-z-]+(?: [^ \\\n&]+)?)*)", text
+    ):
         helped = subprocess.run(
             [sys.executable, str(ROOT / program), "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
         )

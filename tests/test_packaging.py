@@ -16,8 +16,7 @@ def test_the_metadata_builds_without_a_warning_and_names_the_license_in_spdx(tmp
     if tuple(int(part) for part in setuptools.__version__.split(".")[:2]) < (77, 0):
         pytest.skip(f"setuptools {setuptools.__version__} predates SPDX license strings (pip builds with >=77)")
     build = (
-        "import sys; from setuptools import build_meta; "
-        "print(build_meta.prepare_metadata_for_build_wheel(sys.argv[1]))"
+        "import sys; from setuptools import build_meta; print(build_meta.prepare_metadata_for_build_wheel(sys.argv[1]))"
     )
     done = subprocess.run(
         [sys.executable, "-W", "error", "-c", build, str(tmp_path)],

@@ -16,6 +16,7 @@ from mockgc.cli.options import (
     build_spec,
     console,
     gate_options,
+    in_ci,
     spec_option,
 )
 
@@ -139,7 +140,7 @@ def run(
     import time
 
     from mockgc.checker.summary import print_summary
-    from mockgc.live.console import Display, RichDisplay, sigint_as_keyboard_interrupt
+    from mockgc.live.console import display_for, sigint_as_keyboard_interrupt
     from mockgc.live.errors import RunError
     from mockgc.live.locust import with_enough_workers
     from mockgc.live.options import LiveOptions
@@ -169,7 +170,7 @@ def run(
         if note:
             console.print(note)
         with sigint_as_keyboard_interrupt():
-            outcomes = run_live(spec, options, Display() if quiet else RichDisplay(console))
+            outcomes = run_live(spec, options, display_for(console, quiet=quiet, ci=in_ci()))
     except Interrupted as stopped:
         if stopped.outcomes:
             print_summary(console, [o.result for o in stopped.outcomes])

@@ -21,7 +21,7 @@ from mockgc.live.locust import Locust, process_env, with_enough_workers
 from mockgc.live.options import LiveOptions
 from mockgc.live.procs import Children, ProcessError
 from mockgc.live.target import Target, TargetError, start_mock
-from mockgc.report.evidence import SavedEvidence, write_evidence
+from mockgc.report.evidence import SavedEvidence, agent_names, write_evidence
 from mockgc.report.judge import judge, write_matrix
 from mockgc.report.records import Death, Evidence, Health, RunOutcome
 from mockgc.spec.companion import ServiceContext
@@ -106,6 +106,7 @@ class LiveRun:
             store_url=store_url,
             spec=running.to_json(),
             start=lambda name, argv, log, env: self.children.start(name, argv, log, env=dict(env), watch=True),
+            progress=self.display.progress,
         )
         self.display.line(
             f"[bold]{s.mitigation}[/] on {s.profile}: {s.users} users for {s.duration:g} s, "
@@ -173,7 +174,9 @@ class LiveRun:
             raise RunError(f"Locust wrote no history ({history_path}); its log ends:\n{self.locust.log_tail()}")
         live = json.loads((d / "live.json").read_text()) if (d / "live.json").exists() else {}
         operations, truth = self._ground_truth()
-        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot)
+        t = self.target
+        names = agent_names(t.url, t.client_id, t.client_secret) if operations is not None else {}
+        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot, names)
 
     def _ground_truth(self) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]]]:
         """The mock's publish windows and stored sessions; (None, {}) when the mock is dead."""
@@ -212,6 +215,7 @@ def save_evidence(directory: Path, spec: RunSpec, evidence: Evidence, health: He
             if evidence.operations is not None
             else "the mock was gone before its truth was read",
             written_by="mockgc run",
+            agents=evidence.agents,
             health={
                 "partial": health.partial,
                 "death": health.death.describe() if health.death else None,

@@ -34,6 +34,7 @@ class SavedEvidence:
     ground_truth_error: str | None = None
     written_by: str = "locust"
     health: dict[str, Any] = field(default_factory=dict)
+    agents: dict[str, str] = field(default_factory=dict)  # agent id -> name, for the report's lost sessions
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT} | {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -110,3 +111,33 @@ def fetch_ground_truth(
         if reply.status_code != 200:
             return None, None, f"GET /mock/{name} answered {reply.status_code}: {reply.text[:200]}"
     return windows.json()["operations"], truth.json()["sessions"], None
+
+
+USERS_PAGE_SIZE = 500  # the platform's largest page
+
+
+def agent_names(base_url: str, client_id: str, client_secret: str, timeout: float = 30.0) -> dict[str, str]:
+    """Every agent's name by id, listed as a client does (a token, then every page of /api/v2/users): the report
+    names agents, not UUIDs. {} when the mock cannot be asked (the report then shows the ids)."""
+    base = base_url.rstrip("/")
+    names: dict[str, str] = {}
+    try:
+        with requests.Session() as http:
+            token = http.post(
+                f"{base}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, client_secret),
+                timeout=timeout,
+            )
+            token.raise_for_status()
+            http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+            uri: str | None = f"/api/v2/users?pageSize={USERS_PAGE_SIZE}&pageNumber=1"
+            while uri:
+                page = http.get(f"{base}{uri}", timeout=timeout)
+                page.raise_for_status()
+                body = page.json()
+                names |= {str(u["id"]): str(u.get("name") or u["id"]) for u in body.get("entities", [])}
+                uri = body.get("nextUri")
+    except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return names

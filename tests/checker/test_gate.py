@@ -229,7 +229,10 @@ def test_exit_codes_a_lone_run_must_hold_a_matrix_only_breaks_on_its_gate() -> N
     # What the console and JUnit say is what result.json's gate says: a lone run's broken verdict is in `broken`.
     judged = Gate.parse(thresholds=["lost<=0"]).judge(failing, alone=True)["broken"]
     assert judged == problems(failing, Gate.parse(thresholds=["lost<=0"]), alone=True)
-    assert judged == ["verdict fails (lost 4 of 10 sessions (lost 3, ack_lost 1))", "threshold lost<=0 broken: lost = 3"]
+    assert judged == [
+        "verdict fails (lost 4 of 10 sessions (lost 3, ack_lost 1))",
+        "threshold lost<=0 broken: lost = 3",
+    ]
     assert Gate.parse(thresholds=["lost<=0"]).judge(failing)["broken"] == ["threshold lost<=0 broken: lost = 3"]
     assert Gate().judge(holding, alone=True)["broken"] == []
 

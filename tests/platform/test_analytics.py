@@ -8,11 +8,11 @@ from typing import Any
 
 import PureCloudPlatformClientV2 as gc
 from flask.testing import FlaskClient
+from mockgc.server import ServerThread
 
 from mockgc.clock import VirtualClock
 from mockgc.platform.domain.statuslog import ROUTING, StatusLog
 from mockgc.platform.domain.users import PRESENCE_DEFINITIONS
-from mockgc.server import ServerThread
 from tests.sdk_conformance import assert_sdk_conforms
 from tests.test_sdk import SdkFactory, make_sdk  # noqa: F401 - the SDK's fixture
 
