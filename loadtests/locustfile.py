@@ -148,7 +148,7 @@ def _status(environment: Environment) -> dict[str, Any]:
     local = None if isinstance(runner, MasterRunner) else NODE
     status = live_status(load, nemesis, MASTER.sessions(local, started), MASTER.judged)
     if MASTER.refused:
-        status["verdict_so_far"] = f"not started: {MASTER.refused}"
+        status["verdict_so_far"] = f"this test cannot start: {MASTER.refused}"
     return status
 
 
@@ -355,12 +355,16 @@ class Agent(FastHttpUser):
         self.process = f"{NODE.node}/u{self.local_index}"
         self.iteration = 0
         self.store = None
+        self.idle = False
         try:
             spec, self.mitigation = _run_spec(self.environment)
         except ValueError:
-            raise StopUser() from None  # the coordinator said why in one line and stops the test
-        if MASTER.refused:
-            raise StopUser()
+            spec = None
+        if spec is None or MASTER.refused:
+            # The coordinator said why in one line and stops the test; this user stops at its first task, quietly
+            # (Locust logs a traceback for anything raised here, StopUser included).
+            self.idle, self.think_time, self._waits = True, 0.0, random.Random(0)
+            return
         self.seed = spec.seed
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
         self.think_time = spec.think_time
@@ -426,6 +430,8 @@ class Agent(FastHttpUser):
 
     @task
     def interaction(self) -> None:
+        if self.idle:
+            raise StopUser()
         if NODE.draining:
             gevent.sleep(0.2)
             return

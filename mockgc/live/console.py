@@ -57,6 +57,8 @@ def counts_text(status: Mapping[str, Any], directory: Path | None = None) -> str
 
 def status_line(status: Mapping[str, Any], elapsed: float, total: float) -> str:
     """One line for a CI log: elapsed of total, users, req/s, sessions by class so far, publishes fired."""
+    if not status:
+        return f"[{elapsed:4.0f} of {total:g} s] Locust is starting"
     publishes = status.get("publishes") or []
     fired = f"publishes {status.get('publishes_fired', 0)} of {len(publishes)} fired"
     if status.get("publishes_failed"):
@@ -71,15 +73,16 @@ def status_line(status: Mapping[str, Any], elapsed: float, total: float) -> str:
     return f"{head}, {counts_text(status)}, {fired}"
 
 
-def publish_events(
-    status: Mapping[str, Any], told: set[tuple[int, str]], total_publishes: int | None = None
-) -> list[str]:
-    """The publish lines not told yet: one as each publish starts (or fails), one as its window ends."""
+def publish_events(status: Mapping[str, Any], told: set[tuple[int, str]], elapsed: float | None = None) -> list[str]:
+    """The publish lines not told yet: one as each publish starts (or fails), one as its window ends (by the run's
+    own clock, `elapsed`, when given: the status is a couple of seconds old)."""
     lines = []
     shown = status.get("publishes") or []
-    count = total_publishes or len(shown)
+    count = len(shown)
     for publish in shown:
         number, state = publish["number"], publish["state"]
+        if state == "in window" and elapsed is not None and elapsed >= publish["ends_s"]:
+            state = "ended"
         if state in ("in window", "ended") and (number, "start") not in told:
             told.add((number, "start"))
             lines.append(
@@ -128,7 +131,7 @@ class PlainDisplay(Display):
     def update(self, elapsed: float, directory: Path) -> None:
         status = read_status(directory) or self._status
         self._status = status
-        for text in publish_events(status, self._told):
+        for text in publish_events(status, self._told, elapsed):
             self.console.print(text, markup=False)
         now = self.clock()
         if self._last_status is None or now - self._last_status >= self.every:
@@ -178,7 +181,7 @@ class RichDisplay(PlainDisplay):
             return
         status = read_status(directory) or self._status
         self._status = status
-        for text in publish_events(status, self._told):
+        for text in publish_events(status, self._told, elapsed):
             self._progress.console.print(text, markup=False)
         stopping = "stopping: " if elapsed > self.total else ""
         self._progress.update(

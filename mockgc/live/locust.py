@@ -51,12 +51,12 @@ def locust_argv(locustfile: Path, *extra: str) -> list[str]:
 def _preload() -> None:
     """The harness idles while Locust runs: import the report's heavy libraries meanwhile."""
     with contextlib.suppress(Exception):
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot
+        import plotly.graph_objects  # noqa: F401
 
         import mockgc.checker.check  # noqa: F401
+        from mockgc.report.html import plotly_js
+
+        plotly_js()
 
 
 class Locust:

@@ -4,7 +4,9 @@ the report's table of lost sessions."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 from mockgc.checker.result import BAD_CLASSES, CLASSES, DEFAULT, HOLDS, INDETERMINATE
@@ -165,3 +167,21 @@ def finding(result: dict[str, Any], sessions: list[dict[str, Any]]) -> str:
         call, times = first_calls.most_common(1)[0]
         text += f"; first failing call: {call}" + ("" if times == len(bad) else f" (in {times:,} of them)")
     return text + tail
+
+
+def session_p95(sessions: list[dict[str, Any]]) -> float | None:
+    """The p95 session length in seconds, first call to the flow's end (what a customer waited), None for none."""
+    try:
+        lengths = sorted(x["end"] - x["start"] for x in sessions if x.get("end") is not None)
+    except (KeyError, TypeError):
+        return None
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.95))] if lengths else None
+
+
+def read_sessions(directory: Path) -> list[dict[str, Any]]:
+    """A run's sessions.json, [] when it has none (a run cut short) or it cannot be read."""
+    try:
+        data = json.loads((directory / "sessions.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return data if isinstance(data, list) else []

@@ -100,4 +100,4 @@ def test_ci_or_a_pipe_gets_lines_a_terminal_the_bar_quiet_nothing() -> None:
     assert type(display_for(terminal, quiet=False, ci=True)) is PlainDisplay
     assert type(display_for(pipe, quiet=False, ci=False)) is PlainDisplay
     assert type(display_for(pipe, quiet=True, ci=True)).__name__ == "Display"
-    assert status_line({}, 3.0, 30.0) == "[   3 of 30 s] 0 users, 0 req/s, 0 sessions, publishes 0 of 0 fired"
+    assert status_line({}, 3.0, 30.0) == "[   3 of 30 s] Locust is starting"
