@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mockgc.cli import check, compare, demo, mitigations, openapi, profiles, run, serve, simulate, worker
+from mockgc.cli import check, compare, demo, locust, mitigations, openapi, profiles, run, serve, simulate, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +20,7 @@ for command in (
     mitigations.mitigations,
     demo.demo,
     run.run,
+    locust.locust_command,
     simulate.simulate_command,
     check.check,
     compare.compare,
