@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-import requests
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
@@ -37,7 +36,6 @@ from mockgc.drivers.dataaction import call_action
 from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import DataAction, Reply
-from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.inlocust.driver import (
     OUTCOME_REQUEST_TYPE,
@@ -54,12 +52,15 @@ from mockgc.inlocust.driver import (
 )
 from mockgc.inlocust.nemesis import run_schedule
 from mockgc.inlocust.options import add_options
-from mockgc.inlocust.status import RUNNING, STOPPED, STOPPING, Load, Nemesis, live_status, write_status
 from mockgc.inlocust.webui import extend
+from mockgc.platform.client import MockAdmin, MockError
 from mockgc.report.check import check_one
 from mockgc.report.evidence import next_test_dir, write_evidence
 from mockgc.report.sessions import finding
+from mockgc.report.status import RUNNING, STOPPED, STOPPING, Load, Nemesis, live_status, write_status
+from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import RunSpec, publish_window_seconds
+from mockgc.strategies.plans import plan
 
 log = logging.getLogger("mockgc")
 
@@ -70,7 +71,7 @@ USERS = "/api/v2/users"
 USERS_PAGE_SIZE = 500  # the platform's largest page
 WFM_UNITS = "/api/v2/workforcemanagement/businessunits"
 _nemesis: list[gevent.Greenlet] = []
-_loaded: dict[str, tuple[RunSpec, Mitigation]] = {}  # the spec's document -> the spec and its strategy, once
+_loaded: dict[str, Plan] = {}  # the spec's document -> its plan, resolved once
 DEFAULTS = RunSpec()
 
 FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
@@ -86,13 +87,13 @@ def _options_of(environment: Environment) -> Any:
     return environment.parsed_options
 
 
-def _run_spec(environment: Environment) -> tuple[RunSpec, Mitigation]:
-    """This process's spec and strategy: the strategy is loaded once per spec (a web UI may start another)."""
+def _plan(environment: Environment) -> Plan:
+    """This process's plan: resolved once per spec (a web UI may start another test with another)."""
     spec = spec_of(_options_of(environment))
     document = spec.to_json()
     if document not in _loaded:
         _loaded.clear()
-        _loaded[document] = spec, spec.load_mitigation()
+        _loaded[document] = plan(spec)
     return _loaded[document]
 
 
@@ -128,10 +129,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
 
 
 def _status(environment: Environment) -> dict[str, Any]:
-    """The live status (mockgc/inlocust/status.py) from what this coordinator knows now."""
+    """The live status (mockgc/report/status.py) from what this coordinator knows now."""
     runner = environment.runner
     started = MASTER.started or time.time()
-    spec = _loaded_spec()
+    resolved = _loaded_plan()
+    spec = resolved.spec if resolved else None
     stats = environment.stats
     outcome_rps = sum(e.current_rps for e in stats.entries.values() if e.method == OUTCOME_REQUEST_TYPE)
     state = runner.state if runner is not None else "ready"
@@ -144,7 +146,8 @@ def _status(environment: Environment) -> dict[str, Any]:
         duration_s=float(_options_of(environment).run_time or 0) or (spec.duration if spec else None),
     )
     window = publish_window_seconds(spec.profile, spec.agents) if spec else 0.0
-    nemesis = Nemesis(spec.offsets() if spec and not MASTER.refused else [], list(MASTER.nemesis), window)
+    scheduled = list(resolved.offsets) if resolved and not MASTER.refused else []
+    nemesis = Nemesis(scheduled, list(MASTER.nemesis), window)
     local = None if isinstance(runner, MasterRunner) else NODE
     status = live_status(load, nemesis, MASTER.sessions(local, started), MASTER.judged)
     if MASTER.refused:
@@ -152,8 +155,8 @@ def _status(environment: Environment) -> dict[str, Any]:
     return status
 
 
-def _loaded_spec() -> RunSpec | None:
-    return next(iter(_loaded.values()))[0] if _loaded else None
+def _loaded_plan() -> Plan | None:
+    return next(iter(_loaded.values())) if _loaded else None
 
 
 def _write_status_every(environment: Environment, seconds: float = 2.0) -> None:
@@ -190,8 +193,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     MASTER.reset()
     options = _options_of(environment)
     try:
-        spec = _run_spec(environment)[0]
-        offsets = spec.offsets()
+        offsets = list(_plan(environment).offsets)  # a schedule that does not fit the run is refused here
     except ValueError as error:
         _refuse(environment, str(error))
         return
@@ -202,14 +204,10 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         log.info("this test's history and evidence go to %s", MASTER.directory)
     base = (environment.host or "").rstrip("/")
     if options.fault_profile and options.admin_key:
-        reply = requests.put(
-            f"{base}/mock/faults/profile",
-            json={"name": options.fault_profile},
-            headers={"Authorization": f"Bearer {options.admin_key}"},
-            timeout=30,
-        )
-        if reply.status_code != 200:
-            log.error("setting profile %s answered %s: %s", options.fault_profile, reply.status_code, reply.text[:200])
+        try:
+            MockAdmin(base, options.admin_key).set_profile(options.fault_profile)
+        except MockError as error:
+            log.error("setting profile %s: %s", options.fault_profile, error)
     log.info("nemesis: %d publish(es) at %s s", len(offsets), offsets)
     _nemesis.append(
         gevent.spawn(
@@ -238,7 +236,7 @@ def _wait_for(condition: Any, timeout: float) -> bool:
 def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
     """On a worker: stop starting interactions, let those in flight finish, ship the rest, finally."""
     NODE.draining = True
-    _wait_for(lambda: NODE.in_flight == 0, _run_spec(environment)[0].drain_timeout)
+    _wait_for(lambda: NODE.in_flight == 0, _plan(environment).spec.drain_timeout)
     environment.runner.send_message(HISTORY, {"entries": NODE.take(), "report": NODE.report(), "final": True})
 
 
@@ -247,13 +245,13 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
     if not _is_coordinator(environment) or MASTER.refused:
         return
     MASTER.stopping = True
-    spec = _run_spec(environment)[0]
-    drain = spec.drain_timeout
+    resolved = _plan(environment)
+    drain = resolved.spec.drain_timeout
     # A publish that fell due before the stop still gets made: on a busy machine the nemesis greenlet can
     # run seconds late behind the users, and killing it mid-publish lost a scheduled publish (a harness
     # error). Publishes not yet due are never fired after the load; the wait is bounded.
     elapsed = time.time() - (MASTER.started or time.time())
-    due = sum(1 for offset in spec.offsets() if offset <= elapsed)
+    due = sum(1 for offset in resolved.offsets if offset <= elapsed)
     if not _wait_for(lambda: len(MASTER.nemesis) >= due, drain + 10):
         log.error("the nemesis made %d of the %d publishes due before the stop", len(MASTER.nemesis), due)
     runner = environment.runner
@@ -285,10 +283,8 @@ def _write(environment: Environment) -> None:
         write_status(directory, _status(environment))
         if options.history_flat:
             return  # mockgc run saves the evidence itself, once its companions have finished
-        spec, mitigation = _run_spec(environment)
         evidence = evidence_for(
-            spec,
-            mitigation,
+            _plan(environment),
             MASTER.entries,
             base_url=environment.host or "",
             admin_key=options.admin_key,
@@ -357,14 +353,15 @@ class Agent(FastHttpUser):
         self.store = None
         self.idle = False
         try:
-            spec, self.mitigation = _run_spec(self.environment)
+            resolved: Plan | None = _plan(self.environment)
         except ValueError:
-            spec = None
-        if spec is None or MASTER.refused:
+            resolved = None
+        if resolved is None or MASTER.refused:
             # The coordinator said why in one line and stops the test; this user stops at its first task, quietly
             # (Locust logs a traceback for anything raised here, StopUser included).
             self.idle, self.think_time, self._waits = True, 0.0, random.Random(0)
             return
+        spec, self.mitigation = resolved.spec, resolved.strategy
         self.seed = spec.seed
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
         self.think_time = spec.think_time

@@ -2,7 +2,7 @@
 extended tabs and tables in the page's template arguments, their rows in /stats/requests' `extended_stats`.
 
 - /mockgc: Locust's page with the mockgc tabs open (they are on / too);
-- /mockgc/status: the live status as JSON (mockgc/inlocust/status.py): the verdict so far, each publish
+- /mockgc/status: the live status as JSON (mockgc/report/status.py): the verdict so far, each publish
   window as it fires, the sessions by class (provisional), the lost sessions so far, and the judgement once
   the test has stopped;
 - /mockgc/report: the test's report.html once it is judged (as `mockgc check` judges it).

@@ -2,7 +2,7 @@
 (a terminal), each publish as it starts and ends; Ctrl-C as KeyboardInterrupt.
 
 Both read what the Locust master writes every 2 s into the run's directory (status.json,
-mockgc/inlocust/status.py): elapsed of the total, users, requests/s, sessions so far by the checker's
+mockgc/report/status.py): elapsed of the total, users, requests/s, sessions so far by the checker's
 classes (provisional until the verdict) and each publish. Locust's CSV is the fallback for a
 locustfile that writes no status.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.checker.result import CLASSES
-from mockgc.inlocust.status import STOPPING, read_status
 from mockgc.report.locust_stats import live_counts
+from mockgc.report.status import STOPPING, read_status
 
 STATUS_EVERY_S = 10.0  # a CI log gets a status line at least this often, and a phase (drain, read-back) too
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 EVIDENCE_FILE = "evidence.json"
 FORMAT = "mockgc-evidence/1"
 TEST_DIR = re.compile(r"^test-(\d{3,})$")
@@ -92,52 +90,3 @@ def per_test_dirs(base: Path) -> list[Path]:
         return []
     found = [(int(m.group(1)), p) for p in base.iterdir() if p.is_dir() and (m := TEST_DIR.match(p.name))]
     return [p for _, p in sorted(found)]
-
-
-def fetch_ground_truth(
-    base_url: str, admin_key: str, timeout: float = 120.0
-) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]] | None, str | None]:
-    """(publish windows, truth, None) from the mock's admin API; (None, None, why) when it cannot be read."""
-    if not admin_key:
-        return None, None, "no admin key: the mock's truth and publish windows were not saved"
-    headers = {"Authorization": f"Bearer {admin_key}"}
-    base = base_url.rstrip("/")
-    try:
-        windows = requests.get(f"{base}/mock/windows", headers=headers, timeout=timeout)
-        truth = requests.get(f"{base}/mock/truth", headers=headers, timeout=timeout)
-    except requests.RequestException as error:
-        return None, None, f"the mock did not answer: {type(error).__name__}: {error}"
-    for name, reply in (("windows", windows), ("truth", truth)):
-        if reply.status_code != 200:
-            return None, None, f"GET /mock/{name} answered {reply.status_code}: {reply.text[:200]}"
-    return windows.json()["operations"], truth.json()["sessions"], None
-
-
-USERS_PAGE_SIZE = 500  # the platform's largest page
-
-
-def agent_names(base_url: str, client_id: str, client_secret: str, timeout: float = 30.0) -> dict[str, str]:
-    """Every agent's name by id, listed as a client does (a token, then every page of /api/v2/users): the report
-    names agents, not UUIDs. {} when the mock cannot be asked (the report then shows the ids)."""
-    base = base_url.rstrip("/")
-    names: dict[str, str] = {}
-    try:
-        with requests.Session() as http:
-            token = http.post(
-                f"{base}/oauth/token",
-                data={"grant_type": "client_credentials"},
-                auth=(client_id, client_secret),
-                timeout=timeout,
-            )
-            token.raise_for_status()
-            http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-            uri: str | None = f"/api/v2/users?pageSize={USERS_PAGE_SIZE}&pageNumber=1"
-            while uri:
-                page = http.get(f"{base}{uri}", timeout=timeout)
-                page.raise_for_status()
-                body = page.json()
-                names |= {str(u["id"]): str(u.get("name") or u["id"]) for u in body.get("entities", [])}
-                uri = body.get("nextUri")
-    except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-    return names

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mockgc.inlocust.status import Load, Nemesis, Sessions, live_status, write_status
 from mockgc.live.console import PlainDisplay, RichDisplay, display_for, publish_marks, status_line
+from mockgc.report.status import Load, Nemesis, Sessions, live_status, write_status
 
 T0 = 1_000.0
 

@@ -184,7 +184,9 @@ def test_a_distributed_by_hand_run_is_judged_over_every_worker(tmp_path: Path, m
     master = subprocess.Popen(
         locust("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "4s", "--master",
                "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", "2",
-               "--history-dir", str(runs), *BY_HAND),
+               "--history-dir", str(runs), *BY_HAND,
+               # Later than BY_HAND's 0.2 s: the workers' users must be logged in and loading when the window opens.
+               "--publish-at", "1.5"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )  # fmt: skip
     workers = [

@@ -1,11 +1,11 @@
-"""The live status a Locust master builds (mockgc/inlocust/status.py): publishes as they fire, the sessions by the
+"""The live status a Locust master builds (mockgc/report/status.py): publishes as they fire, the sessions by the
 checker's classes (provisional), the lost sessions with the publish that held them, the verdict so far."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from mockgc.inlocust.status import (
+from mockgc.report.status import (
     Load,
     Nemesis,
     Sessions,
