@@ -71,6 +71,9 @@ USERS = "/api/v2/users"
 USERS_PAGE_SIZE = 500  # the platform's largest page
 WFM_UNITS = "/api/v2/workforcemanagement/businessunits"
 _nemesis: list[gevent.Greenlet] = []
+_status_writer: list[
+    gevent.Greenlet
+] = []  # status.json every 2 s, through the drain until the test's files are written
 _loaded: dict[str, Plan] = {}  # the spec's document -> its plan, resolved once
 DEFAULTS = RunSpec()
 
@@ -221,7 +224,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             log=MASTER.nemesis,
         )
     )
-    _nemesis.append(gevent.spawn(_write_status_every, environment))
+    _status_writer.append(gevent.spawn(_write_status_every, environment))
 
 
 def _wait_for(condition: Any, timeout: float) -> bool:
@@ -254,6 +257,8 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
     due = sum(1 for offset in resolved.offsets if offset <= elapsed)
     if not _wait_for(lambda: len(MASTER.nemesis) >= due, drain + 10):
         log.error("the nemesis made %d of the %d publishes due before the stop", len(MASTER.nemesis), due)
+    while _nemesis:
+        _nemesis.pop().kill(block=False)
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         expected = {client.id for client in runner.clients.all}
@@ -269,8 +274,8 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
 def _write(environment: Environment) -> None:
     if not _is_coordinator(environment) or MASTER.refused:
         return
-    while _nemesis:
-        _nemesis.pop().kill(block=False)
+    while _status_writer:  # the status went on through the drain; the last one is written below
+        _status_writer.pop().kill(block=False)
     if not isinstance(environment.runner, MasterRunner):
         MASTER.entries.extend(NODE.take())
         MASTER.nodes["local"] = NODE.report()
