@@ -267,7 +267,7 @@ class Simulator:
         arrivals = random.Random(f"arrivals:{self.seed}")
         start, span = self.config.start, self.config.span(self.publishes)
         times = sorted(start + arrivals.random() * span for _ in range(self.sessions))
-        agent_ids = list(self.platform.agents)
+        agent_ids = [agent.id for agent in self.platform.users.members(bu_id)]
         width = len(str(self.sessions))
         streams = random.Random(f"latency:{self.seed}").getrandbits(64)
         push, order, queue = heapq.heappush, self._order, self._queue
