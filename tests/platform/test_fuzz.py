@@ -96,6 +96,11 @@ class Fuzzed:
         platform = self.app.extensions["mockgc"].platform
         for name in list(platform.faults.toxics):
             platform.faults.remove_toxic(name)
+        # A fuzzed DELETE of the world's user: bring it back, so later operations still reach a real one.
+        deleted = platform.users.deleted.pop(self.ids["user_id"], None)
+        if deleted is not None:
+            deleted.state = "active"
+            platform.users.agents[deleted.id] = deleted
         try:
             platform.auth.oauth.authenticate(self.token, platform.clock.now())
         except PlatformError:
