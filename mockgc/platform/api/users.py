@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, Query, Route
+from mockgc.platform.api.base import Answer, Body, DateTime, Query, Route
 from mockgc.platform.api.paging import EXPAND_QUERY, SORT_QUERY, Paged, choice_query, ids_query, page_query
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.domain.paging import PageRequest
@@ -131,7 +131,7 @@ class VoicemailUserPolicyUpdate(Body):
 class RoutingStatus(Answer):
     userId: str
     status: RoutingStatusName
-    startTime: str
+    startTime: DateTime
 
 
 class PresenceDefinition(Answer):
@@ -148,7 +148,7 @@ class UserPresence(Answer):
     primary: bool
     presenceDefinition: PresenceDefinition
     message: str
-    modifiedDate: str
+    modifiedDate: DateTime
     selfUri: str
 
 
@@ -203,7 +203,7 @@ class User(Answer):
     presence: UserPresence | None = Field(None, description="with expand=presence")
     groups: list[GroupRef] | None = Field(None, description="with expand=groups")
     skills: list[UserSkill] | None = Field(None, description="with expand=skills")
-    dateLastLogin: str | None = Field(None, description="with expand=dateLastLogin")
+    dateLastLogin: DateTime | None = Field(None, description="with expand=dateLastLogin")
     selfUri: str
 
 
@@ -227,7 +227,7 @@ class VoicemailUserPolicy(Answer):
     enabled: bool
     alertTimeoutSeconds: int
     sendEmailNotifications: bool
-    modifiedDate: str
+    modifiedDate: DateTime
 
 
 class Empty(Answer):
@@ -240,7 +240,7 @@ class UcUserPresence(Answer):
     sourceId: str
     presenceDefinition: PresenceDefinition
     message: str
-    modifiedDate: str
+    modifiedDate: DateTime
 
 
 class MockUser(User):
