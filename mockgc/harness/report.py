@@ -688,7 +688,9 @@ def pareto_png(document: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def tune_section(document: dict[str, Any], chart: bytes, level: str = "h2") -> str:
+def tune_section(
+    document: dict[str, Any], chart: bytes, commands: dict[str, str] | None = None, level: str = "h2"
+) -> str:
     """The report page's section for a tune: what was searched, the chart, the front, the confirmation."""
     axes = document["axes"]
     trials = {t["number"]: t for t in document["trials"]}
@@ -713,8 +715,8 @@ def tune_section(document: dict[str, Any], chart: bytes, level: str = "h2") -> s
     chosen = document.get("chosen")
     ending = (
         f"<p><b>Chosen</b>: {_text(setting(chosen['setting']))}. Confirm it: "
-        f"<code>{_text(document['commands']['simulate'])}</code>, live: <code>{_text(document['commands']['run'])}</code></p>"
-        if chosen
+        f"<code>{_text(commands['simulate'])}</code>, live: <code>{_text(commands['run'])}</code></p>"
+        if chosen and commands
         else "<p class='bad'>No setting held"
         + (f"; the closest: {_text(setting(document['closest']['setting']))}: "
            f"{_text('; '.join(document['closest']['why']))}" if document.get("closest") else "") + "</p>"
@@ -737,5 +739,5 @@ def tune_section(document: dict[str, Any], chart: bytes, level: str = "h2") -> s
     )
 
 
-def write_tune_report(path: Path, document: dict[str, Any], chart: bytes) -> None:
-    path.write_text(_page(f"mockgc tune {document['mitigation']}", tune_section(document, chart, "h1")))
+def write_tune_report(path: Path, document: dict[str, Any], chart: bytes, commands: dict[str, str] | None) -> None:
+    path.write_text(_page(f"mockgc tune {document['mitigation']}", tune_section(document, chart, commands, "h1")))

@@ -32,6 +32,15 @@ def front(candidates: Sequence[Mapping[str, Any]], axes: Sequence[str]) -> list[
     return sorted(on_front, key=lambda c: tuple(c["figures"][axis] for axis in axes))
 
 
+def on_front(candidate: Mapping[str, Any] | None, others: Sequence[Mapping[str, Any]], axes: Sequence[str]) -> bool:
+    """Does this setting hold with no holding one beating it on both axes? (The defaults, judged apart or not.)"""
+    if candidate is None or not candidate.get("holds"):
+        return False
+    point = tuple(candidate["figures"][axis] for axis in axes)
+    held = [o for o in others if o.get("holds")]
+    return not any(dominates(tuple(o["figures"][axis] for axis in axes), point) for o in held)
+
+
 def closest(candidates: Sequence[Mapping[str, Any]], axes: Sequence[str]) -> Mapping[str, Any] | None:
     """The judged setting with the fewest failing sessions (the cheaper on a tie), or None."""
     ran = [c for c in candidates if "runs" in c]
@@ -52,7 +61,7 @@ def what_broke(document: Mapping[str, Any], near: Mapping[str, Any]) -> list[str
     """Why the closest setting fails: where it lost sessions and, when every setting tried gives up sooner than a
     hold lasts, that the holds outlast them all."""
     lines = [
-        f"{run['loss']} (seed {run['seed']} on {run['profile']})" for run in near["runs"] if run["verdict"] != "holds"
+        f"seed {run['seed']} on {run['profile']}: {run['loss']}" for run in near["runs"] if run["verdict"] != "holds"
     ]
     exact_ok = all(run["verdict"] == "holds" for run in near["runs"] if not run["stretched"])
     if exact_ok and document["margin"] > 0:
@@ -79,9 +88,8 @@ def spec_toml(document: Mapping[str, Any], chosen: Mapping[str, Any]) -> str:
     figures = chosen["figures"]
     lines = [
         f"# mockgc tune: {document['mitigation']} on {document['profile']['name']}, the cheapest setting on the front",
-        f"# by {axes[0]} ({figures[axes[0]]:g}; {axes[1]} {figures[axes[1]]:g}). It held on seeds "
-        f"{seeds_text(document['seeds'])}" + (f" and on {document['stretched_profile']}" if document["margin"] else ""),
-        f"# and again on the held-out seeds {seeds_text(document['held_out_seeds'])}.",
+        f"# by {axes[0]} ({figures[axes[0]]:g}; {axes[1]} {figures[axes[1]]:g}). It held on {where_judged(document)},",
+        f"# and again on the held-out {seeds_text(document['held_out_seeds'])}.",
         f"mitigation = {_toml(document['mitigation'])}",
         f"profile = {_toml(document['profile_arg'])}",
         f"seed = {document['held_out_seeds'][0]}",
@@ -99,7 +107,14 @@ def spec_toml(document: Mapping[str, Any], chosen: Mapping[str, Any]) -> str:
 
 
 def seeds_text(seeds: Sequence[int]) -> str:
-    return ", ".join(map(str, seeds))
+    """'seed 4' or 'seeds 4, 5, 6'."""
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
+
+
+def where_judged(document: Mapping[str, Any]) -> str:
+    """'seeds 1, 2 and long-hold+25%': every run a setting must hold on."""
+    stretched = f" and on {document['stretched_profile']}" if document["margin"] else ""
+    return f"{seeds_text(document['seeds'])}{stretched}"
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -128,8 +128,9 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
-def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name: str) -> Any:
-    """The study: in memory, or created in (or joined from) the RDB storage at `storage`."""
+def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name: str) -> tuple[Any, bool]:
+    """The study, in memory or created in (or joined from) the RDB storage at `storage`; and whether this process
+    made it (the maker alone puts the defaults first, so processes starting together do not judge them twice)."""
     optuna = _optuna()
     shared = storage is not None
     # Processes sharing a study search apart: each one's sampler gets a seed of its own.
@@ -142,7 +143,7 @@ def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name
     )
     directions = ["minimize", "minimize"]
     if not shared:
-        return optuna.create_study(directions=directions, sampler=sampler, study_name=name)
+        return optuna.create_study(directions=directions, sampler=sampler, study_name=name), True
     import tenacity
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -153,16 +154,16 @@ def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name
         wait=tenacity.wait_random(0.1, 0.5),
         reraise=True,
     )
+
+    def make_or_join() -> tuple[Any, bool]:
+        rdb = optuna.storages.RDBStorage(storage, engine_kwargs={"pool_pre_ping": True})
+        try:  # the storage's unique study name decides which process made it
+            return optuna.create_study(storage=rdb, directions=directions, sampler=sampler, study_name=name), True
+        except optuna.exceptions.DuplicatedStudyError:
+            return optuna.load_study(study_name=name, storage=rdb, sampler=sampler), False
+
     try:
-        study = opening(
-            lambda: optuna.create_study(
-                storage=optuna.storages.RDBStorage(storage, engine_kwargs={"pool_pre_ping": True}),
-                directions=directions,
-                sampler=sampler,
-                study_name=name,
-                load_if_exists=True,
-            )
-        )
+        study, made = opening(make_or_join)
     except (SQLAlchemyError, ImportError, ValueError) as error:
         raise TuneError(f"cannot open the study storage: {_first_line(error)}") from None
     if [d.name for d in study.directions] != ["MINIMIZE", "MINIMIZE"]:
@@ -177,7 +178,7 @@ def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name
             f"study {name!r} in the storage tunes {found.get('mitigation')} on {found.get('profile', {}).get('name')} "
             f"with other {', '.join(differ)}: give this run its own --study"
         )
-    return study
+    return study, made
 
 
 def judged(study: Any) -> list[Any]:
@@ -211,13 +212,14 @@ class Search:
     on_record: Callable[[dict[str, Any]], None] = lambda record: None
     on_batch: Callable[[], None] = lambda: None
     shared: bool = False
+    lead: bool = True  # this process made the study: it puts the defaults first
     _known: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     def run(self, budget: int) -> dict[str, Any]:
         """The trials, then the defaults' judgement (`number` is "defaults" when it is not a trial's)."""
         default = self.space.default_setting()
-        if budget and self.space.contains(default) and find(self.study, default) is None:
-            self.study.enqueue_trial({t.name: default[t.name] for t in self.space.tunables})
+        if budget and self.lead and self.space.contains(default):
+            self.study.enqueue_trial({t.name: default[t.name] for t in self.space.tunables}, skip_if_exists=True)
         left = budget
         while left > 0:
             self._batch(min(BATCH, left))

@@ -100,6 +100,7 @@ class TuneRequest:
             raise SpaceError(f"jobs must be from 1 to 256, got {self.jobs}")
         if self.study is not None and not self.storage:
             raise SpaceError("--study names a study in --storage: give --storage too")
+        self.gate.check_names([self.mitigation])  # before the search, not after it
         return self
 
     def tuning_seeds(self) -> tuple[int, ...]:
@@ -148,7 +149,7 @@ def run_tune(request: TuneRequest, display: Display | None = None) -> TuneOutcom
     )
     space = build_space(request.mitigation, request.space, request.params)
     name = request.study or f"mockgc-tune-{request.mitigation}-{plan.profile.name}"
-    study = open_study(plan, space, seed=request.seed, storage=request.storage, name=name)
+    study, made = open_study(plan, space, seed=request.seed, storage=request.storage, name=name)
     request.out.mkdir(parents=True, exist_ok=True)
     tally = Tally(axes=plan.axes())
 
@@ -159,7 +160,8 @@ def run_tune(request: TuneRequest, display: Display | None = None) -> TuneOutcom
     defaults: dict[str, Any] | None = None
     interrupted = False
     with Judges(request.jobs) as judges:
-        search = Search(study, plan, space, judges, on_record=record_seen, shared=request.storage is not None)
+        shared = request.storage is not None
+        search = Search(study, plan, space, judges, on_record=record_seen, shared=shared, lead=made)
 
         def save() -> None:  # after every batch: what is judged so far, in case the tune is cut short
             partial = _document(request, plan, space, study, find(study, space.default_setting()), interrupted=True)
@@ -191,11 +193,6 @@ def _interrupted_line(document: Mapping[str, Any]) -> str:
     )
 
 
-def candidates(trials: list[dict[str, Any]], defaults: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The trials, and the defaults when they were judged apart (not one of the trials)."""
-    return [*trials, *([defaults] if defaults is not None and defaults["number"] == DEFAULTS else [])]
-
-
 def _document(
     request: TuneRequest, plan: Plan, space: Space, study: Any, defaults: dict[str, Any] | None, *, interrupted: bool
 ) -> dict[str, Any]:
@@ -204,7 +201,7 @@ def _document(
         outputs.trial_entry(t.number, t.user_attrs["record"], t.user_attrs.get("by") if shared else None)
         for t in judged(study)
     ]
-    on_front = outputs.front(candidates(trials, defaults), plan.axes())
+    on_front = outputs.front(trials, plan.axes())
     return outputs.plan_dict(plan) | {
         "tool": "mockgc tune",
         "profile_arg": request.profile,
@@ -221,15 +218,13 @@ def _document(
         "defaults": defaults,
         "trials": trials,
         "front": [c["number"] for c in on_front],
-        "defaults_on_front": defaults is not None and any(c["number"] == defaults["number"] for c in on_front),
+        "defaults_on_front": outputs.on_front(defaults, trials, plan.axes()),
         "held": sum(1 for t in trials if t.get("holds") and "same_as" not in t),
         "interrupted": interrupted,
     }
 
 
-def _candidate(document: Mapping[str, Any], number: Any) -> dict[str, Any]:
-    if number == DEFAULTS:
-        return dict(document["defaults"])
+def _candidate(document: Mapping[str, Any], number: int) -> dict[str, Any]:
     return next(t for t in document["trials"] if t["number"] == number)
 
 
@@ -265,35 +260,45 @@ def _confirm(request: TuneRequest, plan: Plan, document: dict[str, Any]) -> Tune
         request.gate,
         junit_path=request.junit_path,
         suite=f"mockgc tune {plan.mitigation} on {plan.profile.name}: held-out confirmation",
+        console=_Lines(lines),  # what broke in the gate, one line each, among the others
     )
+    document["gate"] = [r["gate"] for r in results if "gate" in r]
     confirmed = confirmations[-1]
     if not confirmed["holds"]:
         document["chosen"] = None
         lines.append(
             f"[red]nothing confirmed[/]: each of the {len(confirmations)} settings on the front lost sessions on the "
-            f"held-out seeds {outputs.seeds_text(request.held_out_seeds())}; more --seeds or --sessions make the search stricter"
+            f"held-out {outputs.seeds_text(request.held_out_seeds())}; more --seeds or --sessions make the search stricter"
         )
         return _finish(request, document, EXIT_FAILS, lines)
     chosen = _candidate(document, confirmed["number"])
     document["chosen"] = {"number": chosen["number"], "setting": chosen["setting"], "figures": chosen["figures"]}
-    document["commands"] = outputs.commands(request.out)
     figures = chosen["figures"]
     lines.append(
         f"[bold]chosen[/] ({_name(chosen['number'])}): {outputs.describe_setting(chosen['setting'])}: "
         f"{axes[0]} {figures[axes[0]]:g}, {axes[1]} {figures[axes[1]]:g}"
     )
-    held_on = f"seeds {outputs.seeds_text(plan.seeds)}" + (
-        f" and on {document['stretched_profile']}" if plan.margin else ""
-    )
+    held_on = outputs.where_judged(document)
     lines.append(
-        f"held on {held_on}; confirmed on the held-out seeds {outputs.seeds_text(request.held_out_seeds())}: "
-        f"no session lost in {sum(r['figures'] is not None for r in confirmed['runs'])} runs of {plan.sessions}"
+        f"held on {held_on}; confirmed on the held-out {outputs.seeds_text(request.held_out_seeds())}: "
+        f"no session lost in {len(confirmed['runs'])} runs of {plan.sessions} sessions"
     )
     lines.extend(_against_defaults(document, chosen, axes))
     (request.out / "tuned.toml").write_text(outputs.spec_toml(document, chosen))
-    lines.append(f"confirm it: {document['commands']['simulate']}")
-    lines.append(f"      live: {document['commands']['run']}")
+    commands = outputs.commands(request.out)
+    lines.append(f"confirm it: {commands['simulate']}")
+    lines.append(f"      live: {commands['run']}")
     return _finish(request, document, code, lines)
+
+
+class _Lines:
+    """A console for apply_gate that keeps what it says as the tune's lines."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def print(self, line: str) -> None:
+        self.lines.append(line)
 
 
 def _name(number: Any) -> str:
@@ -321,12 +326,13 @@ def _against_defaults(document: Mapping[str, Any], chosen: Mapping[str, Any], ax
 
 
 def _nothing_held(request: TuneRequest, document: dict[str, Any]) -> TuneOutcome:
-    judged_ = candidates(document["trials"], document["defaults"])
-    ran = [t for t in judged_ if "runs" in t]
+    """Exit 1: the closest setting of the space (fewest failing sessions) and what broke it."""
+    trials = document["trials"]
+    ran = [t for t in trials if "runs" in t]
     if not ran:
-        errors = [t.get("error") or t.get("invalid") for t in judged_]
-        raise TuneError(f"no setting could be judged: {next((e for e in errors if e), 'nothing ran')}")
-    near = outputs.closest(judged_, document["axes"])
+        errors = [t.get("error") or t.get("invalid") for t in trials]
+        raise TuneError(f"no setting could be judged: {next((e for e in errors if e), 'no trial ran')}")
+    near = outputs.closest(ran, document["axes"])
     assert near is not None
     broke = outputs.what_broke(document, near)
     document["chosen"] = None
@@ -336,14 +342,15 @@ def _nothing_held(request: TuneRequest, document: dict[str, Any]) -> TuneOutcome
         "failing": near["failing"],
         "why": broke,
     }
-    where = f"seeds {outputs.seeds_text(document['seeds'])}" + (
-        f" and on {document['stretched_profile']}" if document["margin"] else ""
-    )
+    where = outputs.where_judged(document)
     lines = [
-        f"[red]nothing held[/]: none of {len(ran)} settings judged held on every one of {where}",
+        f"[red]nothing held[/]: none of the {len(ran)} settings judged held on {where}",
         f"closest ({_name(near['number'])}, {near['failing']} failing sessions): {outputs.describe_setting(near['setting'])}",
         *(f"  {line}" for line in broke),
     ]
+    defaults = document["defaults"]
+    if defaults and defaults["number"] == DEFAULTS and defaults.get("holds"):
+        lines.append(f"the defaults hold, outside this space: {outputs.describe_setting(defaults['setting'])}")
     return _finish(request, document, EXIT_FAILS, lines)
 
 
@@ -354,6 +361,6 @@ def _finish(request: TuneRequest, document: dict[str, Any], code: int, lines: li
     outputs.write_json(out / "tune.json", document)
     chart = pareto_png(document)
     (out / "pareto.png").write_bytes(chart)
-    write_tune_report(out / "report.html", document, chart)
+    write_tune_report(out / "report.html", document, chart, outputs.commands(out) if document.get("chosen") else None)
     lines.append(f"tune.json, pareto.png, report.html{', tuned.toml' if document.get('chosen') else ''} in {out}")
     return TuneOutcome(document, code, lines)
