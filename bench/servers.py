@@ -1,4 +1,4 @@
-"""The servers `make bench` compares with mockgc.server's granian: waitress (the former server) and cheroot.
+"""The servers `make bench` compares with mockgc.platform.serve.server's granian: waitress (the former server) and cheroot.
 
 Each has ServerThread's shape: bound on construction (`port`), `start()`, `stop()`.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from mockgc.server import ServerThread, stop_events
+from mockgc.platform.serve.server import ServerThread, stop_events
 
 
 class WaitressThread:

@@ -7,8 +7,8 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from mockgc.checker import check
-from mockgc.simulation import simulator
+from mockgc.checker.check import check
+from mockgc.drivers.simulation import simulator
 
 TARGET_SECONDS = 5.0
 

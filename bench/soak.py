@@ -26,10 +26,10 @@ from locust import FastHttpUser, task
 from locust.env import Environment
 from locust.exception import StopUser
 
-from mockgc.harness.nemesis import publish_schedule
-from mockgc.harness.procs import Children
-from mockgc.harness.target import Target, start_mock
-from mockgc.spec import RunSpec
+from mockgc.inlocust.nemesis import publish_schedule
+from mockgc.live.procs import Children
+from mockgc.live.target import Target, start_mock
+from mockgc.spec.runspec import RunSpec
 
 VARIABLE = "preferenceCode"
 LOAD_CLIENT = "soak-load"

@@ -5,7 +5,7 @@ By hand, against a running mock (`mockgc serve` prints the credentials):
     export MOCKGC_CLIENT_SECRET=... MOCKGC_ADMIN_KEY=...
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8321 --mitigation none --fault-profile fast --publishes 3
 
-`mockgc run` instead gives every process the run's spec (mockgc/spec.py) as one JSON document,
+`mockgc run` instead gives every process the run's spec (mockgc/spec/runspec.py) as one JSON document,
 `--spec` (MOCKGC_SPEC); the master passes it on to its workers. The separate options are then unused.
 
 Headless: add `--headless -u 50 -r 25 -t 60s`. Distributed: one `--master` and any number of
@@ -13,7 +13,7 @@ Headless: add `--headless -u 50 -r 25 -t 60s`. Distributed: one `--master` and a
 nemesis and writes the history, so each scheduled publish fires exactly once.
 
 The flow and mitigation code is the simulator's (mockgc.flows); the logic behind this glue is in
-mockgc.harness.live. `mockgc run` drives this file and turns the history into a verdict.
+mockgc.inlocust.driver. `mockgc run` drives this file and turns the history into a verdict.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from mockgc.checker.result import BAD_CLASSES
 from mockgc.drivers.dataaction import call_action
 from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import DataAction, Reply
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
-from mockgc.harness.evidence import next_test_dir, write_evidence
-from mockgc.harness.live import (
+from mockgc.inlocust.driver import (
     OUTCOME_REQUEST_TYPE,
     FlowRecorder,
     LocustTransport,
@@ -51,9 +51,9 @@ from mockgc.harness.live import (
     pick_agent,
     spec_of,
 )
-from mockgc.harness.nemesis import run_schedule
-from mockgc.result import BAD_CLASSES
-from mockgc.spec import RunSpec
+from mockgc.inlocust.nemesis import run_schedule
+from mockgc.report.evidence import next_test_dir, write_evidence
+from mockgc.spec.runspec import RunSpec
 
 log = logging.getLogger("mockgc")
 

@@ -13,8 +13,8 @@ from mockgc.clock import VirtualClock
 from mockgc.faults import get_profile
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
-from mockgc.server import ServerThread, stop_events
-from mockgc.settings import Settings
+from mockgc.platform.serve.server import ServerThread, stop_events
+from mockgc.platform.settings import Settings
 
 ADMIN_KEY = "test-admin-key"
 CLIENT_ID = "test-client"

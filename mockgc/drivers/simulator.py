@@ -11,7 +11,7 @@ from itertools import count
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from mockgc.checker import check, latency_summary
+from mockgc.checker.check import check, latency_summary
 from mockgc.clock import VirtualClock
 from mockgc.drivers.core import answer, request_of
 from mockgc.drivers.inprocess import InProcessTransport
@@ -22,8 +22,8 @@ from mockgc.flows.history import History
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
-from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
-from mockgc.settings import OrgSettings
+from mockgc.platform.settings import OrgSettings
+from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.stores import MemoryStore, Store, StoreError
 
 # The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
@@ -167,7 +167,7 @@ class Simulator:
     """A discrete-event loop over flow generators in virtual time.
 
     Extension points for components (objects with `install(sim)`, installed before the run; a
-    strategy's own come from its companion in mockgc/registry.py): `platform`, `clock`,
+    strategy's own come from its companion in mockgc/strategies/registry.py): `platform`, `clock`,
     `transport` (register extra ops), `schedule(at, callback)`, `spawn(job, ...)` (a generator of
     effects run on the same loop as the flows), `store`, `repairs` (sessionId -> virtual time a
     repair made it durable), and `extra` (merged into the result). `publish_times` lists when the

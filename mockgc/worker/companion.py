@@ -1,4 +1,4 @@
-"""The async worker as the `async-worker` strategy's companion (mockgc/registry.py), for each driver.
+"""The async worker as the `async-worker` strategy's companion (mockgc/strategies/registry.py), for each driver.
 
 - simulated: the same RepairWorker in virtual time (mockgc/worker/simulated.py);
 - live: start a `mockgc worker` process (through the run's `ctx.start`) with the run's spec and a fresh
@@ -21,10 +21,10 @@ from typing import Any
 import requests
 import tenacity
 
-from mockgc.companions import ServiceContext, clear_namespace, default_store_url
 from mockgc.flows.mitigations.async_worker import AsyncWorker
-from mockgc.standard_webhooks import new_secret
-from mockgc.stores import StoreError, describe_store
+from mockgc.platform.domain.standard_webhooks import new_secret
+from mockgc.spec.companion import ServiceContext
+from mockgc.stores import StoreError, clear_namespace, default_store_url, describe_store
 from mockgc.worker.external import external_worker
 from mockgc.worker.simulated import SimulatedWorker
 

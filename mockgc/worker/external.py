@@ -22,11 +22,12 @@ from typing import Any
 
 import requests
 
-from mockgc.companions import ServiceContext, clear_namespace, default_store_url, read_history_file
+from mockgc.drivers.history_file import read_history_file
 from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.mitigations.async_worker import SUBSCRIBES, AsyncWorker
-from mockgc.standard_webhooks import new_secret
-from mockgc.stores import StoreError, describe_store
+from mockgc.platform.domain.standard_webhooks import new_secret
+from mockgc.spec.companion import ServiceContext
+from mockgc.stores import StoreError, clear_namespace, default_store_url, describe_store
 
 POLL_SECONDS = 0.5  # how often the truth is read; a repair's time is known to within this
 SECRET_ENV = "MOCKGC_WEBHOOK_SECRET"  # the secret the external worker verifies deliveries with

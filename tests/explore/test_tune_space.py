@@ -16,7 +16,7 @@ from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Effect, Sleep
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import count, number, tunable_number
-from mockgc.registry import REGISTRY, parameters
+from mockgc.strategies.registry import REGISTRY, parameters
 
 DECLARED = [name for name, entry in REGISTRY.items() if entry.strategy.space]
 

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mockgc.checker.gate import METRICS, loss_summary
+from mockgc.checker.result import FAILING_CLASSES, HOLDS, Result
+from mockgc.drivers.simulation import simulate
 from mockgc.drivers.simulator import SimulationError
 from mockgc.faults import FaultProfile
-from mockgc.gate import METRICS, loss_summary
-from mockgc.registry import load_mitigation
-from mockgc.result import FAILING_CLASSES, HOLDS, Result
-from mockgc.simulation import simulate
+from mockgc.strategies.registry import load_mitigation
 
 WAIT = "flow_p95_ms"  # the customer's wait: a whole flow's p95, sleeps and retries included
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.mitigations.params import Tunable, tunable_count, tunable_number
-from mockgc.registry import load_mitigation, parameters, strategy_class, takes_any
+from mockgc.strategies.registry import load_mitigation, parameters, strategy_class, takes_any
 
 SIGNIFICANT_DIGITS = 3  # a suggested real is rounded to this many, so a setting reads (and is run) as printed
 

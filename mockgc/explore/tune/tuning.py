@@ -1,8 +1,8 @@
 """`mockgc tune` from start to end: the space, the search, the front, the held-out confirmation, the files, the exit.
 
-Exit codes: 0 a setting held in the search and again on held-out seeds (and the CI gate, if any,
-passed on that confirmation); 1 nothing in the space held, none of the front held on the held-out
-seeds, or the gate broke; 2 a harness error (SpaceError, TuneError); 130 interrupted, with what was
+Exit codes: 0 a setting held in the search and again on held-out seeds (the caller then applies the
+CI gate, if any, to that confirmation's results); 1 nothing in the space held, or none of the front
+held on the held-out seeds; 2 a harness error (SpaceError, TuneError); 130 interrupted, with what was
 judged kept in tune.json.
 """
 
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from mockgc.ci import apply_gate
+from mockgc.checker.gate import Gate
+from mockgc.checker.result import EXIT_FAILS, EXIT_HOLDS, EXIT_INTERRUPTED, Result
 from mockgc.drivers.simulator import check_size
 from mockgc.explore.tune import outputs
 from mockgc.explore.tune.evaluate import FIGURES, Plan, evaluate
@@ -33,8 +34,6 @@ from mockgc.explore.tune.study import (
     open_study,
 )
 from mockgc.faults import PROFILES, FaultProfile
-from mockgc.gate import Gate
-from mockgc.result import EXIT_FAILS, EXIT_INTERRUPTED, Result
 
 MAX_SEEDS = 100
 MAX_BUDGET = 100_000
@@ -78,8 +77,7 @@ class TuneRequest:
     seed: int = 1
     storage: str | None = None
     study: str | None = None
-    gate: Gate = field(default_factory=Gate)
-    junit_path: Path | None = None
+    gate: Gate = field(default_factory=Gate)  # judged by the caller on the confirmation; its names checked here
     agents: int = 50
     publishes: int = 3
 
@@ -113,9 +111,13 @@ class TuneRequest:
 
 @dataclass
 class TuneOutcome:
+    """The tune's end: its document (tune.json), exit code, what to print, and the last held-out confirmation's
+    results (the runs a CI gate judges; empty when nothing was confirmed or tried)."""
+
     document: dict[str, Any]
     code: int
     lines: list[str]
+    confirmation: list[Result] = field(default_factory=list)
 
 
 def load_profile(text: str) -> FaultProfile:
@@ -255,14 +257,6 @@ def _confirm(request: TuneRequest, plan: Plan, document: dict[str, Any]) -> Tune
                 f"[red]failed on the held-out seeds[/]: {_name(confirmation['number'])} "
                 f"({outputs.describe_setting(confirmation['setting'])}): {failed}; trying the next on the front"
             )
-    code = apply_gate(
-        results,
-        request.gate,
-        junit_path=request.junit_path,
-        suite=f"mockgc tune {plan.mitigation} on {plan.profile.name}: held-out confirmation",
-        console=_Lines(lines),  # what broke in the gate, one line each, among the others
-    )
-    document["gate"] = [r["gate"] for r in results if "gate" in r]
     confirmed = confirmations[-1]
     if not confirmed["holds"]:
         document["chosen"] = None
@@ -270,7 +264,7 @@ def _confirm(request: TuneRequest, plan: Plan, document: dict[str, Any]) -> Tune
             f"[red]nothing confirmed[/]: each of the {len(confirmations)} settings on the front lost sessions on the "
             f"held-out {outputs.seeds_text(request.held_out_seeds())}; more --seeds or --sessions make the search stricter"
         )
-        return _finish(request, document, EXIT_FAILS, lines)
+        return _finish(request, document, EXIT_FAILS, lines, results)
     chosen = _candidate(document, confirmed["number"])
     document["chosen"] = {"number": chosen["number"], "setting": chosen["setting"], "figures": chosen["figures"]}
     figures = chosen["figures"]
@@ -288,17 +282,7 @@ def _confirm(request: TuneRequest, plan: Plan, document: dict[str, Any]) -> Tune
     commands = outputs.commands(request.out)
     lines.append(f"confirm it: {commands['simulate']}")
     lines.append(f"      live: {commands['run']}")
-    return _finish(request, document, code, lines)
-
-
-class _Lines:
-    """A console for apply_gate that keeps what it says as the tune's lines."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    def print(self, line: str) -> None:
-        self.lines.append(line)
+    return _finish(request, document, EXIT_HOLDS, lines, results)
 
 
 def _name(number: Any) -> str:
@@ -354,8 +338,14 @@ def _nothing_held(request: TuneRequest, document: dict[str, Any]) -> TuneOutcome
     return _finish(request, document, EXIT_FAILS, lines)
 
 
-def _finish(request: TuneRequest, document: dict[str, Any], code: int, lines: list[str]) -> TuneOutcome:
-    from mockgc.harness.report import pareto_png, write_tune_report
+def _finish(
+    request: TuneRequest,
+    document: dict[str, Any],
+    code: int,
+    lines: list[str],
+    confirmation: list[Result] | None = None,
+) -> TuneOutcome:
+    from mockgc.report.html import pareto_png, write_tune_report
 
     out = request.out
     outputs.write_json(out / "tune.json", document)
@@ -363,4 +353,4 @@ def _finish(request: TuneRequest, document: dict[str, Any], code: int, lines: li
     (out / "pareto.png").write_bytes(chart)
     write_tune_report(out / "report.html", document, chart, outputs.commands(out) if document.get("chosen") else None)
     lines.append(f"tune.json, pareto.png, report.html{', tuned.toml' if document.get('chosen') else ''} in {out}")
-    return TuneOutcome(document, code, lines)
+    return TuneOutcome(document, code, lines, confirmation or [])

@@ -1,7 +1,7 @@
 """The mock's contract, Flask-free: each area's request and answer models and its routes, in one table.
 
 The HTTP layer validates request bodies with these models (`http/body.py`), the OpenAPI document is
-generated from them (`openapi.py`), and tests/test_contract.py keeps the table and the Flask app in step.
+generated from them (`openapi.py`), and tests/platform/test_contract.py keeps the table and the Flask app in step.
 """
 
 from __future__ import annotations

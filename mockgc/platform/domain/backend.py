@@ -23,7 +23,7 @@ from mockgc.platform.domain.store import InteractionStore, MemoryCounts
 from mockgc.platform.domain.topics import BUSINESS_UNIT, CONVERSATION, MANAGEMENT_UNIT, QUEUE, USER
 from mockgc.platform.domain.users import Agent, Users
 from mockgc.platform.domain.wfm import BusinessUnit, PublishOperation, Wfm
-from mockgc.settings import OrgSettings
+from mockgc.platform.settings import OrgSettings
 
 
 class Platform:

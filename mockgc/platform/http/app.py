@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
-from mockgc.faults import FaultProfile, get_profile
+from mockgc.faults import FaultProfile
 from mockgc.platform.api import DOCS_PATH
-from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import (
     EntityTooLarge,
@@ -25,24 +20,32 @@ from mockgc.platform.domain.errors import (
     UriTooLong,
 )
 from mockgc.platform.domain.faults import ToxicEffect
-from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import (
     admin,
     analytics,
     conversations,
     docs,
+    events_runtime,
     groups,
+    notifications,
     oauth,
     presence,
     routing,
     scripts,
     users,
+    webhooks,
     wfm,
 )
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
-from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
+from mockgc.platform.http.holder import PlatformHolder
+from mockgc.platform.http.journal import MAX_FIELD_CHARS
+from mockgc.platform.settings import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_URI_BYTES,
+    Settings,
+)
 
 API_PREFIX = "/api/v2/"
 
@@ -137,50 +140,6 @@ def refuse_oversize(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-def release_memory() -> None:
-    """Give a dropped org's memory back to the system: collect its cycles, then ask glibc to return
-    free heap pages (CPython's allocator keeps them otherwise). A no-op where there is no glibc."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's, on Linux
-
-
-class PlatformHolder:
-    """The app's current org and the server around it; reset swaps in a freshly built org (moto's reset)."""
-
-    def __init__(
-        self, server: ServerSettings, org: OrgSettings, clock: Clock, profile: FaultProfile | None = None
-    ) -> None:
-        self.server = server
-        self.org = org
-        self.clock = clock
-        self.platform = self._build(profile or get_profile(org.profile))
-        self.journal = Journal(server.journal_size)
-        self._listeners: list[Callable[[Platform], None]] = []
-
-    def _build(self, profile: FaultProfile, clients: OAuthRegistry | None = None) -> Platform:
-        archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None
-        return Platform(self.org, profile, self.clock, archive, clients=clients)
-
-    def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
-        """Call `listener` with the current org now, and with each org a reset builds later."""
-        self._listeners.append(listener)
-        listener(self.platform)
-
-    def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
-        old = self.platform
-        self.org = replace(self.org, **changes)
-        # Clients and their tokens survive a reset, so load users that logged in keep working.
-        self.platform = self._build(profile or old.profile, old.auth.oauth)
-        self.journal = Journal(self.server.journal_size)
-        for listener in self._listeners:
-            listener(self.platform)
-        old.close()
-        del old
-        release_memory()
-        return self.platform
-
-
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, profile: FaultProfile | None = None
 ) -> Flask:
@@ -215,8 +174,6 @@ def create_app(
     ):
         app.register_blueprint(blueprint)
     # Publish events: the Notifications API (WebSocket on its own port) and mock-only webhooks.
-    from mockgc.platform.http import events_runtime, notifications, webhooks
-
     events_runtime.install(app, holder)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(webhooks.bp)
