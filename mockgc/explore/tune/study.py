@@ -135,12 +135,10 @@ def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name
     shared = storage is not None
     # Processes sharing a study search apart: each one's sampler gets a seed of its own.
     sampler_seed = random.Random(f"{seed}:{os.getpid()}:{time.time_ns()}").getrandbits(32) if shared else seed
-    sampler = optuna.samplers.TPESampler(
-        seed=sampler_seed,
-        n_startup_trials=STARTUP_TRIALS,
-        multivariate=True,
-        constant_liar=True,
-    )
+    # Univariate TPE: on backoff-verify over long-hold it found settings 4-10% cheaper than the defaults in 40
+    # trials, where the multivariate one found 2-3% and NSGA-II anything from 0 to 5% (seeds 1 and 2 of each).
+    # The constant liar spreads a batch's settings apart.
+    sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=STARTUP_TRIALS, constant_liar=True)
     directions = ["minimize", "minimize"]
     if not shared:
         return optuna.create_study(directions=directions, sampler=sampler, study_name=name), True
