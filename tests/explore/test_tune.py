@@ -17,7 +17,7 @@ import psutil
 from click.testing import CliRunner
 
 from mockgc.cli import main
-from mockgc.explore.tune.evaluate import Plan, evaluate
+from mockgc.explore.tune.evaluate import TunePlan, evaluate
 from mockgc.faults import get_profile
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Sleep
@@ -41,14 +41,14 @@ def document(out: Path) -> dict[str, Any]:
 
 def test_margin_rule_a_setting_holding_on_the_exact_profile_only_does_not_hold() -> None:
     setting = {"attempts": 2, "delay_s": 0.4, "retry_evaluate": True}
-    plan = Plan("retry", get_profile("fast"), margin=1.0, seeds=(1, 2), sessions=500)
+    plan = TunePlan("retry", get_profile("fast"), margin=1.0, seeds=(1, 2), sessions=500)
     judged = evaluate(plan, setting)
     exact = [r for r in judged["runs"] if not r["stretched"]]
     stretched = [r for r in judged["runs"] if r["stretched"]]
     assert [r["verdict"] for r in exact] == ["holds", "holds"]
     assert {r["profile"] for r in stretched} == {"fast+100%"} and any(r["verdict"] == "fails" for r in stretched)
     assert judged["holds"] is False and judged["failing"] > 0
-    assert evaluate(Plan("retry", get_profile("fast"), margin=0.0, seeds=(1, 2), sessions=500), setting)["holds"]
+    assert evaluate(TunePlan("retry", get_profile("fast"), margin=0.0, seeds=(1, 2), sessions=500), setting)["holds"]
 
 
 def test_margin_rule_through_the_command(tmp_path: Path) -> None:

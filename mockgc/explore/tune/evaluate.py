@@ -14,10 +14,10 @@ from typing import Any
 
 from mockgc.checker.gate import METRICS, loss_summary
 from mockgc.checker.result import FAILING_CLASSES, HOLDS, Result
-from mockgc.drivers.simulation import simulate
-from mockgc.drivers.simulator import SimulationError
+from mockgc.drivers.simulator import SimulationError, Simulator
 from mockgc.faults import FaultProfile
-from mockgc.strategies.registry import load_mitigation
+from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan as resolve
 
 WAIT = "flow_p95_ms"  # the customer's wait: a whole flow's p95, sleeps and retries included
 
@@ -39,7 +39,7 @@ FIGURES: dict[str, Callable[[Result], float | None]] = {
 
 
 @dataclass(frozen=True)
-class Plan:
+class TunePlan:
     """What every setting is judged on: the strategy, the profile (and its stretch), the seeds, the size."""
 
     mitigation: str
@@ -84,7 +84,7 @@ def mean_figures(runs: list[dict[str, Any]], axes: tuple[str, ...]) -> dict[str,
 
 
 def evaluate(
-    plan: Plan, setting: Mapping[str, Any], *, seeds: tuple[int, ...] = (), keep: list[Result] | None = None
+    plan: TunePlan, setting: Mapping[str, Any], *, seeds: tuple[int, ...] = (), keep: list[Result] | None = None
 ) -> dict[str, Any]:
     """The setting judged on `seeds` (the plan's by default): holds, failing sessions, each run, mean figures;
     `keep` collects every run's full result (the held-out confirmation's, for the CI gate).
@@ -94,23 +94,23 @@ def evaluate(
     """
     record: dict[str, Any] = {"setting": dict(setting)}
     try:
-        strategy = load_mitigation(plan.mitigation, setting)
+        spec = RunSpec().with_options(
+            mitigation=plan.mitigation,
+            params=dict(setting),
+            sessions=plan.sessions,
+            agents=plan.agents,
+            publishes=plan.publishes,
+        )
+        record["persistence_s"] = resolve(spec).strategy.persistence_s()
     except ValueError as error:
         return record | {"holds": False, "invalid": str(error)}
-    record["persistence_s"] = strategy.persistence_s()
     axes = tuple(dict.fromkeys((*plan.axes(), "requests_per_session", WAIT)))
     runs = []
     try:
         for profile in plan.profiles():
             for seed in seeds or plan.seeds:
-                result = simulate(
-                    mitigation=load_mitigation(plan.mitigation, setting),
-                    profile=profile,
-                    sessions=plan.sessions,
-                    seed=seed,
-                    agents=plan.agents,
-                    publishes=plan.publishes,
-                )
+                # A plan of its own per run: the strategy is built afresh, as a process builds it once.
+                result = Simulator(resolve(spec.with_options(seed=seed)), profile=profile).run()
                 runs.append(run_summary(result, seed, profile is not plan.profile, axes))
                 if keep is not None:
                     keep.append(result)

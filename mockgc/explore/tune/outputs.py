@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mockgc.explore.tune.evaluate import Plan
+from mockgc.explore.tune.evaluate import TunePlan
 
 
 def trial_entry(number: int, record: Mapping[str, Any], by: str | None = None) -> dict[str, Any]:
@@ -147,7 +147,7 @@ def write_json(path: Path, document: Mapping[str, Any]) -> None:
     partial.replace(path)
 
 
-def plan_dict(plan: Plan) -> dict[str, Any]:
+def plan_dict(plan: TunePlan) -> dict[str, Any]:
     return {
         "mitigation": plan.mitigation,
         "profile": plan.profile.to_dict(),

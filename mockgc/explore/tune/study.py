@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockgc.explore.tune.evaluate import Plan, evaluate
+from mockgc.explore.tune.evaluate import TunePlan, evaluate
 from mockgc.explore.tune.space import Space
 
 BATCH = 8  # settings asked at once: fixed, so the trials do not depend on how many workers judge them
@@ -54,7 +54,7 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _judge(job: tuple[int, Plan, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+def _judge(job: tuple[int, TunePlan, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
     index, plan, setting = job
     return index, evaluate(plan, setting)
 
@@ -70,7 +70,7 @@ class Judges:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self._pool = multiprocessing.get_context(method).Pool(jobs, initializer=_quiet_worker)
 
-    def judge(self, plan: Plan, settings: Mapping[int, dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    def judge(self, plan: TunePlan, settings: Mapping[int, dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
         """(index, record) for each setting, as each is judged."""
         jobs = [(index, plan, setting) for index, setting in settings.items()]
         if self._pool is None:
@@ -108,7 +108,7 @@ class Tally:
                 self.best = record
 
 
-def plan_fingerprint(plan: Plan, space: Space) -> dict[str, Any]:
+def plan_fingerprint(plan: TunePlan, space: Space) -> dict[str, Any]:
     """What a study is about: a process joining a study must tune the same thing on the same runs."""
     return {
         "mitigation": plan.mitigation,
@@ -128,7 +128,7 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
-def open_study(plan: Plan, space: Space, *, seed: int, storage: str | None, name: str) -> tuple[Any, bool]:
+def open_study(plan: TunePlan, space: Space, *, seed: int, storage: str | None, name: str) -> tuple[Any, bool]:
     """The study, in memory or created in (or joined from) the RDB storage at `storage`; and whether this process
     made it (the maker alone puts the defaults first, so processes starting together do not judge them twice)."""
     optuna = _optuna()
@@ -204,7 +204,7 @@ class Search:
     """
 
     study: Any
-    plan: Plan
+    plan: TunePlan
     space: Space
     judges: Judges
     on_record: Callable[[dict[str, Any]], None] = lambda record: None

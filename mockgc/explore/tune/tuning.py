@@ -17,9 +17,8 @@ from typing import Any, Protocol
 
 from mockgc.checker.gate import Gate
 from mockgc.checker.result import EXIT_FAILS, EXIT_HOLDS, EXIT_INTERRUPTED, Result
-from mockgc.drivers.simulator import check_size
 from mockgc.explore.tune import outputs
-from mockgc.explore.tune.evaluate import FIGURES, Plan, evaluate
+from mockgc.explore.tune.evaluate import FIGURES, TunePlan, evaluate
 from mockgc.explore.tune.space import Space, SpaceError, build_space
 from mockgc.explore.tune.study import (
     BATCH,
@@ -34,6 +33,7 @@ from mockgc.explore.tune.study import (
     open_study,
 )
 from mockgc.faults import PROFILES, FaultProfile
+from mockgc.spec.simconfig import check_size
 
 MAX_SEEDS = 100
 MAX_BUDGET = 100_000
@@ -139,7 +139,7 @@ def run_tune(request: TuneRequest, display: Display | None = None) -> TuneOutcom
     """Search, confirm, write the files; KeyboardInterrupt keeps what was judged (exit 130)."""
     request.validate()
     display = display or Silent()
-    plan = Plan(
+    plan = TunePlan(
         mitigation=request.mitigation,
         profile=load_profile(request.profile),
         margin=request.margin,
@@ -196,7 +196,13 @@ def _interrupted_line(document: Mapping[str, Any]) -> str:
 
 
 def _document(
-    request: TuneRequest, plan: Plan, space: Space, study: Any, defaults: dict[str, Any] | None, *, interrupted: bool
+    request: TuneRequest,
+    plan: TunePlan,
+    space: Space,
+    study: Any,
+    defaults: dict[str, Any] | None,
+    *,
+    interrupted: bool,
 ) -> dict[str, Any]:
     shared = request.storage is not None
     trials = [
@@ -230,7 +236,7 @@ def _candidate(document: Mapping[str, Any], number: int) -> dict[str, Any]:
     return next(t for t in document["trials"] if t["number"] == number)
 
 
-def _confirm(request: TuneRequest, plan: Plan, document: dict[str, Any]) -> TuneOutcome:
+def _confirm(request: TuneRequest, plan: TunePlan, document: dict[str, Any]) -> TuneOutcome:
     """The front, cheapest first, rerun on the held-out seeds until one holds there."""
     axes = plan.axes()
     if not document["front"]:
