@@ -9,6 +9,7 @@ from mockgc.checker.result import Result
 from mockgc.drivers.simulator import SimConfig, Simulator
 from mockgc.faults import FaultProfile
 from mockgc.flows.mitigations.base import Mitigation
+from mockgc.spec.arrivals import Arrival
 from mockgc.spec.runspec import RunSpec
 from mockgc.stores import Store
 from mockgc.strategies.registry import ALL, companion_of, label, load_mitigation
@@ -29,6 +30,7 @@ def simulator(
     components: Iterable[Any] = (),
     store: Store | None = None,
     config: SimConfig | None = None,
+    arrivals: tuple[Arrival, ...] = (),
 ) -> Simulator:
     """A Simulator for a strategy (a registered name, `module:Class`, or one already built), with its companions."""
     chosen = load_mitigation(mitigation) if isinstance(mitigation, str) else mitigation
@@ -47,6 +49,7 @@ def simulator(
         store=store,
         config=config,
         label=label(mitigation, chosen) if isinstance(chosen, Mitigation) else None,
+        arrivals=arrivals,
     )
 
 
@@ -65,6 +68,7 @@ def simulate_spec(spec: RunSpec) -> dict[str, Any]:
         "agents": spec.agents,
         "publishes": spec.simulated_publishes(),
         "config": config,
+        "arrivals": spec.arrivals,
     }
     names = spec.mitigations()
     if len(names) == 1 and spec.mitigation.strip() != ALL:

@@ -28,6 +28,7 @@ from mockgc.checker.gate import Gate
 from mockgc.drivers.simulator import SimConfig, check_size
 from mockgc.faults import get_profile
 from mockgc.flows.mitigations.base import Mitigation
+from mockgc.spec.arrivals import Arrival, check_arrivals, parse_arrivals
 from mockgc.spec.durations import parse_duration
 from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.strategies.registry import ALL, expand, load_mitigation
@@ -145,8 +146,10 @@ class RunSpec:
     # The gate (mockgc/checker/gate.py): the verdict each named mitigation must reach, and k6-style thresholds.
     expect: Mapping[str, str] = field(default_factory=dict)
     thresholds: tuple[str, ...] = ()
-    # The simulation, and its runaway bounds (mockgc/spec/runaway.py).
+    # The simulation, and its runaway bounds (mockgc/spec/runaway.py). Explicit arrivals (one per session,
+    # mockgc/spec/arrivals.py) replace the ones the seed draws: `mockgc shrink` writes its repros with them.
     sessions: int = 1000
+    arrivals: tuple[Arrival, ...] = ()
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
@@ -179,6 +182,8 @@ class RunSpec:
             changes["publish_at"] = parse_offsets(changes["publish_at"])
         elif "publish_at" in changes:
             changes["publish_at"] = tuple(_number("publish offset", o) for o in changes["publish_at"])
+        if "arrivals" in changes:
+            changes["arrivals"] = parse_arrivals(changes["arrivals"])
         if "params" in changes:
             if not isinstance(changes["params"], Mapping):
                 raise ValueError("params must be a table (a JSON object) of the mitigation's parameters")
@@ -201,6 +206,7 @@ class RunSpec:
     def validate(self) -> RunSpec:
         """Every field in range and the mitigations loadable with these parameters; raises ValueError."""
         check_size(self.sessions, self.agents, self.publishes, self.seed)
+        check_arrivals(self.arrivals, self.sessions, self.agents)
         get_profile(self.profile)
         if self.users < 1 or self.spawn_rate <= 0:
             raise ValueError("users must be at least 1 and spawn rate above 0")
@@ -270,6 +276,7 @@ class RunSpec:
         data = asdict(self)
         data["params"] = dict(self.params)
         data["publish_at"] = list(self.publish_at)
+        data["arrivals"] = [a._asdict() for a in self.arrivals]
         data["expect"] = dict(self.expect)
         data["thresholds"] = list(self.thresholds)
         return data
