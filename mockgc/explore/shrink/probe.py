@@ -21,6 +21,11 @@ from mockgc.spec.arrivals import session_key
 from mockgc.spec.runspec import RunSpec
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """'1 session', '3 sessions'."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 class BudgetSpent(RuntimeError):
     """The shrink used the simulations it was allowed (--budget)."""
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mockgc.explore.shrink.ddmin import ddmin
-from mockgc.explore.shrink.probe import BudgetSpent, Failure, Simulations, Trace, explicit
+from mockgc.explore.shrink.probe import BudgetSpent, Failure, Simulations, Trace, counted, explicit
 from mockgc.faults import PublishLock, get_profile
 from mockgc.platform.domain.publish_lock import Hold
 from mockgc.spec.arrivals import Arrival
@@ -49,11 +49,6 @@ class Size:
             f"{counted(self.sessions, 'session')}, {counted(self.agents, 'agent')}, "
             f"{counted(self.publishes, 'publish', 'publishes')} ({counted(self.batches, 'batch', 'batches')} each)"
         )
-
-
-def counted(n: int, one: str, many: str | None = None) -> str:
-    """'1 session', '3 sessions'."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 @dataclass

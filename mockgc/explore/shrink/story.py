@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mockgc.explore.shrink.probe import Failure, Trace
+from mockgc.explore.shrink.probe import Failure, Trace, counted
 from mockgc.platform.domain.publish_lock import Hold
 from mockgc.platform.domain.wfm import TIME_ZONE
 from mockgc.report.sessions import DATA_CALLS
@@ -30,7 +30,7 @@ MEANING = {
     "indeterminate": "the flow never finished, or took no branch",
     "ok": "the customer got the personalized branch, and the value is stored",
 }
-GAP = "the customer got the default branch; a repair stored the value only afterwards (the outcome gap)"
+GAP = "the customer got the default branch, though the value is stored at the end (the outcome gap)"
 # What a toxic hold does, by kind, when it begins and when it ends.
 HOLD_KIND = {
     "reject": "reads and writes of the agent's sessions get 400",
@@ -224,9 +224,9 @@ class _Teller:
         return Story(
             title=f"Session {self.key}: {failure}",
             context=[
-                f"{strategy} on {spec.profile}, seed {spec.seed}: {spec.sessions} session(s) on {spec.agents} "
-                f"agent(s), {spec.simulated_publishes()} publish(es). Times are the org's clock ({TIME_ZONE}), "
-                "in virtual time.",
+                f"{strategy} on {spec.profile}, seed {spec.seed}: {counted(spec.sessions, 'session')} on "
+                f"{counted(spec.agents, 'agent')}, {counted(spec.simulated_publishes(), 'publish', 'publishes')}. "
+                f"Times are the org's clock ({TIME_ZONE}), in virtual time.",
                 f"The session arrives at {clock(self.trace.start + self.arrival.at)} on agent {self.arrival.agent}, "
                 f"{self.agent_name}.",
             ],
