@@ -266,19 +266,24 @@ class Simulator:
 
     # -- the run ----------------------------------------------------------------
 
+    def agent_ids(self) -> list[str]:
+        """The business unit's agents, in the org's order: an arrival's `agent` numbers them."""
+        bu_id = next(iter(self.platform.business_units))
+        return [agent.id for agent in self.platform.users.members(bu_id)]
+
     def arrivals(self) -> list[Arrival]:
         """The sessions this run starts, in time order: the explicit arrivals, else the ones the seed draws."""
         if self.explicit_arrivals:
             return list(self.explicit_arrivals)
         span = self.config.span(self.publishes)
-        return drawn_arrivals(self.seed, self.sessions, span, len(self.platform.agents), self.config.start)
+        return drawn_arrivals(self.seed, self.sessions, span, len(self.agent_ids()), self.config.start)
 
     def _plan(self) -> None:
         bu_id = next(iter(self.platform.business_units))
         for at in self.publish_times:
             self.schedule(at, lambda _at, bu=bu_id: self.platform.publish_schedule(bu))
         start, arrivals = self.config.start, self.arrivals()
-        agent_ids = list(self.platform.agents)
+        agent_ids = self.agent_ids()
         numbers = max(a.session for a in arrivals) + 1
         streams = random.Random(f"latency:{self.seed}").getrandbits(64)
         push, order, queue = heapq.heappush, self._order, self._queue

@@ -389,6 +389,14 @@ def test_windows_and_events(
     client: FlaskClient, auth: dict[str, str], admin: dict[str, str], org: dict[str, str], clock: VirtualClock
 ) -> None:
     assert client.get("/mock/windows", headers=admin).json == {"operations": []}
+    # Off queue first (the seeded mix may have the agent On Queue), so the PUT below changes routing only.
+    client.patch(
+        f"/api/v2/users/{org['user']}/presences/purecloud",
+        json={"presenceDefinition": {"systemPresence": "Away"}},
+        headers=auth,
+    )
+    since_ms = int(clock.now() * 1000)
+    clock.advance(1)
     t0_ms = int(clock.now() * 1000)
     client.put(f"/api/v2/users/{org['user']}/routingstatus", json={"status": "OFF_QUEUE"}, headers=auth)
     clock.advance(1)
@@ -401,7 +409,7 @@ def test_windows_and_events(
     client.post("/mock/clock", json={"advanceMs": 600}, headers=admin)
     events = client.get("/mock/events", headers=admin).json["entities"]
     assert events[0]["topicName"] == f"v2.users.{org['user']}.conversations.calls"  # the fixture's call
-    events = events[1:]
+    events = [e for e in events if e["atEpochMs"] > since_ms]
     assert [e["topicName"] for e in events] == [
         f"v2.users.{org['user']}.routingStatus",
         f"v2.users.{org['user']}.activity",  # the same change, on the user's activity topic

@@ -22,6 +22,8 @@ from mockgc.platform.settings import MAX_BODY_BYTES, Settings
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET, basic
 
 WFM = "/api/v2/workforcemanagement/businessunits"
+ANALYTICS = "/api/v2/analytics"
+INTERVAL = "2026-11-15T00:00:00Z/2026-11-22T00:00:00Z"  # the week around the fixtures' clocks (2026-11-18)
 WEEK = "2026-11-23"
 SCHEDULE = WFM + "/<bu_id>/weeks/<week_id>/schedules/<schedule_id>"
 SESSION = "/api/v2/scripts/sessions/<session_id>"
@@ -87,6 +89,42 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("PUT", "/api/v2/analytics/script-data"): lambda w: {
         "updates": [{"sessionId": w["session_id"], "variables": {"pref": "v"}}]
     },
+    ("POST", ANALYTICS + "/users/details/query"): lambda w: {
+        "interval": INTERVAL,
+        "userFilters": [{"type": "or", "predicates": [{"dimension": "userId", "value": w["user_id"]}]}],
+        "presenceAggregations": [{"type": "termFrequency", "dimension": "systemPresence"}],
+        "paging": {"pageSize": 10, "pageNumber": 1},
+    },
+    ("POST", ANALYTICS + "/conversations/details/query"): lambda w: {
+        "interval": INTERVAL,
+        "segmentFilters": [{"type": "and", "predicates": [{"dimension": "userId", "value": w["user_id"]}]}],
+        "order": "desc",
+    },
+    ("POST", ANALYTICS + "/conversations/aggregates/query"): lambda w: {
+        "interval": INTERVAL,
+        "granularity": "PT1H",
+        "groupBy": ["userId"],
+        "metrics": ["nOffered", "tAnswered"],
+    },
+    ("POST", ANALYTICS + "/users/aggregates/query"): lambda w: {
+        "interval": INTERVAL,
+        "groupBy": ["userId"],
+        "metrics": ["tAgentRoutingStatus", "tSystemPresence"],
+    },
+    ("POST", ANALYTICS + "/queues/observations/query"): lambda w: {
+        "filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": w["queue_id"]}]},
+        "metrics": ["oOnQueueUsers", "oActiveUsers"],
+    },
+    ("POST", ANALYTICS + "/conversations/details/jobs"): lambda w: {"interval": INTERVAL},
+    ("GET", ANALYTICS + "/conversations/details/jobs/availability"): None,
+    ("GET", ANALYTICS + "/conversations/details/jobs/<job_id>"): None,
+    ("DELETE", ANALYTICS + "/conversations/details/jobs/<job_id>"): None,
+    ("GET", ANALYTICS + "/conversations/details/jobs/<job_id>/results"): None,
+    ("POST", ANALYTICS + "/users/details/jobs"): lambda w: {"interval": INTERVAL, "limit": 100},
+    ("GET", ANALYTICS + "/users/details/jobs/availability"): None,
+    ("GET", ANALYTICS + "/users/details/jobs/<user_job_id>"): None,
+    ("DELETE", ANALYTICS + "/users/details/jobs/<user_job_id>"): None,
+    ("GET", ANALYTICS + "/users/details/jobs/<user_job_id>/results"): None,
     ("GET", WFM): None,
     ("GET", WFM + "/<bu_id>"): None,
     ("POST", WFM + "/<bu_id>/weeks/<week_id>/schedules"): lambda w: {"description": "d", "weekCount": 2},
@@ -157,6 +195,8 @@ UNKNOWN: dict[str, tuple[str, int, str]] = {
     "skill_id": ("unknown-skill", 404, "not.found"),
     "presence_id": ("unknown-presence", 404, "not.found"),
     "definition_id": ("unknown-definition", 404, "not.found"),
+    "job_id": ("unknown-job", 404, "not.found"),
+    "user_job_id": ("unknown-job", 404, "not.found"),
 }
 NOT_IDS = {(SESSION + "/variables/<name>", "name")}  # any variable name is valid: a write creates it
 
@@ -335,7 +375,15 @@ def build_world(app: Flask) -> Case:
     channel = client.post("/api/v2/notifications/channels", headers=auth)
     target = client.post("/mock/webhooks", json=ROUTES[("POST", "/mock/webhooks")]({}), headers=admin)  # type: ignore[misc]
     assert (session.status_code, toxic.status_code, channel.status_code, target.status_code) == (201, 201, 200, 201)
+    jobs = {
+        kind: client.post(f"{ANALYTICS}/{kind}/details/jobs", json={"interval": INTERVAL}, headers=auth).json["jobId"]
+        for kind in ("conversations", "users")
+    }
+    # A job is QUEUED for a second of the org's clock; its results are read once it is FULFILLED.
+    assert client.post("/mock/clock", json={"advanceMs": 1500}, headers=admin).status_code == 200
     return client, {
+        "job_id": jobs["conversations"],
+        "user_job_id": jobs["users"],
         "auth": auth["Authorization"],
         "admin": admin["Authorization"],
         "user_id": user,

@@ -60,8 +60,12 @@ def test_bad_user_queries_are_400s(client: FlaskClient, auth: dict[str, str], qu
 
 def test_user_filters(client: FlaskClient, auth: dict[str, str]) -> None:
     everyone = get(client, auth, "/api/v2/users")["entities"]
-    assert get(client, auth, "/api/v2/users?state=inactive")["entities"] == []
-    assert len(get(client, auth, "/api/v2/users?state=any")["entities"]) == 20
+    inactive = get(client, auth, "/api/v2/users?state=inactive")["entities"]
+    assert (
+        len(everyone) == 20 and len(inactive) == 1 and inactive[0]["state"] == "inactive"
+    )  # one per 25 agents, and one
+    assert len(get(client, auth, "/api/v2/users?state=any")["entities"]) == 21
+    assert get(client, auth, "/api/v2/users?state=deleted")["entities"] == []
     backwards = get(client, auth, "/api/v2/users?sortOrder=desc")["entities"]
     assert [u["id"] for u in backwards] == [u["id"] for u in reversed(everyone)]
     ids = [everyone[4]["id"], everyone[1]["id"], everyone[4]["id"]]
@@ -80,11 +84,15 @@ def test_presence_patch_takes_primary_and_checks_it(
     assert client.patch(url, json={}, headers=auth).status_code == 400  # nothing to change
 
 
+def seeded_presence(client: FlaskClient, user_id: str) -> str:
+    return str(client.application.extensions["mockgc"].platform.users.agents[user_id].system_presence)
+
+
 def test_bulk_presence_read(client: FlaskClient, auth: dict[str, str], org: dict[str, str]) -> None:
     assert get(client, auth, "/api/v2/users/presences/purecloud/bulk") == []
     [one] = get(client, auth, f"/api/v2/users/presences/purecloud/bulk?id={org['user']},ghost")
     assert one["userId"] == org["user"]
-    assert one["presenceDefinition"]["id"] == PRESENCE_DEFINITIONS["Available"]
+    assert one["presenceDefinition"]["id"] == PRESENCE_DEFINITIONS[seeded_presence(client, org["user"])]
     assert client.get(f"/api/v2/users/presences/teams/bulk?id={org['user']}", headers=auth).status_code == 404
 
 

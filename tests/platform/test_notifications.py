@@ -159,6 +159,12 @@ def test_websocket_delivers_subscribed_user_events_only(
     client: FlaskClient, auth: dict[str, str], channel: dict[str, Any], ids: dict[str, str]
 ) -> None:
     user, other = ids["user"], ids["other"]
+    # Off queue first, so leaving the queue below makes no presence change of its own.
+    client.patch(
+        f"/api/v2/users/{user}/presences/purecloud",
+        json={"presenceDefinition": {"systemPresence": "Away"}},
+        headers=auth,
+    )
     client.put(
         subscriptions(channel),
         json=[{"id": f"v2.users.{user}.routingStatus"}, {"id": f"v2.users.{user}.presence"}],

@@ -249,8 +249,8 @@ def test_presence_reads_and_patches_through_the_purecloud_source(live_server: Se
     user_id = admin_get(live_server, "/mock/info")["users"][0]["id"]
 
     current = presence.get_user_presence(user_id, "purecloud")
-    assert current.presence_definition.system_presence == "Available"
-    assert current.presence_definition.id == PRESENCE_DEFINITIONS["Available"]
+    system = current.presence_definition.system_presence
+    assert current.presence_definition.id == PRESENCE_DEFINITIONS[system]  # the seeded mix: any of them
     assert current.primary is True and current.source == "PURECLOUD"
     assert isinstance(current.modified_date, datetime)
     assert_current(current)

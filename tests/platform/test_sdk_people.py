@@ -12,7 +12,7 @@ import requests
 from PureCloudPlatformClientV2.rest import ApiException
 from websockets.sync.client import ClientConnection, connect
 
-from mockgc.platform.domain.users import PRESENCE_DEFINITIONS
+from mockgc.platform.domain.users import PRESENCE_DEFINITIONS, ROUTING_STATUSES
 from mockgc.platform.serve.server import ServerThread
 from tests.conftest import ADMIN_KEY
 from tests.platform.sdk_conformance import assert_sdk_conforms
@@ -101,10 +101,12 @@ def test_users_expand_and_carry_the_models_fields(live_server: ServerThread, api
     assert_model(raw(api), "UserEntityListing")
     for user in listing.entities:
         assert user.username and user.version == 1 and user.division.name == "Home"
-        assert user.presence.presence_definition.id == PRESENCE_DEFINITIONS["Available"]
-        assert user.routing_status.status == "IDLE"
+        system = user.presence.presence_definition.system_presence
+        assert user.presence.presence_definition.id == PRESENCE_DEFINITIONS[system]
+        # The platform's coupling: a routing status other than OFF_QUEUE only On Queue, and back.
+        assert (user.routing_status.status != "OFF_QUEUE") == (system == "On Queue")
         assert len(user.groups) >= 1 and len(user.skills) >= 1  # what an export reads
-        assert user.date_last_login is not None
+        assert user.date_last_login is not None or system == "Offline"  # never logged in: offline
         assert ".." not in user.email and user.email.count("@") == 1
     plain = users.get_users(page_size=1).entities[0]
     assert (plain.presence, plain.groups, plain.date_last_login) == (None, None, None)  # only when expanded
@@ -166,7 +168,12 @@ def test_bulk_presence_read_is_the_real_get(live_server: ServerThread, api: Any)
     read = presence.get_users_presences_purecloud_bulk(id=ids)
     assert_model(raw(api), "list[UcUserPresence]")
     assert [p.user_id for p in read] == ids
-    assert [p.presence_definition.system_presence for p in read] == ["Available", "Busy", "Available"]
+    before = [
+        u.presence.presence_definition.system_presence
+        for u in gc.UsersApi(api).get_users(page_size=3, expand=["presence"]).entities
+    ]
+    assert [p.presence_definition.system_presence for p in read] == before
+    assert before[1] == "Busy"
     assert [p.user_id for p in presence.get_users_presence_bulk("purecloud", id=ids[:1])] == ids[:1]
     # The invented PUT is gone: the path answers only the real GET.
     invented = requests.put(
@@ -216,7 +223,7 @@ def test_every_agent_is_a_member_of_a_queue(live_server: ServerThread, api: Any)
         found = routing.get_routing_queue_members(queue.id, page_size=100, name=part).entities
         assert names[0] in [m.name for m in found] and all(part.lower() in m.name.lower() for m in found)
         for member in listing.entities:
-            assert member.user.id == member.id and member.routing_status.status == "IDLE"
+            assert member.user.id == member.id and member.routing_status.status in ROUTING_STATUSES
             members.setdefault(member.id, set()).add(queue.id)
         users = routing.get_routing_queue_users(queue.id, page_size=100, joined=True)
         assert_model(raw(api), "QueueMemberEntityListingV1")

@@ -177,7 +177,7 @@ def simulated(live: LiveFailure, sims: Simulations) -> RunSpec:
         publishes=live.publish + 1, publish_at=(), expect={}, thresholds=()
     )
     probe = simulator_of(base.with_options(sessions=1), [])
-    agent_ids = list(probe.platform.agents)
+    agent_ids = probe.agent_ids()
     if live.agent_id not in agent_ids:
         raise Unreproducible(f"{live.describe()}: its agent is not in the simulated org (seed {base.seed})")
     target = probe.publish_times[live.publish] + live.offset - probe.config.start

@@ -168,7 +168,7 @@ def simulate_trace(spec: RunSpec) -> Trace:
         holds=sorted(recorder.holds, key=lambda h: (h.start, h.agent_id)),
         publish_times=list(sim.publish_times),
         start=sim.config.start,
-        agents=[(agent.id, agent.name) for agent in sim.platform.agents.values()],
+        agents=[(agent_id, sim.platform.agents[agent_id].name) for agent_id in sim.agent_ids()],
         repairs=dict(sim.repairs),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mockgc.platform.api import (
     admin,
+    analytics,
     conversations,
     groups,
     notifications,
@@ -49,6 +50,7 @@ ROUTES: tuple[Route, ...] = (
     *routing.ROUTES,
     *groups.ROUTES,
     *conversations.ROUTES,
+    *analytics.ROUTES,
     *scripts.ROUTES,
     *wfm.ROUTES,
     *notifications.ROUTES,
