@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +41,14 @@ def shrink_run_dir(
     path: Path, *, budget: int, mitigation: str | None = None, on_step: Callable[[str], None] | None = None
 ) -> Shrink:
     """Shrink a live run's first failing session, through its one-session simulation."""
+    began = time.perf_counter()
     live = read_live(path, mitigation)
     sims = Simulations(budget)
     spec = simulated(live, sims)
     if on_step:
         on_step(f"live: {live.describe()}; simulated alone, it fails the same way")
     shrunk = shrink(spec, failure=live.failure, sims=sims, on_step=on_step)
+    shrunk.seconds = time.perf_counter() - began  # reading and judging the run counts too
     lock_batches = Size.of(live.spec).batches
     before = Size(live.sessions, live.spec.agents, live.publishes, lock_batches)
     return Shrink(shrunk, f"{live.directory} (live)", before)

@@ -1,8 +1,8 @@
 """A failing live run (`mockgc run`, `mockgc check`, a by-hand Locust run) turned into a one-session simulation.
 
 From the run's own files (history.jsonl, evidence.json), judged by the checker as `mockgc check` judges
-them: the first session whose data went wrong, the call that failed it, and the publish whose hold
-on its agent caught that call. The simulation runs the same org (seed, agents, profile) with that
+them: the first session whose data went wrong, its first data call that the publish refused (or, for
+an acknowledged write undone later, its first sent during a publish), and that publish. The simulation runs the same org (seed, agents, profile) with that
 session alone, on the same agent, arriving so that the same call reaches the same publish at the
 same offset into it; it must fail with the same class, the same call with the same status and code.
 What the simulator cannot do is said in one line (Unreproducible, exit 2): a user's own service or
@@ -12,6 +12,7 @@ failure no hold caught.
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from mockgc.explore.shrink.probe import Failure, Simulations, Trace, simulator_o
 from mockgc.report.check import HISTORY, run_directories
 from mockgc.report.evidence import read_evidence
 from mockgc.report.judge import window_spans
-from mockgc.report.sessions import session_details
+from mockgc.report.sessions import DATA_CALLS, session_details
 from mockgc.spec.arrivals import Arrival
 from mockgc.spec.runspec import RunSpec
 
@@ -115,6 +116,29 @@ def read_live(base: Path, mitigation: str | None = None) -> LiveFailure:
     raise LiveHolds(f"{base}: every session of the run served its customer: nothing to shrink")
 
 
+def _calls(history: list[dict[str, Any]], key: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The session's calls as (invoke, completion), in the order they were sent."""
+    pending: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+    calls = []
+    for entry in history:
+        if entry.get("key") != key or entry["type"] == "flow":
+            continue
+        if entry["type"] == "invoke":
+            pending[entry["f"]].append(entry)
+        elif pending[entry["f"]]:
+            calls.append((pending[entry["f"]].popleft(), entry))
+    return sorted(calls, key=lambda call: call[0]["time"])
+
+
+def _holding(at: float, operations: list[dict[str, Any]]) -> int | None:
+    """The number (in start order) of the latest publish whose window holds the instant `at`."""
+    found = None
+    for number, op in enumerate(operations):
+        if op["startedEpochMs"] / 1000.0 <= at < op["completesEpochMs"] / 1000.0:
+            found = number
+    return found
+
+
 def _locate(
     directory: Path,
     spec: RunSpec,
@@ -123,33 +147,44 @@ def _locate(
     history: list[dict[str, Any]],
     operations: list[dict[str, Any]],
 ) -> LiveFailure:
+    """Where the session met the publish: its first data call that was refused, else (an acknowledged write
+    undone later) its first data call sent while a publish ran."""
     failure = Failure.of(session)
     where = f"cannot reproduce {directory}'s session {session['key']} ({failure}) in simulation"
-    call = session.get("failing_call")
-    if call is None:
-        raise Unreproducible(f"{where}: no call of it failed, it {NETWORK}")
-    what = f"its {call['f']} -> {call['status']} {call.get('code') or ''}".rstrip()
-    if call["status"] == 0 or call["status"] >= 500 or call["status"] == 429:
-        raise Unreproducible(f"{where}: {what} is a network or server fault, and it {NETWORK}")
-    if session.get("held_by") is None:
-        raise Unreproducible(f"{where}: no publish held its agent when {what} was sent; it {NETWORK}")
     ordered = sorted(operations, key=lambda op: op["startedEpochMs"])
-    publish = next(i for i, op in enumerate(ordered) if op["operationId"] == session["held_by"])
-    invokes = [e for e in history if e.get("key") == session["key"] and e["type"] == "invoke"]
-    same = [e["time"] for e in invokes if e["f"] == call["f"]]
+    calls = _calls(history, session["key"])
+
+    def said(call: tuple[dict[str, Any], dict[str, Any]]) -> str:
+        return f"its {call[0]['f']} -> {call[1]['status']} {call[1].get('code') or ''}".rstrip()
+
+    for call in calls:
+        status = call[1]["status"]
+        if status == 0 or status == 429 or status >= 500:
+            raise Unreproducible(f"{where}: {said(call)} is a network or server fault, and it {NETWORK}")
+    data = [call for call in calls if call[0]["f"] in DATA_CALLS]
+    refused = [call for call in data if call[1]["type"] != "ok"]
+    during = [call for call in data if _holding(call[0]["time"], ordered) is not None]
+    anchor = (refused or during or [None])[0]
+    if anchor is None:
+        raise Unreproducible(f"{where}: none of its calls was refused or sent during a publish; it {NETWORK}")
+    invoke, completion = anchor
+    publish = _holding(invoke["time"], ordered)
+    if publish is None:
+        raise Unreproducible(f"{where}: no publish held its agent when {said(anchor)} was sent; it {NETWORK}")
+    same = [c[0]["time"] for c in calls if c[0]["f"] == invoke["f"]]
     return LiveFailure(
         directory=directory,
         spec=spec,
         key=session["key"],
         failure=failure,
         agent_id=session["agent"],
-        call=call["f"],
-        ordinal=same.index(call["at"]) if call["at"] in same else len(same) - 1,
-        status=call["status"],
-        code=call.get("code"),
+        call=invoke["f"],
+        ordinal=same.index(invoke["time"]),
+        status=completion["status"],
+        code=completion.get("code"),
         publish=publish,
-        offset=call["at"] - ordered[publish]["startedEpochMs"] / 1000.0,
-        sent_after=call["at"] - min(e["time"] for e in invokes),
+        offset=invoke["time"] - ordered[publish]["startedEpochMs"] / 1000.0,
+        sent_after=invoke["time"] - calls[0][0]["time"],
         sessions=len(sessions),
         publishes=len(operations),
     )
