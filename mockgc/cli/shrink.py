@@ -9,6 +9,7 @@ import click
 
 from mockgc.checker.result import EXIT_FAILS, EXIT_HARNESS, EXIT_HOLDS
 from mockgc.cli.options import HarnessError, console
+from mockgc.explore.shrink.shrinking import DEFAULT_BUDGET
 
 
 @click.command("shrink")
@@ -26,7 +27,9 @@ from mockgc.cli.options import HarnessError, console
     show_default=True,
     help="Where to write.",
 )
-@click.option("--budget", type=click.IntRange(1, 100_000), default=400, show_default=True, help="Most simulations.")
+@click.option(
+    "--budget", type=click.IntRange(1, 100_000), default=DEFAULT_BUDGET, show_default=True, help="Most simulations."
+)
 @click.option("--mitigation", "-m", help="With several mitigations (a matrix): the one to shrink.")
 def shrink_command(
     run_dir: Path | None, spec_file: Path | None, out: Path, budget: int, mitigation: str | None
@@ -41,7 +44,7 @@ def shrink_command(
     """
     from mockgc.drivers.simulation import LiveOnly
     from mockgc.drivers.simulator import SimulationError
-    from mockgc.explore.shrink import shrink_run_dir, shrink_spec_file
+    from mockgc.explore.shrink.command import shrink_run_dir, shrink_spec_file
     from mockgc.explore.shrink.live import LiveHolds, Unreproducible
     from mockgc.explore.shrink.outputs import write
     from mockgc.explore.shrink.shrinking import DoesNotFail

@@ -91,6 +91,24 @@ class Trace:
                 spans[key] = (first, entry["time"])
         return spans
 
+    @cached_property
+    def operations(self) -> list[str]:
+        """The publishes' operation ids, in the order they started."""
+        starts: dict[str, float] = {}
+        for hold in self.holds:
+            starts[hold.operation_id] = min(starts.get(hold.operation_id, hold.start), hold.start)
+        return sorted(starts, key=lambda operation_id: starts[operation_id])
+
+    def holds_of(self, session: int) -> list[Hold]:
+        """The holds on a session's agent that overlap its calls, in time order."""
+        arrival = next(a for a in self.spec.arrivals if a.session == session)
+        agent_id = self.agents[arrival.agent][0]
+        span = self.spans.get(self.keys[session])
+        if span is None:
+            return []
+        began, ended = span
+        return [h for h in self.holds if h.agent_id == agent_id and h.start <= ended and began < h.end]
+
     def failures(self) -> list[tuple[int, Failure]]:
         """(session number, failure) of every session that did not serve its customer, in arrival order."""
         found = []

@@ -120,23 +120,8 @@ class _Shrinker:
     # -- the publishes ------------------------------------------------------------------------------
 
     def _hold_of(self, arrival: Arrival) -> Hold | None:
-        """The hold (of any publish) on this session's agent that met its calls, if one did."""
-        agent_id = self.trace.agents[arrival.agent][0]
-        span = self.trace.spans.get(self.trace.keys[arrival.session])
-        if span is None:
-            return None
-        began, ended = span
-        for hold in self.trace.holds:
-            if hold.agent_id == agent_id and hold.start <= ended and began < hold.end:
-                return hold
-        return None
-
-    def _publish_index(self, hold: Hold) -> int:
-        starts: dict[str, float] = {}
-        for h in self.trace.holds:
-            starts[h.operation_id] = min(starts.get(h.operation_id, h.start), h.start)
-        order = sorted(starts, key=lambda op: starts[op])
-        return order.index(hold.operation_id)
+        """The first hold (of any publish) on this session's agent that met its calls, if one did."""
+        return next(iter(self.trace.holds_of(arrival.session)), None)
 
     def publishes(self) -> None:
         before = self.spec.simulated_publishes()
@@ -145,7 +130,7 @@ class _Shrinker:
             moved, latest = [], 0
             for arrival in self.spec.arrivals:
                 hold = self._hold_of(arrival)
-                k = self._publish_index(hold) if hold is not None else 0
+                k = self.trace.operations.index(hold.operation_id) if hold is not None else 0
                 latest = max(latest, k)
                 moved.append(arrival._replace(at=max(0.0, arrival.at - (times[k] - times[0]))))
             self.first(

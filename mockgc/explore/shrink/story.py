@@ -121,15 +121,9 @@ class _Teller:
         self.key = trace.keys[session]
         self.agent_id, self.agent_name = trace.agents[arrival.agent]
         self.entries = [e for e in trace.history if e.get("key") == self.key]
-        began, ended = trace.spans.get(self.key, (0.0, 0.0))
-        self.holds = [h for h in trace.holds if h.agent_id == self.agent_id and h.start <= ended and began < h.end]
+        self.holds = trace.holds_of(session)
         simulation = trace.result.get("simulation", {})
         self.max_latency = (simulation.get("latency_base_ms", 20.0) + simulation.get("latency_jitter_ms", 30.0)) / 1e3
-        operations = sorted({h.operation_id for h in trace.holds}, key=lambda op: self._started(op))
-        self.publish_number = {op: i + 1 for i, op in enumerate(operations)}
-
-    def _started(self, operation_id: str) -> float:
-        return min(h.start for h in self.trace.holds if h.operation_id == operation_id)
 
     def phase(self, at: float) -> tuple[str, Hold | None]:
         """Where the agent stood at `at`: before the publish, during its hold, or after it."""
@@ -183,8 +177,8 @@ class _Teller:
     def hold_events(self) -> list[tuple[float, int, str]]:
         events: list[tuple[float, int, str]] = []
         for hold in self.holds:
-            number = self.publish_number[hold.operation_id]
-            published = min(h.start for h in self.trace.holds if h.operation_id == hold.operation_id)
+            number = self.trace.operations.index(hold.operation_id) + 1
+            published = self.trace.publish_times[number - 1]
             kind = HOLD_KIND.get(hold.kind, hold.kind) if hold.toxic else "not toxic: nothing fails"
             events.append(
                 (
