@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from mockgc.checker.result import Result
 from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.registry import ALL, expand
 
 SpecLike = RunSpec | Mapping[str, Any] | str | os.PathLike[str]
 
@@ -25,7 +26,7 @@ def as_spec(spec: SpecLike) -> RunSpec:
 
 
 def _one(spec: RunSpec) -> RunSpec:
-    if len(spec.mitigations()) != 1 or spec.mitigation.strip() == "all":
+    if len(expand(spec.mitigation)) != 1 or spec.mitigation.strip() == ALL:
         raise ValueError(f"simulate one mitigation at a time, not {spec.mitigation!r}: use spec.for_mitigation(name)")
     return spec
 
@@ -36,9 +37,10 @@ def simulate(spec: SpecLike) -> Result:
 
     Raises ValueError for a spec that is not valid or names several mitigations, and
     mockgc.drivers.simulator.SimulationError when the run itself breaks (a runaway strategy)."""
-    from mockgc.drivers import simulation
+    from mockgc.drivers.simulator import Simulator
+    from mockgc.strategies.plans import plan
 
-    return cast(Result, simulation.simulate_spec(_one(as_spec(spec))))
+    return cast(Result, Simulator(plan(_one(as_spec(spec)))).run())
 
 
 def story(spec: SpecLike) -> str:

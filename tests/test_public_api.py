@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import mockgc
-from mockgc.drivers.simulation import simulate_spec
+from mockgc.drivers.simulator import Simulator
+from mockgc.strategies.plans import plan
 
 
 def test_importing_mockgc_is_cheap() -> None:
@@ -35,7 +36,7 @@ def test_simulate_is_mockgc_simulates_result_for_a_spec_a_mapping_or_a_file(tmp_
     spec = mockgc.RunSpec(mitigation="none", profile="seed-default", sessions=200, seed=2)
     result = mockgc.simulate(spec)
     assert result["verdict"] == "fails" and result["sessions"]["lost"] > 0
-    assert json.dumps(result, sort_keys=True) == json.dumps(simulate_spec(spec), sort_keys=True)
+    assert json.dumps(result, sort_keys=True) == json.dumps(Simulator(plan(spec)).run(), sort_keys=True)
     as_mapping = mockgc.simulate({"mitigation": "none", "profile": "seed-default", "sessions": 200, "seed": 2})
     path = tmp_path / "spec.toml"
     path.write_text('mitigation = "none"\nprofile = "seed-default"\nsessions = 200\nseed = 2\n')

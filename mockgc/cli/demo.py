@@ -36,16 +36,16 @@ def demo(out: Path | None, scripted: bool, duration: str | None) -> None:
 
     from mockgc.checker.summary import print_summary
     from mockgc.live.console import RichDisplay, sigint_as_keyboard_interrupt
-    from mockgc.live.demo import DemoPlan, demo_exit, run_demo, summary_lines
+    from mockgc.live.demo import DemoSetup, demo_exit, run_demo, summary_lines
     from mockgc.live.errors import RunError
     from mockgc.live.run import Interrupted
     from mockgc.spec.durations import parse_duration
 
     out = out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     try:
-        plan = DemoPlan() if duration is None else replace(DemoPlan(), duration=parse_duration(duration))
+        setup = DemoSetup() if duration is None else replace(DemoSetup(), duration=parse_duration(duration))
         with sigint_as_keyboard_interrupt():
-            outcomes, seconds = run_demo(out, RichDisplay(console), plan)
+            outcomes, seconds = run_demo(out, RichDisplay(console), setup)
     except Interrupted:
         console.print(f"interrupted; partial report: {out / 'report.html'}")
         sys.exit(EXIT_INTERRUPTED)
@@ -61,10 +61,11 @@ def demo(out: Path | None, scripted: bool, duration: str | None) -> None:
 
 def _scripted_demo() -> None:
     from mockgc.live.scripted_demo import DemoError, run_scripted_demo
+    from mockgc.platform.client import MockError, PublishError
 
     try:
         shown = run_scripted_demo(console.print)
-    except (DemoError, OSError) as error:
+    except (DemoError, MockError, PublishError, OSError) as error:
         raise HarnessError(str(error)) from None
     if not shown:
         raise HarnessError("the failure did not show: expected 200, then 400, then 200")

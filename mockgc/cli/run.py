@@ -163,7 +163,7 @@ def run(
             startup_timeout=startup_timeout,
             master_bind=master_bind,
             master_port=master_port,
-        ).validate(spec)
+        )
         spec, note = with_enough_workers(spec)
         if note:
             console.print(note)

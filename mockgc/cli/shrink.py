@@ -42,8 +42,7 @@ def shrink_command(
     and shrink.json into --out. Exit code: 0 a repro was written, 1 the input does not fail, 2 bad
     input, or a live failure the simulator cannot reproduce (the reason in one line).
     """
-    from mockgc.drivers.simulation import LiveOnly
-    from mockgc.drivers.simulator import SimulationError
+    from mockgc.drivers.simulator import LiveOnly, SimulationError
     from mockgc.explore.shrink.command import shrink_run_dir, shrink_spec_file
     from mockgc.explore.shrink.live import LiveHolds, Unreproducible
     from mockgc.explore.shrink.outputs import write

@@ -21,7 +21,7 @@ from mockgc.cli.options import (
     say_broken,
     spec_option,
 )
-from mockgc.strategies.registry import ALL
+from mockgc.spec.runspec import ALL
 
 
 @click.command("simulate")
@@ -98,15 +98,16 @@ def simulate_command(
     import json
 
     from mockgc.checker.summary import print_summary
-    from mockgc.drivers import simulation
-    from mockgc.drivers.simulator import SimulationError
+    from mockgc.drivers.simulator import SimulationError, Simulator, simulation_document
+    from mockgc.strategies.plans import plans
 
     try:
         spec = build_spec(
             spec_file, params, params_for_several=False, expect=expect, thresholds=thresholds, **spec_options
         )
-        several = len(spec.mitigations()) > 1 or spec.mitigation.strip() == ALL
-        document = simulation.simulate_spec(spec)
+        resolved = plans(spec)
+        several = len(resolved) > 1 or spec.mitigation.strip() == ALL
+        document = simulation_document(spec, [Simulator(plan).run() for plan in resolved])
         results = document["results"] if several else [document]
         title = f"profile {spec.profile}, seed {spec.seed}, {spec.sessions} sessions, {spec.simulated_publishes()} publishes"
         code = apply_gate(results, spec.gate(), junit_path=junit_path, suite=f"mockgc simulate: {title}")

@@ -15,6 +15,7 @@ from mockgc.cli.options import (
 )
 from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
 
 WORKER_DEFAULTS = WorkerConfig()
 
@@ -77,7 +78,7 @@ def worker(
     try:
         config = WORKER_DEFAULTS
         if spec_json:
-            strategy = RunSpec.from_json(spec_json, source="--spec").load_mitigation()
+            strategy = plan(RunSpec.from_json(spec_json, source="--spec")).strategy
             if not isinstance(strategy, AsyncWorker):
                 raise ValueError(f"the spec runs {strategy.label()}, not async-worker: it configures no worker")
             config = strategy.worker_config()

@@ -22,7 +22,9 @@ from mockgc.drivers.http import ROUTES, build_request, reply_from
 from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.report.evidence import SavedEvidence, fetch_ground_truth
+from mockgc.platform.client import MockAdmin, MockError
+from mockgc.report.evidence import SavedEvidence
+from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import RunSpec
 
 # Statuses that are the platform under test behaving as designed (a lock's 400, a conflict,
@@ -319,9 +321,21 @@ def store_snapshot(
         return None, {"store_error": f"cannot read the store to check durability: {error}"}
 
 
+def fetch_ground_truth(
+    base_url: str, admin_key: str, timeout: float = 120.0
+) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]] | None, str | None]:
+    """(publish windows, truth, None) from the mock's admin API; (None, None, why) when it cannot be read."""
+    if not admin_key:
+        return None, None, "no admin key: the mock's truth and publish windows were not saved"
+    admin = MockAdmin(base_url.rstrip("/"), admin_key)
+    try:
+        return admin.windows(timeout=timeout), admin.truth(timeout=timeout), None
+    except MockError as error:
+        return None, None, f"the mock's truth could not be read: {error}"
+
+
 def evidence_for(
-    spec: RunSpec,
-    mitigation: Any,
+    plan: Plan,
     entries: list[dict[str, Any]],
     *,
     base_url: str,
@@ -333,12 +347,13 @@ def evidence_for(
     """What a Locust master saves at test stop. The spec is the test as it ran: the publishes that fell due
     before the stop (a web UI test stopped early made only those) and the workers that took part; the
     windows are this test's publishes (an earlier test of the same web UI session made the others)."""
-    due = tuple(offset for offset in spec.offsets() if offset <= elapsed)
+    spec = plan.spec
+    due = tuple(offset for offset in plan.offsets if offset <= elapsed)
     ran = spec.with_options(publish_at=due, publishes=len(due), workers=0, remote_workers=workers)
     operations, truth, error = fetch_ground_truth(base_url, admin_key)
     if operations is not None:
         operations = [op for op in operations if op.get("startedEpochMs", 0) >= started * 1000.0 - 1.0]
-    store, services = store_snapshot(spec, mitigation, entries)
+    store, services = store_snapshot(spec, plan.strategy, entries)
     return SavedEvidence(
         spec=ran.as_dict(),
         operations=operations,
@@ -347,5 +362,5 @@ def evidence_for(
         services=services,
         ground_truth_error=error,
         written_by="locust master",
-        health={"scheduled_publishes": len(spec.offsets()), "elapsed_s": round(elapsed, 3)},
+        health={"scheduled_publishes": len(plan.offsets), "elapsed_s": round(elapsed, 3)},
     )

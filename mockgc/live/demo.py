@@ -22,7 +22,7 @@ DEMO_MITIGATION = "backoff-verify"
 
 
 @dataclass(frozen=True)
-class DemoPlan:
+class DemoSetup:
     profile: str = "seed-default"
     mitigation: str = DEMO_MITIGATION
     users: int = 50
@@ -34,17 +34,17 @@ class DemoPlan:
     seed: int = 1
 
 
-def demo_spec(plan: DemoPlan = DemoPlan()) -> RunSpec:
+def demo_spec(setup: DemoSetup = DemoSetup()) -> RunSpec:
     return RunSpec().with_options(
-        mitigation=f"none,{plan.mitigation}",
-        profile=plan.profile,
-        seed=plan.seed,
-        agents=plan.agents,
-        users=plan.users,
-        spawn_rate=plan.users,
-        duration=plan.duration,
-        publishes=plan.publishes,
-        think_time=plan.think_time,
+        mitigation=f"none,{setup.mitigation}",
+        profile=setup.profile,
+        seed=setup.seed,
+        agents=setup.agents,
+        users=setup.users,
+        spawn_rate=setup.users,
+        duration=setup.duration,
+        publishes=setup.publishes,
+        think_time=setup.think_time,
         drain_timeout=8.0,
     )
 
@@ -101,7 +101,7 @@ def demo_exit(outcomes: list[RunOutcome]) -> int:
     return max(codes.values(), default=EXIT_FAILS) or EXIT_FAILS
 
 
-def run_demo(out: Path, display: Any = None, plan: DemoPlan = DemoPlan()) -> tuple[list[RunOutcome], float]:
+def run_demo(out: Path, display: Any = None, setup: DemoSetup = DemoSetup()) -> tuple[list[RunOutcome], float]:
     began = time.monotonic()
-    outcomes = run(demo_spec(plan), LiveOptions(out=out), display)
+    outcomes = run(demo_spec(setup), LiveOptions(out=out), display)
     return outcomes, time.monotonic() - began

@@ -27,7 +27,6 @@ class LiveOptions:
     master_port: int = 0  # 0: a free port (only useful without remote workers)
 
     def validate(self, spec: RunSpec) -> LiveOptions:
-        spec.offsets()  # the live schedule's own bound (at most MAX_LIVE_PUBLISHES)
         if spec.remote_workers and not self.target:
             raise ValueError("--remote-workers needs --target: a mock the other machines can reach")
         if spec.remote_workers and not self.master_port:

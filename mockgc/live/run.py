@@ -17,17 +17,19 @@ from typing import Any
 from mockgc.drivers.history_file import read_history
 from mockgc.live.console import Display
 from mockgc.live.errors import ChildDied, RunError
-from mockgc.live.locust import Locust, process_env, with_enough_workers
+from mockgc.live.locust import Locust, process_env
 from mockgc.live.options import LiveOptions
 from mockgc.live.procs import Children, ProcessError
 from mockgc.live.target import Target, TargetError, start_mock
+from mockgc.platform.client import MockAdmin, MockError
 from mockgc.report.evidence import SavedEvidence, write_evidence
 from mockgc.report.judge import judge, write_matrix
 from mockgc.report.records import Death, Evidence, Health, RunOutcome
 from mockgc.spec.companion import ServiceContext
+from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import RunSpec
 from mockgc.stores import StoreError, default_store_url, describe_store, open_store
-from mockgc.strategies.registry import companion_of, load_mitigation
+from mockgc.strategies.plans import plans
 
 LOAD_CLIENT_ID = "mockgc-load"
 
@@ -68,15 +70,15 @@ class LiveRun:
     """One mitigation's live run against a target: its companion, Locust, then the verdict."""
 
     def __init__(
-        self, spec: RunSpec, options: LiveOptions, target: Target, children: Children, directory: Path, display: Display
+        self, plan: Plan, options: LiveOptions, target: Target, children: Children, directory: Path, display: Display
     ) -> None:
-        self.spec = spec
+        self.plan = plan
         self.options = options
         self.target = target
         self.children = children
         self.directory = directory
         self.display = display
-        self.locust = Locust(spec, options, children, directory)
+        self.locust: Locust | None = None  # this run's Locust processes, once started
         self.watch = children.watch  # the mock if the run started it, and what a companion starts
         self.partial = False
         self.started = 0.0
@@ -85,21 +87,22 @@ class LiveRun:
         self.service_error: str | None = None
 
     def execute(self) -> RunOutcome:
-        s, d = self.spec, self.directory
+        d, strategy = self.directory, self.plan.strategy
         d.mkdir(parents=True, exist_ok=True)
         for stale in ("history.jsonl", "live.json", "result.json", "evidence.json"):
             (d / stale).unlink(missing_ok=True)
-        strategy = s.load_mitigation()
-        store_url = s.store or (default_store_url(d) if strategy.needs_store else None)
-        if store_url and not s.store:
+        given = self.plan.spec.store
+        store_url = given or (default_store_url(d) if strategy.needs_store else None)
+        if store_url and not given:
             (d / "store.db").unlink(missing_ok=True)
-        # The spec every process gets: this run's mitigation and its store.
-        running = s.with_options(store=store_url)
-        self.target.reset(running)
-        (d / "config.json").write_text(s.to_json(indent=2))
+        # The plan every process runs: this run's mitigation and its store; config.json is its spec.
+        plan = self.plan = self.plan.with_store(store_url)
+        running = plan.spec
+        self.target.admin.reset(running.org())
+        (d / "config.json").write_text(running.to_json(indent=2))
         ctx = ServiceContext(
             target_url=self.target.url,
-            admin_key=self.target.admin_key,
+            admin_key=self.target.admin.admin_key,
             client_id=self.target.client_id,
             client_secret=self.target.client_secret,
             out_dir=d,
@@ -108,26 +111,26 @@ class LiveRun:
             start=lambda name, argv, log, env: self.children.start(name, argv, log, env=dict(env), watch=True),
         )
         self.display.line(
-            f"[bold]{s.mitigation}[/] on {s.profile}: {s.users} users for {s.duration:g} s, "
-            f"publishes at {', '.join(f'{o:g}' for o in s.offsets()) or 'none'} s"
-            + (f", {s.workers} workers" if s.workers else "")
-            + (f", {s.remote_workers} remote workers" if s.remote_workers else "")
+            f"[bold]{running.mitigation}[/] on {running.profile}: {running.users} users for {running.duration:g} s, "
+            f"publishes at {', '.join(f'{o:g}' for o in plan.offsets) or 'none'} s"
+            + (f", {running.workers} workers" if running.workers else "")
+            + (f", {running.remote_workers} remote workers" if running.remote_workers else "")
         )
-        live = companion_of(strategy).live
-        self.locust = Locust(running, self.options, self.children, d)
+        live = plan.companion.live
+        locust = self.locust = Locust(running, self.options, self.children, d)
         try:
             with live(strategy, ctx) if live else contextlib.nullcontext({}) as service_env:
                 self.started = time.monotonic()
                 try:
                     env = process_env(self.target.client_id, self.target.client_secret, dict(service_env))
-                    self.locust.start(self.target.url, env, self.display.line)
-                    self.locust.wait(self.started, self.watch, self.display)
-                    self.locust.stop(graceful=True)
+                    locust.start(self.target.url, env, self.display.line)
+                    locust.wait(self.started, self.watch, self.display)
+                    locust.stop(graceful=True)
                 except KeyboardInterrupt:
                     self.partial = True
                     self.display.stop()
                     self.display.line("[yellow]interrupted: stopping Locust and writing a partial report[/]")
-                    self.locust.stop(graceful=True)
+                    locust.stop(graceful=True)
                 except ChildDied as died:
                     self._died(died.death)
                     raise  # into the companion too: no draining through a dead process, only its cleanup
@@ -146,7 +149,7 @@ class LiveRun:
         if evidence.store is None:
             evidence.store = store_contents(store_url, evidence.history)
         save_evidence(d, running, evidence, health)
-        return judge(running, evidence, health, d, store_url, repeat_command(d, self.options))
+        return judge(running, evidence, health, d, store_url, repeat_command(d, self.options), offsets=plan.offsets)
 
     def _died(self, death: Death) -> None:
         """Stop the load at once (flows in flight fail fast against a dead process) and keep what it made."""
@@ -154,7 +157,8 @@ class LiveRun:
         self.loaded_seconds = round(time.monotonic() - self.started, 3)
         self.display.stop()
         self.display.line(f"[red]{death.describe()}: stopping the load, the report will be partial[/]")
-        self.locust.stop(graceful=True)
+        if self.locust is not None:
+            self.locust.stop(graceful=True)
 
     def _evidence(self, ctx: ServiceContext) -> Evidence:
         d = self.directory
@@ -164,7 +168,8 @@ class LiveRun:
         elif self.partial:
             history = []
         else:
-            raise RunError(f"Locust wrote no history ({history_path}); its log ends:\n{self.locust.log_tail()}")
+            tail = self.locust.log_tail() if self.locust is not None else ""
+            raise RunError(f"Locust wrote no history ({history_path}); its log ends:\n{tail}")
         live = json.loads((d / "live.json").read_text()) if (d / "live.json").exists() else {}
         operations, truth = self._ground_truth()
         return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot)
@@ -172,8 +177,8 @@ class LiveRun:
     def _ground_truth(self) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]]]:
         """The mock's publish windows and stored sessions; (None, {}) when the mock is dead."""
         try:
-            return self.target.windows(), self.target.truth()
-        except TargetError:
+            return self.target.admin.windows(), self.target.admin.truth()
+        except MockError:
             self.death = self.death or self.watch.death()
             if self.death is None:
                 raise
@@ -186,7 +191,7 @@ class LiveRun:
             death=self.death,
             loaded_seconds=self.loaded_seconds,
             service_error=self.service_error,
-            locust_exit=self.locust.exit_code(),
+            locust_exit=self.locust.exit_code() if self.locust is not None else None,
             processes=self.children.pids(),
         )
 
@@ -218,12 +223,11 @@ def save_evidence(directory: Path, spec: RunSpec, evidence: Evidence, health: He
 def _connect(spec: RunSpec, options: LiveOptions, children: Children) -> Target:
     if options.target:
         target = Target(
-            options.target.rstrip("/"),
-            options.admin_key or "",
+            MockAdmin(options.target.rstrip("/"), options.admin_key or ""),
             options.client_id or "mockgc-client",
             options.client_secret or "",
         )
-        problem = target.why_not_ready()
+        problem = target.admin.why_not_ready()
         if problem:
             raise RunError(f"--target: {problem}")
         return target
@@ -247,23 +251,23 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
     a harness failure. Every process it starts is stopped before it returns or raises."""
     display = display or Display()
     options.validate(spec)
-    spec, note = with_enough_workers(spec)
-    if note:
-        display.line(note)
-    if spec.store and any(load_mitigation(name, spec.params).needs_store for name in spec.mitigations()):
+    resolved = plans(spec)
+    for plan in resolved:
+        plan.offsets  # noqa: B018 - each live schedule resolved now (its own bound, MAX_LIVE_PUBLISHES), before any load
+    if spec.store and any(plan.strategy.needs_store for plan in resolved):
         check_store(spec.store)
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
-    names = spec.mitigations()
     outcomes: list[RunOutcome] = []
     with Children() as children:
         try:
             target = _connect(spec, options, children)
             if not options.rate_limited:
                 target.register_client(f"{LOAD_CLIENT_ID}-{secrets.token_hex(4)}", secrets.token_urlsafe(18), None)
-            for name in names:
-                directory = out if len(names) == 1 else out / name.replace(":", "_")
-                live = LiveRun(spec.for_mitigation(name), options, target, children, directory, display)
+            for plan in resolved:
+                name = plan.spec.mitigation
+                directory = out if len(resolved) == 1 else out / name.replace(":", "_")
+                live = LiveRun(plan, options, target, children, directory, display)
                 outcome = live.execute()
                 outcomes.append(outcome)
                 if live.death is not None:
@@ -275,13 +279,13 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
             raise Interrupted(outcomes) from None
         except RunError:
             raise
-        except (TargetError, ProcessError, OSError, RuntimeError) as error:
+        except (TargetError, MockError, ProcessError, OSError, RuntimeError) as error:
             # RuntimeError: a companion that could not start or drain what it runs.
             raise RunError(str(error)) from None
         finally:
-            if len(names) > 1:
+            if len(resolved) > 1:
                 (out / "config.json").write_text(spec.to_json(indent=2))
                 if outcomes:
-                    write_matrix(out, outcomes, spec, repeat_command(out, options))
+                    write_matrix(out, outcomes, spec, repeat_command(out, options), runs=len(resolved))
             (out / "processes.json").write_text(json.dumps(children.pids(), indent=2, sort_keys=True))
     return outcomes

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from mockgc.inlocust.nemesis import publish_schedule  # moved there: the live nemesis publishes the same way
+from mockgc.platform.client import MockAdmin, publish_through_upload
 from mockgc.platform.http.app import create_app
 from mockgc.platform.serve.server import ServerThread
 from mockgc.platform.settings import Settings
@@ -43,12 +43,7 @@ def run_scripted_demo(say: Callable[[str], None], profile: str = "seed-default")
         )
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {token['access_token']}"
-        info = _expect(
-            requests.get(
-                f"{base}/mock/info", headers={"Authorization": f"Bearer {settings.server.admin_key}"}, timeout=10
-            ),
-            200,
-        )
+        info = MockAdmin(base, settings.server.admin_key).info()
         agent = info["users"][0]
         bu_id = info["businessUnits"][0]["id"]
         call = _expect(http.post(f"{base}/api/v2/conversations/calls", json={"callUserId": agent["id"]}), 200)
@@ -60,7 +55,7 @@ def run_scripted_demo(say: Callable[[str], None], profile: str = "seed-default")
 
         before = http.put(variable, json={"value": "PREF-BEFORE"})
         say(f"before the publish: Set Data -> {before.status_code}")
-        operation = publish_schedule(http, base, bu_id)
+        operation = publish_through_upload(http, base, bu_id)
         say(f"WFM publish started: operation {operation['operationId']} ({operation['status']})")
         during = http.put(variable, json={"value": "PREF-DURING"})
         branch = http.post(

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 EVIDENCE_FILE = "evidence.json"
 FORMAT = "mockgc-evidence/1"
 TEST_DIR = re.compile(r"^test-(\d{3,})$")
@@ -91,22 +89,3 @@ def per_test_dirs(base: Path) -> list[Path]:
         return []
     found = [(int(m.group(1)), p) for p in base.iterdir() if p.is_dir() and (m := TEST_DIR.match(p.name))]
     return [p for _, p in sorted(found)]
-
-
-def fetch_ground_truth(
-    base_url: str, admin_key: str, timeout: float = 120.0
-) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]] | None, str | None]:
-    """(publish windows, truth, None) from the mock's admin API; (None, None, why) when it cannot be read."""
-    if not admin_key:
-        return None, None, "no admin key: the mock's truth and publish windows were not saved"
-    headers = {"Authorization": f"Bearer {admin_key}"}
-    base = base_url.rstrip("/")
-    try:
-        windows = requests.get(f"{base}/mock/windows", headers=headers, timeout=timeout)
-        truth = requests.get(f"{base}/mock/truth", headers=headers, timeout=timeout)
-    except requests.RequestException as error:
-        return None, None, f"the mock did not answer: {type(error).__name__}: {error}"
-    for name, reply in (("windows", windows), ("truth", truth)):
-        if reply.status_code != 200:
-            return None, None, f"GET /mock/{name} answered {reply.status_code}: {reply.text[:200]}"
-    return windows.json()["operations"], truth.json()["sessions"], None

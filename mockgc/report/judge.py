@@ -4,6 +4,7 @@ the files written (result.json, sessions.json, report.html), and the exit code o
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ def window_spans(operations: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return [(op["startedEpochMs"] / 1000.0, op["completesEpochMs"] / 1000.0) for op in operations]
 
 
-def harness_section(spec: RunSpec, evidence: Evidence, health: Health, directory: Path) -> dict[str, Any]:
+def harness_section(
+    spec: RunSpec, evidence: Evidence, health: Health, directory: Path, scheduled: int
+) -> dict[str, Any]:
     """The harness's own health: anything here but zero errors makes the verdict untrustworthy (exit 2)."""
     live = evidence.live
     problems: list[str] = []
@@ -43,8 +46,8 @@ def harness_section(spec: RunSpec, evidence: Evidence, health: Health, directory
     failed = [r for r in nemesis if r.get("error")]
     if failed:
         problems.append(f"{len(failed)} publish(es) failed: {failed[0]['error']}")
-    if not health.partial and len(nemesis) != len(spec.offsets()):
-        problems.append(f"the nemesis made {len(nemesis)} of {len(spec.offsets())} scheduled publishes")
+    if not health.partial and len(nemesis) != scheduled:
+        problems.append(f"the nemesis made {len(nemesis)} of {scheduled} scheduled publishes")
     fired = {r.get("operationId") for r in nemesis if r.get("operationId")}
     if evidence.operations is not None and fired - {op["operationId"] for op in evidence.operations}:
         problems.append("a publish the nemesis made is missing from /mock/windows")
@@ -82,10 +85,18 @@ def harness_section(spec: RunSpec, evidence: Evidence, health: Health, directory
 
 
 def judge(
-    spec: RunSpec, evidence: Evidence, health: Health, directory: Path, store_url: str | None, command: str
+    spec: RunSpec,
+    evidence: Evidence,
+    health: Health,
+    directory: Path,
+    store_url: str | None,
+    command: str,
+    offsets: Sequence[float] | None = None,
 ) -> RunOutcome:
-    """The checker's verdict on one run, written with its report; the exit code says how far to trust it."""
-    harness = harness_section(spec, evidence, health, directory)
+    """The checker's verdict on one run, written with its report; the exit code says how far to trust it.
+    `offsets` are the publishes the run scheduled (its plan's); None: the spec's, for a run judged offline."""
+    scheduled = len(spec.offsets() if offsets is None else offsets)
+    harness = harness_section(spec, evidence, health, directory, scheduled)
     stopped_by = None
     if health.death is not None:
         stopped_by = health.death.as_dict() | {
@@ -155,13 +166,14 @@ def comparison(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
     return [row(o.result, o.exit_code) for o in outcomes]
 
 
-def write_matrix(out: Path, outcomes: list[RunOutcome], spec: RunSpec, command: str) -> None:
+def write_matrix(out: Path, outcomes: list[RunOutcome], spec: RunSpec, command: str, runs: int) -> None:
+    """The matrix's result.json and report.html; `runs` is how many mitigations it was to run."""
     rows = comparison(outcomes)
     summary = {
         "matrix": rows,
         "fault_profile": spec.profile,
         "seed": spec.seed,
-        "partial": any(o.result.get("partial") for o in outcomes) or len(outcomes) < len(spec.mitigations()),
+        "partial": any(o.result.get("partial") for o in outcomes) or len(outcomes) < runs,
         "run": spec.as_dict() | {"command": command},
         "holding": [o.mitigation for o in outcomes if o.result["verdict"] == HOLDS],
     }

@@ -1,17 +1,26 @@
-"""The run spec: everything a run is, built and validated once, and handed to every process as one JSON document.
+"""The run spec: everything a run is, type-checked and validated once, and handed to every process as one JSON document.
 
 `mockgc simulate` and `mockgc run` build it from their options, or from a file (`--spec FILE`: TOML,
 or the JSON a run wrote as `config.json`) with the options given on top. It then travels as JSON to
-every process of a live run: the mock's `/mock/reset` (which reads seed, agents and profile), each
-Locust process (`--spec`, which the master passes to its workers) and the worker service
-(`MOCKGC_SPEC`). Each process loads the mitigation from it once. A run directory's `config.json` is
-the spec of that run, so `mockgc run --spec runs/x/config.json` repeats it.
+every process of a live run: each Locust process (`--spec`, which the master passes to its workers)
+and the worker service (`MOCKGC_SPEC`); the mock's `/mock/reset` gets only what it reads (seed,
+agents, profile). Each process resolves it once into a Plan (mockgc/strategies/plans.py: the
+strategy built, its companion, the publish offsets). A run directory's `config.json` is the spec
+its processes ran, so `mockgc run --spec runs/x/config.json` repeats it.
 
 How a run is carried out (which mock, its credentials, the output directory, Locust's master
 address) is not part of the spec: those are the harness's options (mockgc/live/options.py).
 
-To add a field: give it a default here, check it in `validate`, and read it where it is used; the
-file format, config.json and the JSON every process gets follow by themselves.
+Every value is checked once, whatever it came from (a file, an option, config.json): its type by
+pydantic (strict: `users = "lots"`, `users = 1.5` and `seed = true` are refused), then its range in
+`__post_init__`; a bad value is one line naming the key, the value and what is wanted (SpecError).
+Which strategies the names mean, and whether their parameters fit, is the plan's to check.
+
+To add a field: declare it below with its type and default (and, when its type alone does not say
+what is wanted, a line in WANTED; when it is a duration, its name in DURATION_FIELDS; when it has a
+range, a check in `__post_init__`), then read it where it is used. Files, options, config.json and
+every process's document follow by themselves; tests/spec/test_spec.py tries a wrong type on every
+field.
 """
 
 from __future__ import annotations
@@ -20,23 +29,45 @@ import json
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+
 from mockgc.checker.gate import Gate
-from mockgc.drivers.simulator import SimConfig, check_size
 from mockgc.faults import get_profile
-from mockgc.flows.mitigations.base import Mitigation
 from mockgc.spec.arrivals import Arrival, check_arrivals, parse_arrivals
 from mockgc.spec.durations import parse_duration
 from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
-from mockgc.strategies.registry import ALL, expand, load_mitigation
+from mockgc.spec.simconfig import SimConfig, check_size
 
+ALL = "all"  # the mitigation that means every registered strategy, in the registry's order
 MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
 # Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
 DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds")
+# What a field wants, where its type alone does not say it well.
+WANTED = {
+    "params": "a table (a JSON object) of the mitigation's parameters",
+    "expect": "a table of mitigation = holds or fails",
+    "thresholds": "a list of strings such as 'lost<=0'",
+    "publish_at": "a list of seconds, or a string such as '5,15.5,1m'",
+    "arrivals": "a list of tables { at = seconds, agent = n, session = n }",
+}
+# What a pydantic type error means, said the way a user reads it.
+WANTED_BY_TYPE = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "dict_type": "a table",
+    "tuple_type": "a list",
+}
+
+
+class SpecError(ValueError):
+    """A spec value of the wrong type or out of range: one line naming the key, the value and what is wanted."""
 
 
 def _number(name: str, value: Any) -> float:
@@ -120,9 +151,21 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     return table
 
 
-@dataclass(frozen=True)
+def _one_line(error: ValidationError) -> str:
+    """The first problem pydantic found, as one line: the key, the value, what is wanted (or the check's own words)."""
+    first = error.errors(include_url=False)[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if first["type"] == "value_error" and cause is not None:
+        return str(cause)
+    key = str(first["loc"][0]) if first["loc"] else "the spec"
+    wanted = WANTED.get(key) or WANTED_BY_TYPE.get(first["type"]) or first["msg"].lower()
+    return f"{key} must be {wanted}, got {first['input']!r}"
+
+
+@dataclass(frozen=True, config=ConfigDict(strict=True))
 class RunSpec:
-    """Everything a run is. Frozen: build a changed copy with `replace` (dataclasses) or `with_options`."""
+    """Everything a run is. Frozen: build a changed copy with `with_options` (or dataclasses' `replace`);
+    every copy is checked again, so no RunSpec holds a value of the wrong type or out of range."""
 
     # What is under test, and on which org.
     mitigation: str = "none"  # a registered name, package.module:Class, a comma list, or "all"
@@ -154,57 +197,47 @@ class RunSpec:
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
 
-    # -- building -------------------------------------------------------------------------------
+    # -- normalizing (before the type check) ----------------------------------------------------
 
+    @field_validator(*DURATION_FIELDS, mode="before")
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "the spec") -> RunSpec:
-        """A spec from a mapping of its fields (unknown keys are an error, never silently ignored)."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(
-                f"unknown keys in {source}: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
-            )
-        return cls().with_options(**data)
+    def _seconds(cls, value: Any, info: Any) -> Any:
+        return parse_duration(value, info.field_name.replace("_", " "))
 
+    @field_validator("publish_at", mode="before")
     @classmethod
-    def from_json(cls, text: str, *, source: str = "the spec") -> RunSpec:
-        return cls.from_dict(_json_object(text, source), source=source)
+    def _offsets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_offsets(value)
+        if isinstance(value, list | tuple):
+            return tuple(_number("publish offset", o) for o in value)
+        return value
 
+    @field_validator("arrivals", mode="before")
     @classmethod
-    def load(cls, path: str | Path) -> RunSpec:
-        return cls.from_dict(read_spec_file(path), source=str(path))
+    def _arrivals(cls, value: Any) -> Any:
+        return parse_arrivals(value) if isinstance(value, list | tuple) else value
 
-    def with_options(self, **options: Any) -> RunSpec:
-        """A copy with these fields changed (None leaves a field as it is), normalized and validated."""
-        changes = {k: v for k, v in options.items() if v is not None}
-        if isinstance(changes.get("publish_at"), str):
-            changes["publish_at"] = parse_offsets(changes["publish_at"])
-        elif "publish_at" in changes:
-            changes["publish_at"] = tuple(_number("publish offset", o) for o in changes["publish_at"])
-        if "arrivals" in changes:
-            changes["arrivals"] = parse_arrivals(changes["arrivals"])
-        if "params" in changes:
-            if not isinstance(changes["params"], Mapping):
-                raise ValueError("params must be a table (a JSON object) of the mitigation's parameters")
-            changes["params"] = dict(changes["params"])
-        for name in DURATION_FIELDS:
-            if name in changes:
-                changes[name] = parse_duration(changes[name], name.replace("_", " "))
-        if "expect" in changes:
-            if not isinstance(changes["expect"], Mapping):
-                raise ValueError("expect must be a table of mitigation = holds or fails")
-            changes["expect"] = dict(Gate.parse(changes["expect"]).expect)
-        if "thresholds" in changes:
-            if isinstance(changes["thresholds"], str) or not isinstance(changes["thresholds"], list | tuple):
-                raise ValueError("thresholds must be a list of strings such as 'lost<=0'")
-            changes["thresholds"] = tuple(
-                t.text for t in Gate.parse(thresholds=map(str, changes["thresholds"])).thresholds
-            )
-        return replace(self, **changes).validate()
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> Any:
+        return dict(value) if isinstance(value, Mapping) else value
 
-    def validate(self) -> RunSpec:
-        """Every field in range and the mitigations loadable with these parameters; raises ValueError."""
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _expect(cls, value: Any) -> Any:
+        return dict(Gate.parse(value).expect) if isinstance(value, Mapping) else value
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _thresholds(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(t.text for t in Gate.parse(thresholds=map(str, value)).thresholds)
+        return value
+
+    # -- ranges (after the type check) ------------------------------------------------------------
+
+    def __post_init__(self) -> None:
         check_size(self.sessions, self.agents, self.publishes, self.seed)
         check_arrivals(self.arrivals, self.sessions, self.agents)
         get_profile(self.profile)
@@ -218,14 +251,37 @@ class RunSpec:
             raise ValueError("workers must not be negative")
         if len(self.publish_at) > MAX_LIVE_PUBLISHES:
             raise ValueError(f"at most {MAX_LIVE_PUBLISHES} publishes per run")
+        if any(not 0 <= o <= MAX_DURATION for o in self.publish_at):
+            raise ValueError(f"publish offsets must be between 0 and 86400 seconds, got {list(self.publish_at)}")
         late = [o for o in self.publish_at if o >= self.duration]
         if late:
             raise ValueError(f"publish offsets {late} are not inside the {self.duration:g} s run")
         self.sim_config()
-        for name in self.mitigations():
-            load_mitigation(name, self.params)
-        self.gate().check_names(self.mitigations())
-        return self
+
+    # -- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "the spec") -> RunSpec:
+        """A spec from a mapping of its fields (unknown keys are an error, never silently ignored; None is the default)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise SpecError(
+                f"unknown keys in {source}: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
+            )
+        return cls().with_options(**data)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "the spec") -> RunSpec:
+        return cls.from_dict(_json_object(text, source), source=source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunSpec:
+        return cls.from_dict(read_spec_file(path), source=str(path))
+
+    def with_options(self, **options: Any) -> RunSpec:
+        """A copy with these fields changed (None leaves a field as it is), checked."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -236,10 +292,6 @@ class RunSpec:
             max_mean_flow_steps=self.max_mean_flow_steps,
             max_flow_seconds=self.max_flow_seconds,
         ).validate()
-
-    def mitigations(self) -> list[str]:
-        """The runs this spec asks for: `all` in the registry's order, a comma list, or one."""
-        return expand(self.mitigation)
 
     def for_mitigation(self, name: str) -> RunSpec:
         """The spec of one run of a matrix, with the part of the gate that concerns it."""
@@ -255,13 +307,6 @@ class RunSpec:
         """The expectations and thresholds this run is judged against (mockgc/checker/gate.py)."""
         return Gate.parse(self.expect, self.thresholds)
 
-    def load_mitigation(self) -> Mitigation:
-        """The one strategy this spec runs, built from its parameters (a process does this once)."""
-        names = self.mitigations()
-        if len(names) != 1 or self.mitigation.strip() == ALL:
-            raise ValueError(f"one process runs one mitigation, not {self.mitigation!r}")
-        return load_mitigation(names[0], self.params)
-
     def offsets(self) -> list[float]:
         """A live run's publish starts, in seconds after the load starts (at most MAX_LIVE_PUBLISHES)."""
         return publish_offsets(
@@ -271,6 +316,10 @@ class RunSpec:
     def simulated_publishes(self) -> int:
         """How many publishes the simulator fires (it places them itself): one per offset, else `publishes`."""
         return len(self.publish_at) if self.publish_at else self.publishes
+
+    def org(self) -> dict[str, Any]:
+        """What the mock's /mock/reset reads: the org's seed, its agents, its fault profile."""
+        return {"seed": self.seed, "agents": self.agents, "profile": self.profile}
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -284,3 +333,18 @@ class RunSpec:
     def to_json(self, indent: int | None = None) -> str:
         """The one document every process gets (and config.json, indented); it holds no secret."""
         return json.dumps(self.as_dict(), indent=indent, sort_keys=True, separators=None if indent else (",", ":"))
+
+
+# Every way a RunSpec is made (the constructor, `replace`, `with_options`, `from_dict`) goes through
+# pydantic's __init__; this turns its report into the one line a user reads.
+_checked_init = RunSpec.__init__
+
+
+def _init(self: RunSpec, *args: Any, **kwargs: Any) -> None:
+    try:
+        _checked_init(self, *args, **kwargs)
+    except ValidationError as error:
+        raise SpecError(_one_line(error)) from None
+
+
+RunSpec.__init__ = _init  # type: ignore[method-assign]

@@ -26,10 +26,9 @@ from mockgc.flows.mitigations import (
     WindowGuard,
 )
 from mockgc.spec.companion import NOTHING, Companion
+from mockgc.spec.runspec import ALL
 from mockgc.strategies.store_services import clean_store_namespace, data_action_read_back
 from mockgc.worker.companion import live_worker, simulated_worker
-
-ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -131,8 +130,3 @@ def companion_of(mitigation: Mitigation) -> Companion:
         if cls in registered:
             return registered[cls]
     return NOTHING
-
-
-def label(name: str | Mitigation, mitigation: Mitigation) -> str:
-    """The name a result carries: the registry name, else where the class came from."""
-    return name if isinstance(name, str) and ":" in name else mitigation.label()

@@ -92,10 +92,11 @@ def test_profiles_agrees_on_the_calm_and_v1_kinds_and_fits_80_columns() -> None:
 
 def test_the_summary_keeps_names_verdicts_and_losses_whole_at_80_columns() -> None:
     from mockgc.checker.summary import print_summary
-    from mockgc.drivers.simulation import simulate_spec
+    from mockgc.drivers.simulator import Simulator
     from mockgc.spec.runspec import RunSpec
+    from mockgc.strategies.plans import plans
 
-    results = simulate_spec(RunSpec().with_options(mitigation="all", sessions=60))["results"]
+    results = [Simulator(plan).run() for plan in plans(RunSpec().with_options(mitigation="all", sessions=60))]
     results[0]["partial"] = True
     console = Console(width=80, force_terminal=True, color_system=None)
     with console.capture() as captured:

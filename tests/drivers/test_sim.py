@@ -15,8 +15,7 @@ from mockgc.checker.result import verdict_exit
 from mockgc.clock import VirtualClock
 from mockgc.drivers.inprocess import InProcessTransport
 from mockgc.drivers.realtime import run_flow
-from mockgc.drivers.simulation import simulate, simulator
-from mockgc.drivers.simulator import DEFAULT_START, SimConfig, SimulationError, Simulator
+from mockgc.drivers.simulator import SimulationError, Simulator
 from mockgc.faults import get_profile
 from mockgc.flows.context import Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Sleep
@@ -26,7 +25,9 @@ from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.settings import OrgSettings
 from mockgc.spec.companion import Companion
+from mockgc.spec.simconfig import DEFAULT_START, SimConfig
 from mockgc.strategies.registry import REGISTRY, load_mitigation, register
+from tests.conftest import simulate, simulator
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -119,7 +120,7 @@ def test_weekly_window_guard_holds_only_because_the_publishes_fall_in_its_window
     assert aligned["verdict"] == "holds"
     # Move the run (and its publishes) to Monday 10:59: the calendar says go, the lock says no.
     late = SimConfig(start=DEFAULT_START + 5 * 3600)
-    sim = Simulator(mitigation=weekly, profile="seed-default", sessions=300, seed=2, config=late)
+    sim = simulator(mitigation=weekly, profile="seed-default", sessions=300, seed=2, config=late)
     missed = sim.run()
     assert missed["verdict"] == "fails" and missed["sessions"]["lost"] > 0
 

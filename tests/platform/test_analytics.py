@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from mockgc.clock import VirtualClock
 from mockgc.platform.domain.statuslog import ROUTING, StatusLog
 from mockgc.platform.domain.users import PRESENCE_DEFINITIONS
-from mockgc.server import ServerThread
-from tests.sdk_conformance import assert_sdk_conforms
-from tests.test_sdk import SdkFactory, make_sdk  # noqa: F401 - the SDK's fixture
+from mockgc.platform.serve.server import ServerThread
+from tests.platform.sdk_conformance import assert_sdk_conforms
+from tests.platform.test_sdk import SdkFactory, make_sdk  # noqa: F401 - the SDK's fixture
 
 A = "/api/v2/analytics"
 T0 = 1_795_000_000.0  # the fixtures' virtual clock starts here (2026-11-18T11:06:40Z)

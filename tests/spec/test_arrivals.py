@@ -7,16 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from mockgc.drivers import simulation
+from mockgc.drivers.simulator import Simulator
 from mockgc.spec.arrivals import Arrival, parse_arrivals
 from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
+
+
+def simulator(spec: RunSpec) -> Simulator:
+    return Simulator(plan(spec))
+
+
+def simulated(spec: RunSpec) -> str:
+    return json.dumps(simulator(spec).run(), sort_keys=True)
 
 
 def drawn(spec: RunSpec) -> tuple[Arrival, ...]:
-    sim = simulation.simulator(
-        mitigation=spec.mitigation, profile=spec.profile, sessions=spec.sessions, seed=spec.seed, agents=spec.agents
-    )
-    return tuple(sim.arrivals())
+    return tuple(simulator(spec).arrivals())
 
 
 def test_the_drawn_arrivals_written_out_run_the_same_run_byte_for_byte(tmp_path: Path) -> None:
@@ -25,11 +31,11 @@ def test_the_drawn_arrivals_written_out_run_the_same_run_byte_for_byte(tmp_path:
     assert [a.session for a in arrivals] == list(range(400))
     assert {a.agent for a in arrivals} == set(range(20))
     assert all(0 <= a.at < 150 for a in arrivals) and list(arrivals) == sorted(arrivals)
-    baseline = json.dumps(simulation.simulate_spec(spec), sort_keys=True)
+    baseline = simulated(spec)
     explicit = spec.with_options(arrivals=arrivals)
-    assert json.dumps(simulation.simulate_spec(explicit), sort_keys=True) == baseline
+    assert simulated(explicit) == baseline
     # Through every form a spec travels in: config.json's JSON, and a TOML file.
-    assert json.dumps(simulation.simulate_spec(RunSpec.from_json(explicit.to_json())), sort_keys=True) == baseline
+    assert simulated(RunSpec.from_json(explicit.to_json())) == baseline
     import tomli_w
 
     path = tmp_path / "spec.toml"
@@ -40,11 +46,9 @@ def test_the_drawn_arrivals_written_out_run_the_same_run_byte_for_byte(tmp_path:
 def test_a_session_taken_out_of_a_run_keeps_its_key_and_meets_the_same_network() -> None:
     spec = RunSpec(mitigation="none", profile="seed-default", sessions=300, seed=2)
     arrivals = drawn(spec)
-    whole = simulation.simulator(mitigation="none", profile="seed-default", sessions=300, seed=2, arrivals=arrivals)
+    whole = simulator(spec.with_options(arrivals=arrivals))
     whole.run()
-    alone = simulation.simulator(
-        mitigation="none", profile="seed-default", sessions=1, seed=2, arrivals=(arrivals[123],)
-    )
+    alone = simulator(spec.with_options(sessions=1, arrivals=(arrivals[123],)))
     alone.run()
 
     def calls(history: list[dict[str, object]], key: str) -> list[tuple[object, ...]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,13 @@ from click.testing import CliRunner
 
 from mockgc.cli import main
 from mockgc.inlocust.driver import spec_of
-from mockgc.spec.runspec import RunSpec, parse_offsets, publish_offsets
+from mockgc.spec.runspec import RunSpec, SpecError, parse_offsets, publish_offsets
+from mockgc.strategies.plans import plan, plans
 from mockgc.strategies.registry import REGISTRY, expand
 
 
 def test_the_defaults_are_a_valid_spec_and_it_is_frozen() -> None:
-    spec = RunSpec().validate()
+    spec = RunSpec()  # checked as it is made
     with pytest.raises(AttributeError):
         spec.seed = 2  # type: ignore[misc]
     assert spec.with_options(seed=2, users=None).seed == 2 and spec.with_options(users=None).users == 50
@@ -61,18 +64,19 @@ def test_a_toml_file_and_options_on_top(tmp_path: Path) -> None:
     ],
 )
 def test_a_bad_spec_is_one_readable_error(data: dict[str, object], message: str) -> None:
+    # The values are checked as the spec is made; the names and parameters as it is resolved, once.
     with pytest.raises(ValueError, match=message):
-        RunSpec.from_dict(data)
+        plans(RunSpec.from_dict(data))
 
 
 def test_all_expands_in_the_registrys_order_everywhere() -> None:
     in_all = [name for name, entry in REGISTRY.items() if entry.in_all]
-    assert RunSpec().with_options(mitigation="all").mitigations() == in_all == expand("all")
+    assert [p.spec.mitigation for p in plans(RunSpec().with_options(mitigation="all"))] == in_all == expand("all")
     assert "data-action" in REGISTRY and "data-action" not in in_all  # it needs the user's URLs
     assert next(iter(REGISTRY)) == "none"
     assert expand(" none, retry ") == ["none", "retry"]
     with pytest.raises(ValueError, match="one process runs one mitigation"):
-        RunSpec().with_options(mitigation="none,retry").load_mitigation()
+        plan(RunSpec().with_options(mitigation="none,retry"))
 
 
 def test_the_live_schedule() -> None:
@@ -167,3 +171,70 @@ def test_the_readmes_spec_file_is_a_valid_spec() -> None:
     block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     spec = RunSpec.from_dict(tomllib.loads(block), source="README.md")
     assert (spec.mitigation, spec.offsets(), dict(spec.params)) == ("retry", [5.0, 15.0], {"attempts": 5})
+
+
+# A value of the wrong type for every field: each is refused with one line naming the key, the value and
+# what is wanted (SpecError, exit 2 from the CLI), never a traceback or a value passed on to a process.
+WRONG_TYPES: dict[str, list[object]] = {
+    "int": ["lots", 1.5, True, [1]],
+    "float": ["lots", True, [1]],
+    "str": [5, True, ["a"]],
+    "optional str": [5, True],
+    "table": [[1], "x", 3],
+    "list": [5, True, {"a": 1}],
+}
+
+
+def _kind(name: str) -> str:
+    annotation = str(next(f.type for f in dataclasses.fields(RunSpec) if f.name == name))
+    for key, kind in (("Mapping", "table"), ("tuple", "list"), ("None", "optional str"), ("int", "int")):
+        if key in annotation:
+            return kind
+    return "float" if "float" in annotation else "str"
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(RunSpec)])
+def test_every_field_refuses_a_value_of_the_wrong_type_in_one_line(name: str) -> None:
+    for value in WRONG_TYPES[_kind(name)]:
+        with pytest.raises(SpecError) as caught:
+            RunSpec.from_dict({name: value})
+        message = str(caught.value)
+        assert "\n" not in message, message
+        # the key as written, or as a person reads it (`max flow seconds '1x' is not a duration`)
+        assert (name in message or name.replace("_", " ") in message) and repr(value) in message, message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"users": "lots"}, "users must be an integer, got 'lots'"),
+        ({"users": 1.5}, "users must be an integer, got 1.5"),
+        ({"seed": True}, "seed must be an integer, got True"),
+        ({"users": -3}, "users must be at least 1"),
+        ({"agents": -1}, "agents must be an integer from 1"),
+        ({"think_time": -1}, "think time and drain timeout must not be negative"),
+        ({"workers": -2}, "workers must not be negative"),
+        ({"publish_at": [-5]}, "publish offsets must be between 0 and 86400 seconds"),
+        ({"publish_at": 5}, "publish_at must be a list of seconds"),
+        ({"spawn_rate": "fast"}, "spawn_rate must be a number, got 'fast'"),
+        ({"store": 5}, "store must be a string, got 5"),
+        ({"max_flow_seconds": "lots"}, "max flow seconds 'lots' is not a duration"),
+    ],
+)
+def test_a_mistyped_or_negative_value_names_the_key_the_value_and_what_is_wanted(
+    data: dict[str, object], message: str
+) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        RunSpec.from_dict(data)
+
+
+@pytest.mark.parametrize("command", ["simulate", "run"])
+def test_a_mistyped_spec_file_is_exit_2_and_one_line_in_run_and_simulate(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "spec.toml"
+    out = ["--out", str(tmp_path / "out")] if command == "run" else []
+    for text, message in (('users = "lots"\n', "users must be an integer, got 'lots'"), ("users = 1.5\n", "got 1.5")):
+        path.write_text(text)
+        done = CliRunner().invoke(main, [command, "--spec", str(path), *out])
+        assert done.exit_code == 2, done.output
+        assert done.output.count("\n") == 1 and message in done.output, done.output
+        assert not (tmp_path / "out").exists()  # refused before anything started

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockgc.drivers.simulation import simulate
 from mockgc.drivers.simulator import SimulationError
 from mockgc.stores import open_store
+from tests.conftest import simulate
 
 
 def test_simulation_with_an_unreachable_store_is_a_harness_error() -> None:

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from mockgc.drivers.simulation import simulate
 from mockgc.faults import PROFILES
 from mockgc.stores import StoreError, open_store
 from mockgc.strategies.registry import load_mitigation
+from tests.conftest import simulate
 
 SESSIONS = 300
 SEED = 11

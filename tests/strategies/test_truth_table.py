@@ -19,14 +19,14 @@ import pytest
 
 from mockgc.checker.check import check
 from mockgc.checker.result import verdict_exit
-from mockgc.drivers.simulation import simulate
-from mockgc.drivers.simulator import SimulationError, Simulator
+from mockgc.drivers.simulator import SimulationError
 from mockgc.faults import PROFILES as FAULT_PROFILES
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect
 from mockgc.flows.mitigations.base import Mitigation
 from mockgc.strategies.registry import load_mitigation
 from tests import planted
+from tests.conftest import simulate, simulator
 
 H, F = "holds", "fails"
 SEEDS = range(1, 21)
@@ -164,7 +164,7 @@ def forge_evaluations(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_a_forged_evaluate_record_is_refuted_by_the_mocks_own_log() -> None:
-    sim = Simulator(mitigation=planted.FabricatedAfterWrite(), profile="calm", sessions=PLANTED_SESSIONS, seed=1)
+    sim = simulator(mitigation=planted.FabricatedAfterWrite(), profile="calm", sessions=PLANTED_SESSIONS, seed=1)
     sim.run()
     history, truth = forge_evaluations(sim.history.entries), sim.platform.ground_truth()
 

@@ -22,7 +22,6 @@ import requests
 
 from mockgc.clock import VirtualClock
 from mockgc.drivers.inprocess import InProcessTransport
-from mockgc.drivers.simulation import simulate
 from mockgc.faults import get_profile
 from mockgc.flows.effects import Reply
 from mockgc.flows.mitigations.async_worker import AsyncWorker, Intent, WorkerConfig, intent_key
@@ -40,7 +39,7 @@ from mockgc.worker.app import create_worker_app
 from mockgc.worker.engine import RepairWorker
 from mockgc.worker.service import ReauthTransport, WorkerService
 from mockgc.worker.simulated import SimulatedWorker
-from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
+from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET, simulate
 from tests.worker.test_worker import NS, T0, ScriptedPlatform, record_intents, run_job, webhook
 
 ERROR_KEYS = {"message", "code", "status", "contextId", "details", "errors"}

@@ -19,6 +19,7 @@ from mockgc.flows.context import FlowContext
 from mockgc.flows.history import History
 from mockgc.flows.script import script_flow
 from mockgc.live.procs import Children
+from mockgc.platform import client
 from mockgc.platform.domain.standard_webhooks import new_secret, secret_key
 from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
@@ -200,8 +201,8 @@ class FlakyWorker:
 
 @pytest.fixture
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hooks, "POLL_WAIT_SECONDS", 0.01)
-    monkeypatch.setattr(hooks, "POLL_MAX_WAIT_SECONDS", 0.02)
+    monkeypatch.setattr(client, "POLL_WAIT_SECONDS", 0.01)
+    monkeypatch.setattr(client, "POLL_MAX_WAIT_SECONDS", 0.02)
 
 
 def test_a_status_poll_that_fails_once_is_retried_and_the_drain_completes(
@@ -210,7 +211,7 @@ def test_a_status_poll_that_fails_once_is_retried_and_the_drain_completes(
     flaky = FlakyWorker(failures=1)
     with flaky.server:
         ctx = context(mock, tmp_path)
-        assert hooks._drain(requests.Session(), ctx, flaky.server.url) is True
+        assert hooks._drain(client.MockAdmin(ctx.target_url, ctx.admin_key), flaky.server.url) is True
     assert flaky.polls >= 2
 
 
@@ -225,7 +226,7 @@ def test_a_status_poll_that_keeps_failing_ends_with_a_clear_harness_error(
         ),
     ):
         hooks.poll_json(requests.Session(), f"{flaky.server.url}/status")
-    assert flaky.polls == hooks.POLL_ATTEMPTS
+    assert flaky.polls == client.POLL_ATTEMPTS
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]

@@ -7,7 +7,7 @@ from typing import Any
 
 from mockgc.checker.result import FAILS
 from mockgc.spec.runspec import RunSpec, read_spec_file
-from mockgc.strategies.registry import ALL
+from mockgc.strategies.registry import ALL, expand
 
 
 def _is_result(data: dict[str, Any]) -> bool:
@@ -27,7 +27,7 @@ def spec_of_result(result: dict[str, Any]) -> RunSpec:
         agents=result["agents"],
         publishes=result["publishes"],
         sessions=simulation.get("sessions_requested", result["sessions"]["total"]),
-    ).validate()
+    )
 
 
 def _chosen(results: list[dict[str, Any]], mitigation: str | None) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def read_spec_input(path: Path, mitigation: str | None = None) -> RunSpec:
         except (KeyError, TypeError) as error:
             raise ValueError(f"{path} is not a mockgc simulate result: no {error}") from None
     spec = RunSpec.from_dict(data, source=str(path))
-    names = spec.mitigations()
+    names = expand(spec.mitigation)
     if len(names) == 1 and spec.mitigation.strip() != ALL:
         if mitigation is not None and mitigation != names[0]:
             raise ValueError(f"{path} runs {names[0]}, not {mitigation}")

@@ -28,6 +28,7 @@ from mockgc.report.judge import window_spans
 from mockgc.report.sessions import DATA_CALLS, session_details
 from mockgc.spec.arrivals import Arrival
 from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
 
 ALIGN_TRIES = 4  # simulations spent placing the failing call where it was live
 NETWORK = "needs real network timing, which the simulator does not model"
@@ -109,7 +110,7 @@ def read_live(base: Path, mitigation: str | None = None) -> LiveFailure:
         session = _first_failing(sessions)
         if session is None:
             continue
-        reason = spec.load_mitigation().live_only()
+        reason = plan(spec).strategy.live_only()
         if reason:
             raise Unreproducible(f"cannot reproduce {directory} in simulation: {reason}")
         return _locate(directory, spec, session, sessions, history, operations)

@@ -14,11 +14,11 @@ from functools import cached_property
 from typing import Any
 
 from mockgc.checker.result import BAD_CLASSES, DEFAULT, FAILING_CLASSES, Result
-from mockgc.drivers import simulation
 from mockgc.drivers.simulator import Simulator
 from mockgc.platform.domain.publish_lock import Hold
 from mockgc.spec.arrivals import session_key
 from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
@@ -155,17 +155,7 @@ class Simulations:
 
 def simulator_of(spec: RunSpec, components: list[Any]) -> Simulator:
     """The simulator of a one-mitigation spec, as `mockgc simulate` builds it."""
-    return simulation.simulator(
-        mitigation=spec.load_mitigation(),
-        profile=spec.profile,
-        sessions=spec.sessions,
-        seed=spec.seed,
-        agents=spec.agents,
-        publishes=spec.simulated_publishes(),
-        config=spec.sim_config(),
-        arrivals=spec.arrivals,
-        components=components,
-    )
+    return Simulator(plan(spec), components=components)
 
 
 def simulate_trace(spec: RunSpec) -> Trace:
