@@ -23,8 +23,8 @@ def test_a_failing_live_run_of_none_becomes_a_simulate_repro_of_the_same_class(t
     run = tmp_path / "run"
     live = subprocess.run(
         [sys.executable, "-m", "mockgc.cli", "run", "--quiet", "--out", str(run), "-m", "none", "-p", "seed-default",
-         "--users", "20", "--spawn-rate", "20", "--duration", "4", "--think-time", "0.2", "--drain-timeout", "5",
-         "--publish-at", "0.5"],
+         "--users", "20", "--spawn-rate", "20", "--duration", "6", "--think-time", "0.2", "--drain-timeout", "5",
+         "--publish-at", "1"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )  # fmt: skip
     assert live.returncode == 1, live.stdout + live.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mockgc.explore.shrink.ddmin import ddmin
 from mockgc.explore.shrink.probe import BudgetSpent, Failure, Simulations, Trace, counted, explicit
@@ -22,6 +22,11 @@ from mockgc.spec.arrivals import Arrival
 from mockgc.spec.runspec import RunSpec
 
 DEFAULT_BUDGET = 400
+# What a simulation with explicit arrivals never reads: the live load, its store, and the gate.
+LIVE_FIELDS = (
+    "users", "spawn_rate", "duration", "think_time", "drain_timeout", "workers", "remote_workers", "store", "expect",
+    "thresholds",
+)  # fmt: skip
 SINGLE_TRIES = 5  # failing sessions tried alone before delta debugging over all of them
 
 
@@ -168,10 +173,10 @@ class _Shrinker:
 
     def agents(self) -> None:
         before, batches = self.spec.agents, Size.of(self.spec).batches
-        order = list(dict.fromkeys(a.agent for a in self.spec.arrivals))
+        renumbered = {agent: n for n, agent in enumerate(dict.fromkeys(a.agent for a in self.spec.arrivals))}
         candidates = [
             self._moved_to(target, shifted=shifted)
-            for target in (lambda a: 0, lambda a: order.index(a.agent))
+            for target in (lambda a: 0, lambda a: renumbered[a.agent])
             for shifted in (True, False)
         ]
         used = max(a.agent for a in self.spec.arrivals) + 1
@@ -199,21 +204,10 @@ class _Shrinker:
         """Think time and the other live-load fields do nothing in a simulation with explicit arrivals (and
         a gate would only repeat the verdict): the repro leaves them at their defaults."""
         defaults = RunSpec()
-        kept = self.spec.with_options(
-            users=defaults.users,
-            spawn_rate=defaults.spawn_rate,
-            duration=defaults.duration,
-            think_time=defaults.think_time,
-            drain_timeout=defaults.drain_timeout,
-            workers=defaults.workers,
-            remote_workers=defaults.remote_workers,
-            store=None,
-            expect={},
-            thresholds=(),
-        )
+        kept = replace(self.spec, **{name: getattr(defaults, name) for name in LIVE_FIELDS})
         think_time = self.spec.think_time
         if kept != self.spec and self.fails(kept):
-            self.steps.append(f"think time: {think_time:g} s -> left out, with the other live-load fields")
+            self.steps.append(f"think time {think_time:g} s, users, duration and the gate: left out (live only)")
 
 
 def shrink(
