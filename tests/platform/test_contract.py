@@ -104,3 +104,31 @@ def test_a_body_that_misses_its_model_is_the_platforms_400_naming_the_field(
     assert response.json["code"] == "invalid.value"
     assert response.json["details"] == [{"fieldName": field}]
     assert response.json["contextId"] == response.headers["ININ-Correlation-Id"]
+
+
+def _enums(node: object) -> list[list[object]]:
+    if isinstance(node, dict):
+        found = [node["enum"]] if isinstance(node.get("enum"), list) else []
+        return found + [e for value in node.values() for e in _enums(value)]
+    if isinstance(node, list):
+        return [e for item in node for e in _enums(item)]
+    return []
+
+
+def test_the_document_is_what_generators_take() -> None:
+    """No enum with values differing only in case; timestamps with their format; `id` lists as arrays;
+    sortOrder as the SDK spells it; required only what the SDK requires (so real answers are accepted)."""
+    doc = document()
+    for enum in _enums(doc):
+        texts = [str(value).lower() for value in enum]
+        assert len(set(texts)) == len(texts), enum
+    schemas = doc["components"]["schemas"]
+    assert schemas["RoutingStatus"]["properties"]["startTime"]["format"] == "date-time"
+    assert schemas["Participant"]["properties"]["connectedTime"]["format"] == "date-time"
+    assert "required" not in schemas["Queue"] and "required" not in schemas["Participant"]
+    assert schemas["User"]["required"] == ["version"]
+    assert {"UserEntityListing", "CreateCallResponse", "ParticipantAttributes"} <= set(schemas)
+    users = {p["name"]: p["schema"] for p in doc["paths"]["/api/v2/users"]["get"]["parameters"]}
+    assert users["id"]["type"] == "array" and users["sortOrder"]["enum"] == ["ascending", "descending"]
+    queues = {p["name"]: p["schema"] for p in doc["paths"]["/api/v2/routing/queues"]["get"]["parameters"]}
+    assert queues["sortOrder"]["enum"] == ["asc", "desc"]
