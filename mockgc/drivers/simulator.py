@@ -13,7 +13,7 @@ from mockgc.checker.check import check, latency_summary
 from mockgc.clock import VirtualClock
 from mockgc.drivers.core import answer, request_of
 from mockgc.drivers.inprocess import InProcessTransport
-from mockgc.faults import get_profile
+from mockgc.faults import FaultProfile, get_profile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Effect, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
@@ -121,16 +121,24 @@ class Simulator:
     process = "sim"
     include_sessions = False
 
-    def __init__(self, plan: Plan, *, components: Iterable[Any] = (), store: Store | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        components: Iterable[Any] = (),
+        store: Store | None = None,
+        profile: FaultProfile | None = None,
+    ) -> None:
         """The plan's run: its strategy, spec (profile, sessions, seed, agents, publishes) and simulator config;
-        `components` (a test's own) are installed before the strategy's simulated companion."""
+        `components` (a test's own) are installed before the strategy's simulated companion; `profile` replaces
+        the spec's (one no spec names, such as tune's stretched profile)."""
         reason = plan.strategy.live_only()
         if reason:
             raise LiveOnly(f"{plan.label} cannot be simulated: {reason}; run it live with `mockgc run`")
         spec, self.plan = plan.spec, plan
         self.mitigation = plan.strategy
         self.label = plan.label
-        self.profile = get_profile(spec.profile)
+        self.profile = profile or get_profile(spec.profile)
         self.sessions, self.seed, self.agents = spec.sessions, spec.seed, spec.agents
         self.publishes = spec.simulated_publishes()
         self.explicit_arrivals = spec.arrivals
