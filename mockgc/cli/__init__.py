@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mockgc.cli import check, compare, demo, mitigations, openapi, profiles, run, serve, simulate, worker
+from mockgc.cli import check, compare, demo, mitigations, openapi, profiles, run, serve, shrink, simulate, tune, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +21,8 @@ for command in (
     demo.demo,
     run.run,
     simulate.simulate_command,
+    shrink.shrink_command,
+    tune.tune,
     check.check,
     compare.compare,
     worker.worker,

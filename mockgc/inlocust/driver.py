@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockgc.checker.check import HistoryError, check
-from mockgc.checker.result import CLASSES, CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
+from mockgc.checker.check import judge_flow
 from mockgc.drivers.http import ROUTES, build_request, reply_from
 from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.effects import FlowResult, Reply
@@ -147,27 +146,12 @@ class FlowRecorder(History):
 
 
 def checked_outcome(entries: list[dict[str, Any]], result: FlowResult) -> str:
-    """The checker's class of one finished flow, as far as its end can tell: the same evidence rules
-    (a personalized branch without a recorded answer carrying the code is `unverified`), with the value
-    taken as durable, since only the final truth can show `ack_lost` (the verdict does)."""
+    """The checker's class of one finished flow, as far as its end can tell: the verdict's own classifier
+    on the flow's entries, with the value taken as durable, since only the final truth can show `ack_lost`
+    (the verdict does)."""
     truth = {result.session_id: {"variables": {PREFERENCE_VARIABLE: result.expected}}} if result.session_id else {}
     store = {result.store_key: result.expected} if result.store_key else None
-    try:
-        judged = check(entries, truth, [], mitigation="live", fault_profile="", seed=0, store=store)
-    except HistoryError:
-        return classify_outcome(result)
-    return next((name for name in CLASSES if judged["sessions"][name]), INDETERMINATE)
-
-
-def classify_outcome(result: FlowResult) -> str:
-    """The flow's own view of how it ended; the checker's verdict later uses ground truth."""
-    if result.branch is None:
-        return INDETERMINATE
-    if result.branch == PERSONALIZED:
-        return OK if result.value == result.expected else CORRUPTED
-    # The default branch: whether an acknowledged write was later lost (ack_lost) or is still
-    # stored but unseen (lost) only ground truth can tell; the checker decides that at the end.
-    return CORRUPTED if result.value and result.value != result.expected else LOST
+    return judge_flow(entries, result.key, truth, store)
 
 
 def pick_agent(agents: list[dict[str, Any]], user_index: int, iteration: int) -> dict[str, Any]:

@@ -628,3 +628,107 @@ def write_matrix_report(
             body.append(run_sections(outcome.result, history, sessions, level="h3"))
         body.append(_files_note(f"{name}/") + "<p class='muted'><a href='#comparison'>back to the top</a></p>")
     path.write_text(_page("mockgc mitigation matrix", "\n".join(body)))
+
+
+# -- mockgc tune: the holding settings' cost against wait, the front marked, the defaults shown ------
+
+
+def _tune_point(candidate: dict[str, Any], axes: list[str]) -> tuple[float, float] | None:
+    figures = candidate.get("figures") or {}
+    x, y = figures.get(axes[0]), figures.get(axes[1])
+    return None if x is None or y is None else (float(x), float(y))
+
+
+def pareto_png(document: dict[str, Any]) -> bytes:
+    """pareto.png of a tune: every judged setting's cost against the customer's wait (held: dots, failed: crosses),
+    the front as a line, the defaults as a star, the chosen setting ringed."""
+    plt = _plt()
+    axes = document["axes"]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    trials = [t for t in document["trials"] if "same_as" not in t]
+    for held, style in ((False, {"marker": "x", "color": "#bbbbbb", "label": "did not hold"}),
+                        (True, {"marker": "o", "color": JEPSEN["ok"], "label": "held"})):  # fmt: skip
+        points = [p for t in trials if bool(t.get("holds")) == held and (p := _tune_point(t, axes))]
+        if points:
+            ax.scatter(*zip(*points, strict=True), s=28, **style)
+    by_number = {t["number"]: t for t in trials}
+    defaults = document.get("defaults")
+    if defaults:
+        by_number["defaults"] = defaults
+    front = [p for n in document["front"] if (p := _tune_point(by_number[n], axes))]
+    if front:
+        ax.plot(*zip(*front, strict=True), color=JEPSEN["fail"], marker="o", label="the front")
+    point = _tune_point(defaults, axes) if defaults else None
+    if point:
+        held = bool(defaults and defaults.get("holds"))
+        ax.scatter(*point, marker="*", s=220, color="black" if held else "white", edgecolors="black",
+                   label="the defaults" + ("" if held else " (did not hold)"), zorder=5)  # fmt: skip
+    chosen = document.get("chosen")
+    if chosen and (point := _tune_point(chosen, axes)):
+        ax.scatter(*point, s=320, facecolors="none", edgecolors="#2e7d32", linewidths=2, label="chosen", zorder=6)
+    ax.set_xlabel(axes[0].replace("_", " "))
+    ax.set_ylabel(axes[1].replace("_", " "))
+    margin = f", margin {document['margin']:.0%}" if document["margin"] else ""
+    ax.set_title(f"{document['mitigation']} on {document['profile']['name']}{margin}: "
+                 f"{document['held']} of {len(trials)} settings held")  # fmt: skip
+    ax.grid(alpha=0.3)
+    _legend_outside(ax, ncol=5)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def tune_section(
+    document: dict[str, Any], chart: bytes, commands: dict[str, str] | None = None, level: str = "h2"
+) -> str:
+    """The report page's section for a tune: what was searched, the chart, the front, the confirmation."""
+    axes = document["axes"]
+    trials = {t["number"]: t for t in document["trials"]}
+    if document.get("defaults"):
+        trials["defaults"] = document["defaults"]
+
+    def setting(s: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.items()))
+
+    where = f"seeds {', '.join(map(str, document['seeds']))}"
+    if document["margin"]:
+        where += f" and on {document['stretched_profile']} (holds and intervals {document['margin']:.0%} longer)"
+    rows = [
+        [n, setting(trials[n]["setting"]), trials[n]["figures"][axes[0]], trials[n]["figures"][axes[1]]]
+        for n in document["front"]
+    ]
+    confirmations = [
+        [c["number"], setting(c["setting"]), "holds" if c["holds"] else "fails",
+         "; ".join(r["loss"] for r in c.get("runs", []) if r["verdict"] != "holds") or "no session lost"]
+        for c in document.get("confirmations", [])
+    ]  # fmt: skip
+    chosen = document.get("chosen")
+    ending = (
+        f"<p><b>Chosen</b>: {_text(setting(chosen['setting']))}. Confirm it: "
+        f"<code>{_text(commands['simulate'])}</code>, live: <code>{_text(commands['run'])}</code></p>"
+        if chosen and commands
+        else "<p class='bad'>No setting held"
+        + (f"; the closest: {_text(setting(document['closest']['setting']))}: "
+           f"{_text('; '.join(document['closest']['why']))}" if document.get("closest") else "") + "</p>"
+    )  # fmt: skip
+    return "".join(
+        [
+            f"<{level}>Tuning {_text(document['mitigation'])} on {_text(document['profile']['name'])}</{level}>",
+            f"<p>{len(document['trials'])} trials ({document['held']} held on every one of {_text(where)}; "
+            f"{document['sessions']} sessions each), minimizing {_text(axes[0])} against {_text(axes[1])}."
+            + (" <b>Interrupted</b>: the trials judged so far." if document["interrupted"] else "")
+            + "</p>",
+            f"<img alt='cost against wait' src='data:image/png;base64,{base64.b64encode(chart).decode()}'>",
+            "<p class='muted'>Read the front from left to right: each setting on it is the cheapest that keeps the "
+            "customer waiting no longer than it does; a setting off the front is beaten on both.</p>",
+            _table(["trial", "setting", axes[0], axes[1]], rows) if rows else "",
+            "<p>The defaults are on the front.</p>" if document["defaults_on_front"] else "",
+            _table(["trial", "setting", "on the held-out seeds", "lost"], confirmations) if confirmations else "",
+            ending,
+        ]
+    )
+
+
+def write_tune_report(path: Path, document: dict[str, Any], chart: bytes, commands: dict[str, str] | None) -> None:
+    path.write_text(_page(f"mockgc tune {document['mitigation']}", tune_section(document, chart, commands, "h1")))

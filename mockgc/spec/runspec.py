@@ -38,6 +38,7 @@ from pydantic.dataclasses import dataclass
 
 from mockgc.checker.gate import Gate
 from mockgc.faults import get_profile
+from mockgc.spec.arrivals import Arrival, check_arrivals, parse_arrivals
 from mockgc.spec.durations import parse_duration
 from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
 from mockgc.spec.simconfig import SimConfig, check_size
@@ -53,6 +54,7 @@ WANTED = {
     "expect": "a table of mitigation = holds or fails",
     "thresholds": "a list of strings such as 'lost<=0'",
     "publish_at": "a list of seconds, or a string such as '5,15.5,1m'",
+    "arrivals": "a list of tables { at = seconds, agent = n, session = n }",
 }
 # What a pydantic type error means, said the way a user reads it.
 WANTED_BY_TYPE = {
@@ -187,8 +189,10 @@ class RunSpec:
     # The gate (mockgc/checker/gate.py): the verdict each named mitigation must reach, and k6-style thresholds.
     expect: Mapping[str, str] = field(default_factory=dict)
     thresholds: tuple[str, ...] = ()
-    # The simulation, and its runaway bounds (mockgc/spec/runaway.py).
+    # The simulation, and its runaway bounds (mockgc/spec/runaway.py). Explicit arrivals (one per session,
+    # mockgc/spec/arrivals.py) replace the ones the seed draws: `mockgc shrink` writes its repros with them.
     sessions: int = 1000
+    arrivals: tuple[Arrival, ...] = ()
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
@@ -208,6 +212,11 @@ class RunSpec:
         if isinstance(value, list | tuple):
             return tuple(_number("publish offset", o) for o in value)
         return value
+
+    @field_validator("arrivals", mode="before")
+    @classmethod
+    def _arrivals(cls, value: Any) -> Any:
+        return parse_arrivals(value) if isinstance(value, list | tuple) else value
 
     @field_validator("params", mode="before")
     @classmethod
@@ -230,6 +239,7 @@ class RunSpec:
 
     def __post_init__(self) -> None:
         check_size(self.sessions, self.agents, self.publishes, self.seed)
+        check_arrivals(self.arrivals, self.sessions, self.agents)
         get_profile(self.profile)
         if self.users < 1 or self.spawn_rate <= 0:
             raise ValueError("users must be at least 1 and spawn rate above 0")
@@ -315,6 +325,7 @@ class RunSpec:
         data = asdict(self)
         data["params"] = dict(self.params)
         data["publish_at"] = list(self.publish_at)
+        data["arrivals"] = [a._asdict() for a in self.arrivals]
         data["expect"] = dict(self.expect)
         data["thresholds"] = list(self.thresholds)
         return data

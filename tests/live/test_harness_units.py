@@ -23,7 +23,7 @@ from mockgc.inlocust.driver import (
     LocustTransport,
     MasterCollector,
     NodeCollector,
-    classify_outcome,
+    checked_outcome,
     global_user_index,
     mitigation_params,
     pick_agent,
@@ -112,6 +112,19 @@ def _result(branch: str | None, value: str | None, acknowledged: bool = True) ->
     return FlowResult("k", "PREF-AA-0001", branch, value, "s1", acknowledged)
 
 
+def _flow_entries(result: FlowResult) -> list[dict[str, Any]]:
+    """The flow as its recorder keeps it: its session made, the evaluate answering what the flow saw, its end."""
+    history = History()
+    history.invoke("p0", "k", "create_session", {"userId": "a1"}, 1.0)
+    history.complete("p0", "k", "create_session", Reply(201, {"id": "s1"}), 1.1)
+    if result.branch is not None:
+        history.invoke("p0", "k", "evaluate", {"sessionId": "s1", "variable": "preferenceCode"}, 1.2)
+        answer = {"sessionId": "s1", "variable": "preferenceCode", "value": result.value, "branch": result.branch}
+        history.complete("p0", "k", "evaluate", Reply(200, answer), 1.3)
+    history.finish("p0", result, 1.4)
+    return history.entries
+
+
 @pytest.mark.parametrize(
     ("branch", "value", "outcome"),
     [
@@ -122,8 +135,18 @@ def _result(branch: str | None, value: str | None, acknowledged: bool = True) ->
         (None, None, "indeterminate"),
     ],
 )
-def test_classify_outcome_from_the_flow_result_alone(branch: str | None, value: str | None, outcome: str) -> None:
-    assert classify_outcome(_result(branch, value)) == outcome
+def test_a_finished_flow_is_classed_by_the_verdicts_own_classifier(
+    branch: str | None, value: str | None, outcome: str
+) -> None:
+    result = _result(branch, value)
+    assert checked_outcome(_flow_entries(result), result) == outcome
+
+
+def test_a_flow_claiming_a_branch_it_never_evaluated_is_unverified_in_locust_too() -> None:
+    result = _result("personalized", "PREF-AA-0001")
+    entries = [e for e in _flow_entries(result) if e.get("f") != "evaluate"]
+    assert checked_outcome(entries, result) == "unverified"
+    assert checked_outcome([{"type": "bogus"}], result) == "indeterminate"  # entries no driver writes
 
 
 def test_agents_are_picked_by_user_index_and_workers_never_share_an_index() -> None:
