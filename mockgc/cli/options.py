@@ -15,6 +15,7 @@ command that judges results it did not run (`check`) builds the gate from the op
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -84,7 +85,7 @@ def apply_gate(
     gate.check_names([r["mitigation"] for r in results])
     if gate:
         for result in results:
-            result["gate"] = gate.judge(result)
+            result["gate"] = gate.judge(result, alone=len(results) == 1)
     if junit_path is not None:
         try:
             junit_path.write_text(junit_xml(suite, results, gate))
@@ -131,6 +132,11 @@ def flow_options(command: F) -> F:
         help="Each flow logs its calls' outcomes to the call participant's attributes (mockgc.call.NN), as an "
         "Architect flow can: the run is then recordable with `mockgc record`.",
     )(command)
+
+
+def in_ci() -> bool:
+    """CI=true (GitHub Actions, GitLab, Jenkins' convention, and .ci/run): progress as lines even on a terminal."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 class HarnessError(click.ClickException):
