@@ -4,12 +4,13 @@ What each parameter is read from (README, "Your own publishes"):
 
 - **the end of a hold** is the agent's status flip (its first status change inside the publish);
 - **the start of a hold** lies between the agent's last call the hold did not touch and its first call it
-  did (a rejected call, a write delayed to the flip, an acknowledged write later found gone); the agents of
-  one batch share a start, so a batch's start is the intersection of its agents' intervals;
+  did (a rejected call, a write delayed to the flip, an acknowledged write later found gone);
 - **batches** are the agents whose flips fall at the same instant (a constant hold), or, when holds vary,
   the agents whose start intervals share a point; batch starts then lie on a line whose slope is the interval;
-- **the hold** of each agent is its flip minus its batch's start: its median and the spread of its logarithm
-  (a lognormal distribution, or a constant when the flips of a batch coincide);
+- **a constant hold** lies between every held agent's flip less its first touched call and its flip less its
+  last untouched call: the tightest of those bounds are its interval, their middle its value. **A varying
+  hold** is each agent's flip less its batch's start on that line: its median and the spread of its
+  logarithm (a lognormal);
 - **the kind**: `script.session.locked` refusals (reject), writes delayed to the flip with no error (v1),
   `script.session.invalidated` or every write before the flip gone after it (invalidate), writes made during
   the hold gone while older ones stayed (clobber);
@@ -578,7 +579,7 @@ def fit(trace: Trace, *, seed: int = 0) -> Calibration:
         _constant_starts(fits, float(hold_median.value) / 1000)
     toxicity = _toxicity(index, kind, fits, float(hold_median.value) / 1000)
     start_delay = _start_delay(fits, kind)
-    scaling, scaling_note = _scaling(fits, index)
+    scaling, scaling_note = _scaling(fits)
     kind_estimate = Estimate(kind, None, None, kind_evidence)
     return Calibration(
         batch,
@@ -829,7 +830,7 @@ def _start_delay(fits: list[PublishFit], kind: str) -> Estimate:
     )
 
 
-def _scaling(fits: list[PublishFit], index: _Index) -> tuple[list[dict[str, float | int | str]], str]:
+def _scaling(fits: list[PublishFit]) -> tuple[list[dict[str, float | int | str]], str]:
     rows: list[dict[str, float | int | str]] = []
     for fitted in fits:
         lengths = fitted.hold_lengths()
