@@ -86,9 +86,9 @@ def bench_record() -> None:
             counters = client.counters
             print(
                 f"  pages of {page:,}: {len({c.conversation for c in trace.calls}):,} conversations, "
-                f"{len(trace.calls):,} calls in {seconds:.1f} s with {counters.requests} requests "
-                f"({counters.requests / max(seconds, 1e-9) * 60:.0f} a minute against 300 allowed), "
-                f"{counters.throttled} 429s waited out ({counters.waited_s:.1f} s of it the job's polls and waits)"
+                f"{len(trace.calls):,} calls in {seconds:.1f} s with {counters.requests} requests (the client may "
+                f"make 300 a minute), {counters.throttled} 429s waited out, {counters.waited_s:.1f} s waiting "
+                "(the job's polls included)"
             )
     finally:
         server.stop()
