@@ -148,7 +148,7 @@ def _status(environment: Environment) -> dict[str, Any]:
         now=MASTER.stopped or time.time(),
         duration_s=float(_options_of(environment).run_time or 0) or (spec.duration if spec else None),
     )
-    window = publish_window_seconds(spec.profile, spec.agents) if spec else 0.0
+    window = publish_window_seconds(spec.fault_profile(), spec.agents) if spec else 0.0
     scheduled = list(resolved.offsets) if resolved and not MASTER.refused else []
     nemesis = Nemesis(scheduled, list(MASTER.nemesis), window)
     local = None if isinstance(runner, MasterRunner) else NODE

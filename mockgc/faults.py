@@ -3,7 +3,7 @@
 A profile is a built-in name (`PROFILES`), a TOML file (`load_profile_file`), or what a caller
 resolves for itself (a recorded trace replayed, mockgc/explore/calibrate). A publish's holds and
 intervals may be constants or a `Distribution` drawn with the seed, or a recorded `ReplayedPublish`;
-`plan_holds` turns any of them into each agent's hold, and `stretched` scales them by a margin.
+`plan_holds` turns any of them into each agent's hold, and `FaultProfile.stretched` scales them by a margin.
 """
 
 from __future__ import annotations
@@ -336,14 +336,26 @@ class FaultProfile:
         return profile
 
     def stretched(self, factor: float) -> FaultProfile:
-        """This profile with its holds and batch intervals `factor` times as long, named for it ("long-hold+25%"):
-        a margin against the holds growing (`mockgc tune --margin`)."""
-        if not 1.0 <= factor <= 100.0:
+        """This profile with its holds and batch intervals `factor` times as long, distributions and replays
+        included (the start delay, batch size and kind stay), named for it ("long-hold+25%"): a margin against
+        the holds growing (`mockgc tune --margin`)."""
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1.0 <= factor <= 100.0:
             raise ValueError(f"a stretch factor must be from 1 to 100, got {factor!r}")
+
+        def scale(value: Millis) -> Millis:
+            return value.scaled(factor) if isinstance(value, Distribution) else min(round(value * factor), MAX_MS)
+
         lock = self.publish
+        replay = tuple(
+            ReplayedPublish(tuple((min(o * factor, MAX_MS), min(h * factor, MAX_MS), t) for o, h, t in p.holds))
+            for p in lock.replay
+        )
+        publish = replace(lock, interval_ms=scale(lock.interval_ms), hold_ms=scale(lock.hold_ms), replay=replay)
+        publish.validate()
         percent = f"{(factor - 1.0) * 100.0:.6g}"
         return replace(
-            self.with_publish(hold_ms=round(lock.hold_ms * factor), interval_ms=round(lock.interval_ms * factor)),
+            self,
+            publish=publish,
             name=f"{self.name}+{percent}%",
             description=f"{self.description} Holds and intervals {percent}% longer.",
         )
@@ -489,24 +501,3 @@ def resolve_profile(ref: str) -> FaultProfile:
     if ref.startswith(TRACE_PREFIX):
         raise ValueError(f"{ref!r}: a recorded trace is replayed by the command line (--profile {ref})")
     return get_profile(ref)
-
-
-def stretched(profile: FaultProfile, factor: float, name: str | None = None) -> FaultProfile:
-    """The profile with every hold and interval `factor` times as long (1.25: a 25% margin), distributions
-    and replays included; the start delay, batch size and kind stay."""
-    if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor <= 1000:
-        raise ValueError("the stretch factor must be a number above 0 and at most 1000")
-
-    def scale(value: Millis) -> Millis:
-        if isinstance(value, Distribution):
-            return value.scaled(factor)
-        return min(round(value * factor), MAX_MS)
-
-    lock = profile.publish
-    replay = tuple(
-        ReplayedPublish(tuple((min(o * factor, MAX_MS), min(h * factor, MAX_MS), t) for o, h, t in publish.holds))
-        for publish in lock.replay
-    )
-    publish = replace(lock, interval_ms=scale(lock.interval_ms), hold_ms=scale(lock.hold_ms), replay=replay)
-    publish.validate()
-    return replace(profile, name=name or f"{profile.name}*{factor:g}", publish=publish)

@@ -24,7 +24,6 @@ from mockgc.faults import (
     get_profile,
     load_profile_file,
     plan_holds,
-    stretched,
 )
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
@@ -170,23 +169,23 @@ def test_a_replay_maps_recorded_holds_onto_the_agents() -> None:
     assert {(p.offset_s, p.hold_s) for p in cycled} == {(0.0, 0.5)}
 
 
-def test_stretched_lengthens_holds_and_intervals_only() -> None:
+def test_stretched_lengthens_holds_and_intervals_distributions_and_replays_too() -> None:
     base = FaultProfile(
         "x",
         "",
         PublishLock(batch_size=7, interval_ms=1000, hold_ms=Distribution("lognormal", 2000.0, 0.2), start_delay_ms=40),
     )
-    longer = stretched(base, 1.25)
-    assert longer.name == "x*1.25"
+    longer = base.stretched(1.25)
+    assert longer.name == "x+25%"
     assert (longer.publish.batch_size, longer.publish.start_delay_ms, longer.publish.kind) == (7, 40, "reject")
     assert longer.publish.interval_ms == 1250
     assert longer.publish.hold_ms == Distribution("lognormal", 2500.0, 0.2)
-    replayed = stretched(FaultProfile("r", "", PublishLock(replay=(ReplayedPublish(((100.0, 2000.0, True),)),))), 2)
+    replayed = FaultProfile("r", "", PublishLock(replay=(ReplayedPublish(((100.0, 2000.0, True),)),))).stretched(2)
     assert replayed.publish.replay[0].holds == ((200.0, 4000.0, True),)
-    assert stretched(get_profile("seed-default"), 1.0).publish.hold_ms == 2500
-    for bad in (0, -1, True, "2"):
+    assert get_profile("seed-default").stretched(1.0).publish.hold_ms == 2500
+    for bad in (0, 0.5, 101, True, "2"):
         with pytest.raises(ValueError, match="stretch factor"):
-            stretched(base, bad)  # type: ignore[arg-type]
+            base.stretched(bad)  # type: ignore[arg-type]
 
 
 # -- the platform and the simulator on them --------------------------------------------------------------------

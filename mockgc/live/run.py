@@ -117,7 +117,7 @@ class LiveRun:
             + (f", {running.workers} workers" if running.workers else "")
             + (f", {running.remote_workers} remote workers" if running.remote_workers else "")
         )
-        window = publish_window_seconds(running.profile, running.agents)
+        window = publish_window_seconds(running.fault_profile(), running.agents)
         for first, second in overlapping(list(plan.offsets), window):
             self.display.line(
                 f"[yellow]publishes {first + 1} and {second + 1} overlap[/]: windows of {window:g} s start "

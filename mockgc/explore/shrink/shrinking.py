@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from mockgc.explore.shrink.ddmin import ddmin
 from mockgc.explore.shrink.probe import BudgetSpent, Failure, Simulations, Trace, counted, explicit
-from mockgc.faults import PublishLock, get_profile
+from mockgc.faults import PublishLock
 from mockgc.platform.domain.publish_lock import Hold
 from mockgc.spec.arrivals import Arrival
 from mockgc.spec.runspec import RunSpec
@@ -80,7 +80,7 @@ class Shrunk:
 
 
 def _lock(spec: RunSpec) -> PublishLock:
-    return get_profile(spec.profile).publish
+    return spec.fault_profile().publish
 
 
 def with_arrivals(spec: RunSpec, arrivals: Iterable[Arrival], **changes: object) -> RunSpec:
