@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi openapi-typescript clean
+.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi openapi-typescript browser-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ fuzz: $(STAMP)
 # The mock's OpenAPI document, for generating a client with another SDK's generator.
 openapi: $(STAMP)
 	$(BIN)/mockgc openapi -o openapi.json
+
+# The report and the web UI's mockgc tab in headless Chromium (from the system's packages: `apt-get install -y
+# chromium`; without it these tests skip and say so). The screenshots stay in runs/browser/ for a person to look at.
+browser-check: $(STAMP)
+	MOCKGC_SCREENSHOTS=runs/browser $(BIN)/python -m pytest -q -p no:cacheprovider tests/report/test_report_browser.py tests/inlocust/test_webui.py
+	@ls -l runs/browser/
 
 # openapi-typescript from the npm registry into .cache/ (git-ignored), so that
 # tests/platform/test_generated_client.py also checks the document with a TypeScript generator; the test

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import click
 
-from mockgc.cli import check, compare, demo, mitigations, openapi, profiles, run, serve, shrink, simulate, tune, worker
+from mockgc.cli import (
+    check,
+    compare,
+    demo,
+    locust,
+    mitigations,
+    openapi,
+    profiles,
+    run,
+    serve,
+    shrink,
+    simulate,
+    tune,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +34,7 @@ for command in (
     mitigations.mitigations,
     demo.demo,
     run.run,
+    locust.locust_command,
     simulate.simulate_command,
     shrink.shrink_command,
     tune.tune,

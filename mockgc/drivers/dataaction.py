@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -48,15 +49,20 @@ def action_bodies(history: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def read_back(
-    mitigation: DataActionService, history: list[dict[str, Any]]
+    mitigation: DataActionService,
+    history: list[dict[str, Any]],
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, str | None], dict[str, Any]]:
     """Durability through the service: get_url asked once for every key the flows wrote or read, after the
     run. (snapshot key -> value, None where the service answered no value; counts). A key the service did
     not answer (non-2xx, timeout, no answer) is left out of the snapshot, so the checker cannot count it
-    durable."""
+    durable. `progress(done, total)` is told after each key."""
     snapshot: dict[str, str | None] = {}
     failures: list[str] = []
-    for key, body in sorted(action_bodies(history).items()):
+    bodies = sorted(action_bodies(history).items())
+    for done, (key, body) in enumerate(bodies, 1):
+        if progress is not None and done > 1:
+            progress(done - 1, len(bodies))
         reply = call_action(
             DataAction(
                 GET, mitigation.get_url, body, key, mitigation.timeout_s, tuple(sorted(mitigation.headers.items()))
@@ -67,4 +73,6 @@ def read_back(
             continue
         value = reply.body.get("value") if isinstance(reply.body, dict) else None
         snapshot[key] = None if value is None else str(value)
+    if progress is not None:
+        progress(len(bodies), len(bodies))
     return snapshot, {"read_back": len(snapshot), "unanswered": len(failures), "unanswered_samples": failures[:5]}

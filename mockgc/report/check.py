@@ -47,7 +47,9 @@ def check_one(directory: Path) -> RunOutcome:
     except (OSError, ValueError) as error:
         raise ValueError(f"{directory}: cannot read its history: {error}") from None
     spec = RunSpec.from_dict(saved.spec, source=f"{directory}/evidence.json")
-    evidence = Evidence(history, live, saved.operations, saved.truth, saved.repairs, saved.services, saved.store)
+    evidence = Evidence(
+        history, live, saved.operations, saved.truth, saved.repairs, saved.services, saved.store, saved.agents
+    )
     health = Health(
         partial=bool(saved.health.get("partial")),
         death=None,

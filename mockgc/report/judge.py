@@ -130,7 +130,13 @@ def judge(
     gate = spec.gate()
     if gate:
         result["gate"] = gate.judge(result)
-    sessions = session_details(evidence.history, result.pop("session_outcomes", []), evidence.operations or [])
+    sessions = session_details(
+        evidence.history,
+        result.pop("session_outcomes", []),
+        evidence.operations or [],
+        names=evidence.agents,
+        nemesis=harness["nemesis"],
+    )
     (directory / "sessions.json").write_text(json.dumps(sessions, indent=1, sort_keys=True))
     (directory / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)

@@ -34,6 +34,7 @@ class Process(Protocol):
 
 # start(name, argv, log_path, env): a watched child; if it dies during the load the run stops and says so.
 Start = Callable[[str, Sequence[str], Path, Mapping[str, str]], Process]
+Progress = Callable[[str, int, int], None]
 
 
 def _no_process(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str]) -> Process:
@@ -58,6 +59,9 @@ class ServiceContext:
     # What the strategy's own store holds after the run (storeKey -> value), when the companion read it
     # (a Data Action service's get_url); None: the harness reads the run's store itself.
     store_snapshot: dict[str, str | None] | None = None
+    # progress(label, done, total): a phase after the load (a read-back, a wait) told to the person watching,
+    # so a CI log is never silent through it (the run's display prints at most one line per 10 s of it).
+    progress: Progress = field(default=lambda label, done, total: None)
 
 
 SimulatedCompanion = Callable[["Mitigation"], list[Any]]

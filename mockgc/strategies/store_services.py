@@ -47,6 +47,10 @@ def data_action_read_back(mitigation: DataActionService, ctx: ServiceContext) ->
     if mitigation.evaluate_on_platform:
         ctx.extra["data_action"]["durability"] = "the platform's truth"
         return
-    snapshot, stats = read_back(mitigation, read_history_file(ctx.out_dir / "history.jsonl"))
+    snapshot, stats = read_back(
+        mitigation,
+        read_history_file(ctx.out_dir / "history.jsonl"),
+        lambda done, total: ctx.progress("reading your service's values back through get_url", done, total),
+    )
     ctx.store_snapshot = snapshot
     ctx.extra["data_action"] |= {"durability": "read back through get_url"} | stats
