@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import gc
 import random
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -45,6 +46,9 @@ from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
 from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
 
 API_PREFIX = "/api/v2/"
+# app.extensions key: how the HTTP server asks whether an Authorization header names a known caller
+# (mockgc/bridge.py reads bodies from anyone else a bounded number at a time).
+TRUSTED = "mockgc.trusted"
 
 
 def _correlation_id() -> str:
@@ -157,10 +161,27 @@ class PlatformHolder:
         self.platform = self._build(profile or get_profile(org.profile))
         self.journal = Journal(server.journal_size)
         self._listeners: list[Callable[[Platform], None]] = []
+        # Where the server bound (the HTTP server sets it: port 0 picks one); see base_url.
+        self.bound_url = f"http://{server.host}:{server.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The mock's base URL for links it hands out: the configured public_url, else the bound address."""
+        return (self.server.public_url or self.bound_url).rstrip("/")
 
     def _build(self, profile: FaultProfile, clients: OAuthRegistry | None = None) -> Platform:
         archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None
         return Platform(self.org, profile, self.clock, archive, clients=clients)
+
+    def trusts(self, authorization: str) -> bool:
+        """Whether an Authorization header carries the admin key or a live token. Called on the
+        server's event loop for every request with a body, so it reads without the org's lock."""
+        if authorization[:7].lower() != "bearer ":
+            return False
+        value = authorization[7:].strip().encode()
+        if secrets.compare_digest(value, self.server.admin_key.encode()):
+            return True
+        return self.platform.auth.oauth.is_live(value.decode(), self.clock.now())
 
     def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
         """Call `listener` with the current org now, and with each org a reset builds later."""
@@ -198,6 +219,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
+    app.extensions[TRUSTED] = holder.trusts
 
     for blueprint in (
         oauth.bp,
