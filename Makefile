@@ -36,12 +36,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# Schemathesis fuzzes every operation of the mock's OpenAPI document (tests/test_fuzz.py), in process:
+# Schemathesis fuzzes every operation of the mock's OpenAPI document (tests/platform/test_fuzz.py), in process:
 # `make test` runs a bounded, derandomized 6 examples per operation; this runs FUZZ_EXAMPLES (random
 # each time) and prints the figures the README quotes.
 FUZZ_EXAMPLES ?= 60
 fuzz: $(STAMP)
-	MOCKGC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
+	MOCKGC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/platform/test_fuzz.py
 
 # The mock's OpenAPI document, for generating a client with another SDK's generator.
 openapi: $(STAMP)

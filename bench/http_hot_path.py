@@ -1,4 +1,4 @@
-"""The Set Data hot path against a bare Flask "hello", on granian (mockgc.server) and the servers it was chosen over."""
+"""The Set Data hot path against a bare Flask "hello", on granian (mockgc.platform.serve.server) and the servers it was chosen over."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from typing import Any
 from flask import Flask, jsonify
 
 from bench.servers import SERVERS
-from mockgc.platform.http.app import PlatformHolder, create_app
-from mockgc.settings import Settings
+from mockgc.platform.http.app import create_app
+from mockgc.platform.http.holder import PlatformHolder
+from mockgc.platform.settings import Settings
 
 TARGET_RATIO = 0.75
 STALL_MS = 40.0  # gevent pywsgi's Nagle/delayed-ACK stall on keep-alive connections
 HOT, BARE = "hot_path", "bare"
-CHOSEN, BASELINE = "granian", "waitress"  # mockgc.server's server, and the one it replaced
+CHOSEN, BASELINE = "granian", "waitress"  # mockgc.platform.serve.server's server, and the one it replaced
 UNBOUNDED = "granian-wsgi"  # granian's WSGI worker: faster, but a stalled body holds an app thread forever
 VALUE = "PREF-0042"
 ADMIN_KEY = "bench-admin"

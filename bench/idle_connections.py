@@ -16,7 +16,7 @@ import psutil
 import requests
 
 from bench.http_hot_path import percentile
-from mockgc.server import raise_open_file_limit
+from mockgc.platform.serve.server import raise_open_file_limit
 
 ADMIN_KEY = "bench-admin"
 CLIENT_SECRET = "bench-secret"

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockgc.harness.console import Display
-from mockgc.harness.errors import RunError
-from mockgc.harness.options import LiveOptions
-from mockgc.harness.run import run
-from mockgc.result import bad_sessions
-from mockgc.spec import RunSpec
+from mockgc.checker.result import bad_sessions
+from mockgc.live.console import Display
+from mockgc.live.errors import RunError
+from mockgc.live.options import LiveOptions
+from mockgc.live.run import run
+from mockgc.spec.runspec import RunSpec
 
 OUT = Path("runs") / "bench-load-scale"
 

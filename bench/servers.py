@@ -1,4 +1,4 @@
-"""The servers `make bench` compares with mockgc.server's granian (RSGI and mockgc's bridge): granian's
+"""The servers `make bench` compares with mockgc.platform.serve.server's granian (RSGI and mockgc's bridge): granian's
 own WSGI worker (what mockgc used before the body deadline), waitress (the former server) and cheroot.
 
 Each has ServerThread's shape: bound on construction (`port`), `start()`, `stop()`.
@@ -13,7 +13,7 @@ from flask import Flask
 from granian.constants import TaskImpl
 from granian.server.mt import MTServer
 
-from mockgc.server import ServerThread, stop_events
+from mockgc.platform.serve.server import ServerThread, stop_events
 
 
 class GranianWSGIThread(ServerThread):

@@ -7,8 +7,10 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from mockgc.checker import check
-from mockgc.simulation import simulator
+from mockgc.checker.check import check
+from mockgc.drivers.simulator import Simulator
+from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
 
 TARGET_SECONDS = 5.0
 
@@ -37,13 +39,14 @@ class Round:
 def one_round(config: Config, mitigation: str) -> Round:
     gc.collect()
     began, cpu = time.perf_counter(), time.process_time()
-    sim = simulator(
+    spec = RunSpec(
         mitigation=mitigation,
         profile=config.profile,
         sessions=config.sessions,
         seed=config.seed,
         publishes=config.publishes,
     )
+    sim = Simulator(plan(spec))
     result = sim.run()
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
     truth = sim.platform.ground_truth()

@@ -29,10 +29,10 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from bench.memory import bound_problem, high_water_mb
-from mockgc.harness.nemesis import publish_schedule
-from mockgc.harness.procs import Children
-from mockgc.harness.target import Target, start_mock
-from mockgc.spec import RunSpec
+from mockgc.live.procs import Children
+from mockgc.live.target import Target, start_mock
+from mockgc.platform.client import publish_through_upload
+from mockgc.spec.runspec import RunSpec
 
 VARIABLE = "preferenceCode"
 LOAD_CLIENT = "soak-load"
@@ -158,7 +158,7 @@ def rss_mb(pid: int) -> float:
 
 def check_truth(target: Target) -> tuple[int, list[str]]:
     """Every session the users created is in the truth, and exactly the acknowledged writes are durable."""
-    truth = target.truth()
+    truth = target.admin.truth()
     durable = wrong = 0
     for session_id, state in truth.items():
         value = state["variables"].get(VARIABLE)
@@ -190,12 +190,12 @@ def run(config: Config) -> bool:
     with Children() as children, tempfile.TemporaryDirectory(prefix="mockgc-soak-") as logs:
         target = start_mock(children, Path(logs))
         spec = RunSpec(seed=config.seed, agents=config.agents, profile=config.profile)
-        target.reset(spec)
+        target.admin.reset(spec.org())
         assert target.child is not None
         pid = target.child.pid
         load_secret = secrets.token_urlsafe(18)
         target.register_client(LOAD_CLIENT, load_secret, None)
-        info = target.info()
+        info = target.admin.info()
         bu = info["businessUnits"][0]["id"]
         Desk.agents = [user["id"] for user in info["users"]]
         Desk.credentials = (LOAD_CLIENT, load_secret)
@@ -222,7 +222,7 @@ def run(config: Config) -> bool:
             while True:
                 gevent.sleep(config.publish_every)
                 try:
-                    publish_schedule(nemesis, target.url, bu)
+                    publish_through_upload(nemesis, target.url, bu)
                 except Exception as error:
                     TALLY.problem(f"publish: {error}")
 
@@ -245,7 +245,7 @@ def run(config: Config) -> bool:
         sampled_peak = max(s["rss_mb"] for s in samples)
         loaded = rss_mb(pid)
 
-        memory = target.info()["memory"]
+        memory = target.admin.info()["memory"]
         read_began = time.monotonic()
         total, problems = check_truth(target)
         read_s = time.monotonic() - read_began
@@ -254,7 +254,7 @@ def run(config: Config) -> bool:
         # measured while they said "within 160 MB").
         high_water = high_water_mb(pid)
         peak = max(sampled_peak, loaded, after_truth, high_water or 0.0)
-        target.reset(spec)
+        target.admin.reset(spec.org())
         after_reset = rss_mb(pid)
         stats = env.stats.total
 

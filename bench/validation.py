@@ -22,7 +22,7 @@ from mockgc.drivers import inprocess
 from mockgc.drivers.inprocess import InProcessTransport
 from mockgc.platform.http import body as http_body
 from mockgc.platform.http.app import create_app
-from mockgc.settings import Settings
+from mockgc.platform.settings import Settings
 
 ADMIN_KEY = "bench-admin"
 CLIENT_SECRET = "bench-secret"

@@ -5,7 +5,7 @@ By hand, against a running mock (`mockgc serve` prints the credentials):
     export MOCKGC_CLIENT_SECRET=... MOCKGC_ADMIN_KEY=...
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8321 --mitigation none --fault-profile fast --publishes 3
 
-`mockgc run` instead gives every process the run's spec (mockgc/spec.py) as one JSON document,
+`mockgc run` instead gives every process the run's spec (mockgc/spec/runspec.py) as one JSON document,
 `--spec` (MOCKGC_SPEC); the master passes it on to its workers. The separate options are then unused.
 
 Headless: add `--headless -u 50 -r 25 -t 60s`. Distributed: one `--master` and any number of
@@ -13,7 +13,7 @@ Headless: add `--headless -u 50 -r 25 -t 60s`. Distributed: one `--master` and a
 nemesis and writes the history, so each scheduled publish fires exactly once.
 
 The flow and mitigation code is the simulator's (mockgc.flows); the logic behind this glue is in
-mockgc.harness.live. `mockgc run` drives this file and turns the history into a verdict.
+mockgc.inlocust.driver. `mockgc run` drives this file and turns the history into a verdict.
 """
 
 from __future__ import annotations
@@ -25,20 +25,18 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-import requests
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from mockgc.checker.result import BAD_CLASSES
 from mockgc.drivers.dataaction import call_action
 from mockgc.drivers.realtime import run_flow
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import DataAction, Reply
-from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
-from mockgc.harness.evidence import next_test_dir, write_evidence
-from mockgc.harness.live import (
+from mockgc.inlocust.driver import (
     OUTCOME_REQUEST_TYPE,
     FlowRecorder,
     LocustTransport,
@@ -51,9 +49,12 @@ from mockgc.harness.live import (
     pick_agent,
     spec_of,
 )
-from mockgc.harness.nemesis import run_schedule
-from mockgc.result import BAD_CLASSES
-from mockgc.spec import RunSpec
+from mockgc.inlocust.nemesis import run_schedule
+from mockgc.platform.client import MockAdmin, MockError
+from mockgc.report.evidence import next_test_dir, write_evidence
+from mockgc.spec.plan import Plan
+from mockgc.spec.runspec import RunSpec
+from mockgc.strategies.plans import plan
 
 log = logging.getLogger("mockgc")
 
@@ -64,7 +65,7 @@ USERS = "/api/v2/users"
 USERS_PAGE_SIZE = 500  # the platform's largest page
 WFM_UNITS = "/api/v2/workforcemanagement/businessunits"
 _nemesis: list[gevent.Greenlet] = []
-_loaded: dict[str, tuple[RunSpec, Mitigation]] = {}  # the spec's document -> the spec and its strategy, once
+_loaded: dict[str, Plan] = {}  # the spec's document -> its plan, resolved once
 DEFAULTS = RunSpec()
 
 FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
@@ -157,13 +158,13 @@ def _options_of(environment: Environment) -> Any:
     return environment.parsed_options
 
 
-def _run_spec(environment: Environment) -> tuple[RunSpec, Mitigation]:
-    """This process's spec and strategy: the strategy is loaded once per spec (a web UI may start another)."""
+def _plan(environment: Environment) -> Plan:
+    """This process's plan: resolved once per spec (a web UI may start another test with another)."""
     spec = spec_of(_options_of(environment))
     document = spec.to_json()
     if document not in _loaded:
         _loaded.clear()
-        _loaded[document] = spec, spec.load_mitigation()
+        _loaded[document] = plan(spec)
     return _loaded[document]
 
 
@@ -207,15 +208,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         log.info("this test's history and evidence go to %s", MASTER.directory)
     base = (environment.host or "").rstrip("/")
     if options.fault_profile and options.admin_key:
-        reply = requests.put(
-            f"{base}/mock/faults/profile",
-            json={"name": options.fault_profile},
-            headers={"Authorization": f"Bearer {options.admin_key}"},
-            timeout=30,
-        )
-        if reply.status_code != 200:
-            log.error("setting profile %s answered %s: %s", options.fault_profile, reply.status_code, reply.text[:200])
-    offsets = _run_spec(environment)[0].offsets()
+        try:
+            MockAdmin(base, options.admin_key).set_profile(options.fault_profile)
+        except MockError as error:
+            log.error("setting profile %s: %s", options.fault_profile, error)
+    offsets = list(_plan(environment).offsets)
     log.info("nemesis: %d publish(es) at %s s", len(offsets), offsets)
     _nemesis.append(
         gevent.spawn(
@@ -243,7 +240,7 @@ def _wait_for(condition: Any, timeout: float) -> bool:
 def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
     """On a worker: stop starting interactions, let those in flight finish, ship the rest, finally."""
     NODE.draining = True
-    _wait_for(lambda: NODE.in_flight == 0, _run_spec(environment)[0].drain_timeout)
+    _wait_for(lambda: NODE.in_flight == 0, _plan(environment).spec.drain_timeout)
     environment.runner.send_message(HISTORY, {"entries": NODE.take(), "report": NODE.report(), "final": True})
 
 
@@ -251,13 +248,13 @@ def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
 def _on_test_stopping(environment: Environment, **_: Any) -> None:
     if not _is_coordinator(environment):
         return
-    spec = _run_spec(environment)[0]
-    drain = spec.drain_timeout
+    resolved = _plan(environment)
+    drain = resolved.spec.drain_timeout
     # A publish that fell due before the stop still gets made: on a busy machine the nemesis greenlet can
     # run seconds late behind the users, and killing it mid-publish lost a scheduled publish (a harness
     # error). Publishes not yet due are never fired after the load; the wait is bounded.
     elapsed = time.time() - (MASTER.started or time.time())
-    due = sum(1 for offset in spec.offsets() if offset <= elapsed)
+    due = sum(1 for offset in resolved.offsets if offset <= elapsed)
     if not _wait_for(lambda: len(MASTER.nemesis) >= due, drain + 10):
         log.error("the nemesis made %d of the %d publishes due before the stop", len(MASTER.nemesis), due)
     while _nemesis:
@@ -288,10 +285,8 @@ def _write(environment: Environment) -> None:
         options = _options_of(environment)
         if options.history_flat:
             return  # mockgc run saves the evidence itself, once its companions have finished
-        spec, mitigation = _run_spec(environment)
         evidence = evidence_for(
-            spec,
-            mitigation,
+            _plan(environment),
             MASTER.entries,
             base_url=environment.host or "",
             admin_key=options.admin_key,
@@ -330,7 +325,8 @@ class Agent(FastHttpUser):
         self.user_index = global_user_index(self.local_index, max(0, worker_index), workers)
         self.process = f"{NODE.node}/u{self.local_index}"
         self.iteration = 0
-        spec, self.mitigation = _run_spec(self.environment)
+        resolved = _plan(self.environment)
+        spec, self.mitigation = resolved.spec, resolved.strategy
         self.seed = spec.seed
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
         self.think_time = spec.think_time

@@ -1,20 +1,27 @@
-"""Shared fixtures: a virtual clock, the app and its test client, a token, and a live server."""
+"""Shared fixtures: a virtual clock, the app and its test client, a token, a live server; and simulations by keyword."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from mockgc.clock import VirtualClock
+from mockgc.drivers.simulator import Simulator
 from mockgc.faults import get_profile
+from mockgc.flows.mitigations.base import Mitigation
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.http.app import create_app
-from mockgc.server import ServerThread, stop_events
-from mockgc.settings import Settings
+from mockgc.platform.serve.server import ServerThread, stop_events
+from mockgc.platform.settings import Settings
+from mockgc.spec.runspec import RunSpec
+from mockgc.spec.simconfig import SimConfig
+from mockgc.stores import Store
+from mockgc.strategies.plans import plan
 
 ADMIN_KEY = "test-admin-key"
 CLIENT_ID = "test-client"
@@ -110,3 +117,26 @@ def live_server(settings: Settings) -> Iterator[ServerThread]:
     """The mock on an ephemeral 127.0.0.1 port, on the system clock; stopped afterwards."""
     with ServerThread(create_app(settings)) as server:
         yield server
+
+
+def simulator(
+    *,
+    mitigation: str | Mitigation,
+    components: Iterable[Any] = (),
+    store: Store | None = None,
+    config: SimConfig | None = None,
+    **spec: Any,
+) -> Simulator:
+    """A Simulator for a strategy (a registered name, `module:Class`, or one already built, such as a planted
+    one) and the spec's fields by keyword (profile, sessions, seed, agents, publishes): the plan resolved as
+    the CLI resolves it, with a test's own simulator timing (`config`) and components."""
+    if isinstance(mitigation, str):
+        resolved = plan(RunSpec().with_options(mitigation=mitigation, **spec), sim=config)
+    else:
+        resolved = plan(RunSpec().with_options(**spec), mitigation, sim=config)
+    return Simulator(resolved, components=components, store=store)
+
+
+def simulate(**arguments: Any) -> dict[str, Any]:
+    """The checker's result of `simulator(**arguments)`'s run."""
+    return simulator(**arguments).run()

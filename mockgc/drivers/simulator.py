@@ -5,94 +5,36 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict
 from itertools import count
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
-from mockgc.checker import check, latency_summary
+from mockgc.checker.check import check, latency_summary
 from mockgc.clock import VirtualClock
 from mockgc.drivers.core import answer, request_of
 from mockgc.drivers.inprocess import InProcessTransport
-from mockgc.faults import FaultProfile, get_profile
+from mockgc.faults import get_profile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Effect, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
-from mockgc.flows.mitigations.base import Mitigation
 from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
-from mockgc.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
-from mockgc.settings import OrgSettings
+from mockgc.platform.settings import OrgSettings
+from mockgc.spec.plan import Plan
+from mockgc.spec.runspec import ALL, RunSpec
+from mockgc.spec.simconfig import MAX_RUN_SECONDS
 from mockgc.stores import MemoryStore, Store, StoreError
-
-# The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
-# starts one minute before 06:00 on a Monday (2026-11-23, the week the in-process publish
-# uses) and the publishes fire from 06:00 on, so a calendar guard for "Monday 06:00 Chicago"
-# and the simulated publishes line up; move `start` and the calendar guard misses them.
-DEFAULT_START = datetime(2026, 11, 23, 5, 59, tzinfo=ZoneInfo("America/Chicago")).timestamp()
-MAX_RUN_SECONDS = 14 * 86_400.0  # a component still scheduling two weeks in is broken, not slow
 
 # Event kinds, in the heap as (time, sequence, kind, a, b); the sequence keeps ties first-in first-out.
 _START, _WAKE, _APPLY, _DELIVER, _CALLBACK = range(5)
 
 
-MAX_SESSIONS, MAX_AGENTS, MAX_PUBLISHES = 2_000_000, 100_000, 10_000
-
-
-def bounded(name: str, value: Any, low: int, high: int) -> int:
-    """An integer in [low, high], or a ValueError saying so."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return value
-
-
-def check_size(sessions: Any, agents: Any, publishes: Any, seed: Any) -> None:
-    """A run's size, in the order a user reads the options."""
-    bounded("sessions", sessions, 1, MAX_SESSIONS)
-    bounded("agents", agents, 1, MAX_AGENTS)
-    bounded("publishes", publishes, 0, MAX_PUBLISHES)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+class LiveOnly(ValueError):
+    """The strategy calls an outside process (the user's service or worker), which has no virtual time."""
 
 
 class SimulationError(RuntimeError):
     """The run itself broke (a flow raised, yielded something that is not an effect, or never ended)."""
-
-
-@dataclass(frozen=True)
-class SimConfig:
-    """Timing of a run. Latency is per call: uniform [base, base + jitter] ms, the request
-    reaching the platform halfway through; a v1 reply arrives no earlier than its ready_at."""
-
-    start: float = DEFAULT_START
-    first_publish_s: float = 60.0  # 06:00:00 local
-    publish_every_s: float = 30.0
-    arrival_span_s: float | None = None  # default: until one publish interval after the last publish starts
-    latency_base_ms: float = 20.0
-    latency_jitter_ms: float = 30.0
-    max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
-    max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
-    max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
-
-    def validate(self) -> SimConfig:
-        for name in ("first_publish_s", "publish_every_s", "latency_base_ms", "latency_jitter_ms"):
-            value = getattr(self, name)
-            if not 0 <= value <= 86_400_000:
-                raise ValueError(f"{name} must be between 0 and 86400000, got {value!r}")
-        if self.arrival_span_s is not None and not 0 <= self.arrival_span_s <= 7 * 86_400:
-            raise ValueError("arrival_span_s must be between 0 and one week")
-        bounded("max_flow_steps", self.max_flow_steps, 1, 100_000_000)
-        bounded("max_mean_flow_steps", self.max_mean_flow_steps, 1, 100_000_000)
-        seconds = self.max_flow_seconds
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_RUN_SECONDS:
-            raise ValueError(f"max_flow_seconds must be above 0 and at most {MAX_RUN_SECONDS:.0f}, got {seconds!r}")
-        return self
-
-    def span(self, publishes: int) -> float:
-        if self.arrival_span_s is not None:
-            return self.arrival_span_s
-        return self.first_publish_s + publishes * self.publish_every_s
 
 
 class _Task:
@@ -167,7 +109,7 @@ class Simulator:
     """A discrete-event loop over flow generators in virtual time.
 
     Extension points for components (objects with `install(sim)`, installed before the run; a
-    strategy's own come from its companion in mockgc/registry.py): `platform`, `clock`,
+    strategy's own come from its companion in mockgc/strategies/registry.py): `platform`, `clock`,
     `transport` (register extra ops), `schedule(at, callback)`, `spawn(job, ...)` (a generator of
     effects run on the same loop as the flows), `store`, `repairs` (sessionId -> virtual time a
     repair made it durable), and `extra` (merged into the result). `publish_times` lists when the
@@ -176,32 +118,24 @@ class Simulator:
 
     process = "sim"
 
-    def __init__(
-        self,
-        *,
-        mitigation: Mitigation,
-        profile: str | FaultProfile,
-        sessions: int,
-        seed: int,
-        agents: int = 50,
-        publishes: int = 3,
-        components: Iterable[Any] = (),
-        store: Store | None = None,
-        config: SimConfig | None = None,
-        label: str | None = None,
-    ) -> None:
-        check_size(sessions, agents, publishes, seed)
-        if not isinstance(mitigation, Mitigation):
-            raise ValueError(f"{mitigation!r} is not a Mitigation")
-        self.mitigation = mitigation
-        self.label = label or mitigation.label()
-        self.profile = get_profile(profile) if isinstance(profile, str) else profile
-        self.profile.publish.validate()
-        self.sessions, self.seed, self.agents, self.publishes = sessions, seed, agents, publishes
-        self.config = (config or SimConfig()).validate()
+    def __init__(self, plan: Plan, *, components: Iterable[Any] = (), store: Store | None = None) -> None:
+        """The plan's run: its strategy, spec (profile, sessions, seed, agents, publishes) and simulator config;
+        `components` (a test's own) are installed before the strategy's simulated companion."""
+        reason = plan.strategy.live_only()
+        if reason:
+            raise LiveOnly(f"{plan.label} cannot be simulated: {reason}; run it live with `mockgc run`")
+        spec, self.plan = plan.spec, plan
+        self.mitigation = plan.strategy
+        self.label = plan.label
+        self.profile = get_profile(spec.profile)
+        self.sessions, self.seed, self.agents = spec.sessions, spec.seed, spec.agents
+        self.publishes = spec.simulated_publishes()
+        self.config = plan.sim
 
         self.clock: VirtualClock = _SimClock(self.config.start)
-        self.settings = OrgSettings(seed=seed, agents=agents, profile=self.profile.name, rate_limit_per_minute=0)
+        self.settings = OrgSettings(
+            seed=self.seed, agents=self.agents, profile=self.profile.name, rate_limit_per_minute=0
+        )
         self.platform = Platform(self.settings, self.profile, self.clock)
         self.transport = InProcessTransport(self.platform)
         self.store: Store = store if store is not None else MemoryStore()
@@ -210,18 +144,20 @@ class Simulator:
         self.extra: dict[str, Any] = {}
         self.results: list[FlowResult] = []
         self.publish_times = [
-            self.config.start + self.config.first_publish_s + k * self.config.publish_every_s for k in range(publishes)
+            self.config.start + self.config.first_publish_s + k * self.config.publish_every_s
+            for k in range(self.publishes)
         ]
         self._queue: list[tuple[float, int, int, Any, Any]] = []
         self._order = count()
         self._durations: list[float] = []
         self._ran = False
-        self._steps_budget = max(self.config.max_flow_steps, sessions * self.config.max_mean_flow_steps)
+        self._steps_budget = max(self.config.max_flow_steps, self.sessions * self.config.max_mean_flow_steps)
         self._steps_left = self._steps_budget
         self._base_s = self.config.latency_base_ms / 1000.0
         self._jitter_s = self.config.latency_jitter_ms / 1000.0
 
-        self.components = list(components)
+        simulated = plan.companion.simulated
+        self.components = [*components, *(simulated(plan.strategy) if simulated else [])]
         for component in self.components:
             component.install(self)
 
@@ -267,7 +203,7 @@ class Simulator:
         arrivals = random.Random(f"arrivals:{self.seed}")
         start, span = self.config.start, self.config.span(self.publishes)
         times = sorted(start + arrivals.random() * span for _ in range(self.sessions))
-        agent_ids = list(self.platform.agents)
+        agent_ids = [agent.id for agent in self.platform.users.members(bu_id)]
         width = len(str(self.sessions))
         streams = random.Random(f"latency:{self.seed}").getrandbits(64)
         push, order, queue = heapq.heappush, self._order, self._queue
@@ -454,3 +390,17 @@ class Simulator:
             repairs=self.repairs or None,
             extra=extra,
         )
+
+
+def simulation_document(spec: RunSpec, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """What `mockgc simulate --json` writes: one strategy's result, or for several (`all`, a comma list) a
+    document holding each, in the order they ran."""
+    if len(results) == 1 and spec.mitigation.strip() != ALL:
+        return dict(results[0])
+    document: dict[str, Any] = {"driver": "simulation", "fault_profile": spec.profile, "seed": spec.seed}
+    return document | {
+        "sessions": spec.sessions,
+        "agents": spec.agents,
+        "publishes": spec.simulated_publishes(),
+        "results": results,
+    }

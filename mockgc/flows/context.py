@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mockgc.flows.effects import Reply
-from mockgc.result import DEFAULT, PERSONALIZED
+from mockgc.flows.effects import DEFAULT, PERSONALIZED, Reply
 
 __all__ = [
     "DEFAULT",

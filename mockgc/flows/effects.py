@@ -106,6 +106,10 @@ def completion_type(reply: Reply) -> str:
     return "info"
 
 
+# The script's two branches: the customer's preference was seen, or the flow fell back.
+PERSONALIZED, DEFAULT = "personalized", "default"
+
+
 @dataclass(frozen=True, slots=True)
 class FlowResult:
     """How one interaction ended, as the flow itself saw it."""

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from mockgc.stores.base import MemoryStore, Store, StoreError
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "MemoryStore", "Store", "StoreError", "describe_store", "open_store"]
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "MemoryStore",
+    "Store",
+    "StoreError",
+    "clear_namespace",
+    "default_store_url",
+    "describe_store",
+    "open_store",
+]
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 # Query parameters this module reads itself; anything else is a typo and an error.
@@ -63,3 +73,19 @@ def describe_store(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
     return url
+
+
+def default_store_url(out_dir: Path) -> str:
+    """A live run's store when a mitigation needs one and none was given: SQLite in the run's directory."""
+    return f"sqlite:///{(out_dir / 'store.db').resolve()}"
+
+
+def clear_namespace(store_url: str, namespace: str) -> int:
+    """Delete the namespace's keys (only those) from the run's store; memory:// has nothing to clear."""
+    if store_url.startswith("memory:"):
+        return 0
+    store = open_store(store_url)
+    try:
+        return store.delete_prefix(namespace)
+    finally:
+        store.close()

@@ -1,12 +1,12 @@
-"""The async worker as the `async-worker` strategy's companion (mockgc/registry.py), for each driver.
+"""The async worker as the `async-worker` strategy's companion (mockgc/strategies/registry.py), for each driver.
 
 - simulated: the same RepairWorker in virtual time (mockgc/worker/simulated.py);
 - live: start a `mockgc worker` process (through the run's `ctx.start`) with the run's spec and a fresh
   webhook signing secret (by environment, never argv), register its /webhook on the mock with that
   secret, and after the load wait until every publish has completed, every delivery settled and the
   worker is idle, then collect its repairs (sessionId -> epoch seconds) and counters into the
-  ServiceContext. Every poll is retried (tenacity) before the run gives up on it: one lost answer must
-  not end a run.
+  ServiceContext. Every poll is retried with backoff (mockgc/platform/client.py) before the run gives up on
+  it: one lost answer must not end a run.
 """
 
 from __future__ import annotations
@@ -19,20 +19,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
-import tenacity
 
-from mockgc.companions import ServiceContext, clear_namespace, default_store_url
 from mockgc.flows.mitigations.async_worker import AsyncWorker
-from mockgc.standard_webhooks import new_secret
-from mockgc.stores import StoreError, describe_store
+from mockgc.platform.client import MockAdmin, MockError, retrying_get
+from mockgc.platform.domain.standard_webhooks import new_secret
+from mockgc.spec.companion import ServiceContext
+from mockgc.stores import StoreError, clear_namespace, default_store_url, describe_store
 from mockgc.worker.external import external_worker
 from mockgc.worker.simulated import SimulatedWorker
 
 READY_SECONDS = 30.0
 DRAIN_SECONDS = 300.0  # after the load: publishes complete, webhooks delivered, repairs done
-POLL_ATTEMPTS = 5  # tries of one status poll (no answer, a timeout or a 5xx) before the run gives up on it
-POLL_WAIT_SECONDS = 0.25  # first wait between tries; doubles, at most POLL_MAX_WAIT_SECONDS
-POLL_MAX_WAIT_SECONDS = 2.0
 
 
 class ServiceError(RuntimeError):
@@ -59,39 +56,20 @@ def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-def _admin(ctx: ServiceContext) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ctx.admin_key}"}
-
-
-class _ServerTrouble(Exception):
-    """A 5xx answer: worth another try, like no answer at all."""
-
-
-def poll_json(http: requests.Session, url: str, headers: dict[str, str] | None = None) -> Any:
-    """GET a status URL and its JSON, retried with exponential backoff on no answer, a timeout or a 5xx;
-    ServiceError naming the URL and the last error once POLL_ATTEMPTS tries have failed."""
-
-    def get() -> Any:
-        response = http.get(url, headers=headers, timeout=10)
-        if response.status_code >= 500:
-            raise _ServerTrouble(f"{response.status_code}: {response.text[:200]}")
-        response.raise_for_status()
-        return response.json()
-
-    retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(POLL_ATTEMPTS),
-        wait=tenacity.wait_exponential(multiplier=POLL_WAIT_SECONDS, max=POLL_MAX_WAIT_SECONDS),
-        retry=tenacity.retry_if_exception_type((requests.ConnectionError, requests.Timeout, _ServerTrouble)),
-        reraise=True,
-    )
+def poll_json(http: requests.Session, url: str) -> Any:
+    """GET one of the worker's status URLs, retried with backoff (the mock's client's retrying_get); ServiceError
+    naming the URL and the last error once it gave up."""
     try:
-        return retrying(get)
-    except (requests.RequestException, ValueError, _ServerTrouble) as error:
-        tries = retrying.statistics.get("attempt_number", 1)
-        raise ServiceError(
-            f"async-worker: GET {url} failed after {tries} {'try' if tries == 1 else 'tries'}: "
-            f"{type(error).__name__}: {error}"
-        ) from None
+        return retrying_get(http, url)
+    except MockError as error:
+        raise ServiceError(f"async-worker: {error}") from None
+
+
+def _admin_poll(admin: MockAdmin, path: str) -> Any:
+    try:
+        return admin.poll(path)
+    except MockError as error:
+        raise ServiceError(f"async-worker: {error}") from None
 
 
 @contextlib.contextmanager
@@ -123,6 +101,7 @@ def live_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[dict[s
     )
     child = ctx.start("worker", argv, ctx.out_dir / "worker.log", env)
     http = requests.Session()
+    admin = MockAdmin(ctx.target_url, ctx.admin_key, http)
     target_id = None
     try:
         if not _wait_until(lambda: port_file.exists() or not child.alive(), READY_SECONDS):
@@ -131,20 +110,15 @@ def live_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[dict[s
             raise ServiceError(f"the worker exited with {child.poll()}:\n{child.log_tail()}")
         worker_url = f"http://127.0.0.1:{port_file.read_text().strip()}"
         http.get(f"{worker_url}/healthz", timeout=5).raise_for_status()
-        response = http.post(
-            f"{ctx.target_url}/mock/webhooks",
-            json={"url": f"{worker_url}/webhook", "secret": secret},
-            headers=_admin(ctx),
-            timeout=10,
-        )
-        if response.status_code != 201:
-            raise ServiceError(f"registering the webhook answered {response.status_code}: {response.text[:200]}")
-        target_id = response.json()["id"]
+        try:
+            target_id = admin.add_webhook(f"{worker_url}/webhook", secret)
+        except MockError as error:
+            raise ServiceError(f"registering the webhook: {error}") from None
         yield {"MOCKGC_WORKER_URL": worker_url}
-        drained = _drain(http, ctx, worker_url)
+        drained = _drain(admin, worker_url)
         repairs = poll_json(http, f"{worker_url}/repairs")["repairs"]
         status = poll_json(http, f"{worker_url}/status")
-        deliveries = poll_json(http, f"{ctx.target_url}/mock/webhooks/deliveries", _admin(ctx))
+        deliveries = _admin_poll(admin, "/webhooks/deliveries")
         ctx.repairs.update({str(k): float(v) for k, v in repairs.items()})
         ctx.extra["worker"] = {
             "driver": "live",
@@ -163,24 +137,24 @@ def live_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[dict[s
         raise ServiceError(f"async-worker: {type(error).__name__}: {error}") from None
     finally:
         if target_id is not None:
-            with contextlib.suppress(requests.RequestException):
-                http.delete(f"{ctx.target_url}/mock/webhooks/{target_id}", headers=_admin(ctx), timeout=5)
+            with contextlib.suppress(MockError):
+                admin.remove_webhook(target_id)
         child.stop(grace=5.0)
         http.close()
 
 
-def _drain(http: requests.Session, ctx: ServiceContext, worker_url: str) -> bool:
+def _drain(admin: MockAdmin, worker_url: str) -> bool:
     """Wait for the publishes, then the deliveries, then the worker: each may start the next."""
     deadline = time.monotonic() + DRAIN_SECONDS
 
     def settled() -> bool:
-        windows = poll_json(http, f"{ctx.target_url}/mock/windows", _admin(ctx))
+        windows = _admin_poll(admin, "/windows")
         if any(op.get("status") != "Complete" for op in windows.get("operations", [])):
             return False
-        stats = poll_json(http, f"{ctx.target_url}/mock/webhooks/deliveries", _admin(ctx))["stats"]
+        stats = _admin_poll(admin, "/webhooks/deliveries")["stats"]
         if stats.get("pending", 0) or stats.get("sending", 0):
             return False
-        return bool(poll_json(http, f"{worker_url}/status").get("idle"))
+        return bool(poll_json(admin.http, f"{worker_url}/status").get("idle"))
 
     while time.monotonic() < deadline:
         # Twice in a row: a delivery can land between reading the log and asking the worker.

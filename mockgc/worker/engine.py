@@ -11,7 +11,7 @@ Store layout, under a namespace (default "mockgc:aw:"):
 - job:{operationId} -> {"state", ...}, so a duplicate delivery (even after a restart) does no work.
 
 Intake trusts nothing it has not checked: a delivery must carry a valid Standard Webhooks signature
-(mockgc/standard_webhooks.py), and the operation it announces must be a completed publish of that
+(mockgc/platform/domain/standard_webhooks.py), and the operation it announces must be a completed publish of that
 business unit on the platform, before it is deduplicated, persisted or queued.
 """
 
@@ -35,7 +35,7 @@ from mockgc.platform.domain.errors import (
     InvalidValue,
     ServiceUnavailable,
 )
-from mockgc.standard_webhooks import SignatureInvalid, SignatureMissing, Verifier
+from mockgc.platform.domain.standard_webhooks import SignatureInvalid, SignatureMissing, Verifier
 from mockgc.stores import Store, StoreError
 
 SCHEDULES_TOPIC_PREFIX = "v2.workforcemanagement.businessunits."

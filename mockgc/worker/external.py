@@ -22,11 +22,13 @@ from typing import Any
 
 import requests
 
-from mockgc.companions import ServiceContext, clear_namespace, default_store_url, read_history_file
+from mockgc.drivers.history_file import read_history_file
 from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.mitigations.async_worker import SUBSCRIBES, AsyncWorker
-from mockgc.standard_webhooks import new_secret
-from mockgc.stores import StoreError, describe_store
+from mockgc.platform.client import MockAdmin, MockError
+from mockgc.platform.domain.standard_webhooks import new_secret
+from mockgc.spec.companion import ServiceContext
+from mockgc.stores import StoreError, clear_namespace, default_store_url, describe_store
 
 POLL_SECONDS = 0.5  # how often the truth is read; a repair's time is known to within this
 SECRET_ENV = "MOCKGC_WEBHOOK_SECRET"  # the secret the external worker verifies deliveries with
@@ -80,39 +82,32 @@ class TruthWatch:
         return repaired
 
 
-def _admin(ctx: ServiceContext) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ctx.admin_key}"}
-
-
-def _get(http: requests.Session, ctx: ServiceContext, path: str) -> Any:
+def _get(admin: MockAdmin, path: str) -> Any:
     try:
-        reply = http.get(f"{ctx.target_url}/mock{path}", headers=_admin(ctx), timeout=60)
-    except requests.RequestException as error:
-        raise ExternalWorkerError(f"external worker: GET /mock{path}: {type(error).__name__}: {error}") from None
-    if reply.status_code != 200:
-        raise ExternalWorkerError(f"external worker: GET /mock{path} answered {reply.status_code}: {reply.text[:200]}")
-    return reply.json()
+        return admin.call("GET", path, timeout=60)
+    except MockError as error:
+        raise ExternalWorkerError(f"external worker: {error}") from None
 
 
-def _watch(http: requests.Session, ctx: ServiceContext, watch: TruthWatch, stop: threading.Event) -> None:
+def _watch(admin: MockAdmin, watch: TruthWatch, stop: threading.Event) -> None:
     """Through the load: a truth snapshot every POLL_SECONDS (a snapshot that fails is simply retried)."""
     while not stop.wait(POLL_SECONDS):
         with contextlib.suppress(ExternalWorkerError):
-            watch.observe(_get(http, ctx, "/truth")["sessions"], time.time())
+            watch.observe(_get(admin, "/truth")["sessions"], time.time())
 
 
-def _settle(http: requests.Session, ctx: ServiceContext, watch: TruthWatch, mitigation: AsyncWorker) -> dict[str, Any]:
+def _settle(admin: MockAdmin, watch: TruthWatch, mitigation: AsyncWorker) -> dict[str, Any]:
     """Wait for no publish processing, no delivery pending and the truth unchanged for the settle time."""
     began = time.monotonic()
     deadline = began + mitigation.consistency_timeout_s
     quiet_since: float | None = None
     while True:
         now = time.monotonic()
-        windows = _get(http, ctx, "/windows")["operations"]
+        windows = _get(admin, "/windows")["operations"]
         processing = sum(1 for op in windows if op.get("status") != "Complete")
-        stats = _get(http, ctx, "/webhooks/deliveries").get("stats", {})
+        stats = _get(admin, "/webhooks/deliveries").get("stats", {})
         undelivered = int(stats.get("pending", 0)) + int(stats.get("sending", 0))
-        changed = watch.observe(_get(http, ctx, "/truth")["sessions"], time.time())
+        changed = watch.observe(_get(admin, "/truth")["sessions"], time.time())
         if processing or undelivered or changed or quiet_since is None:
             quiet_since = now
         elif now - quiet_since >= mitigation.consistency_settle_s:
@@ -136,7 +131,7 @@ def external_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[di
         cleared = clear_namespace(store_url, mitigation.namespace)
     except StoreError as error:
         raise ExternalWorkerError(f"async-worker: the store {store_url} is unavailable: {error}") from None
-    http = requests.Session()
+    admin = MockAdmin(ctx.target_url, ctx.admin_key)
     target_id = None
     report: dict[str, Any] = {
         "driver": "external",
@@ -147,29 +142,24 @@ def external_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[di
     }
     ctx.extra["worker"] = report
     watch, stop = TruthWatch(), threading.Event()
-    watcher = threading.Thread(target=_watch, args=(http, ctx, watch, stop), name="mockgc-truth-watch", daemon=True)
+    watcher = threading.Thread(target=_watch, args=(admin, watch, stop), name="mockgc-truth-watch", daemon=True)
     try:
         if mitigation.external_worker != SUBSCRIBES:
             # The worker verifies deliveries with this secret: give it the same MOCKGC_WEBHOOK_SECRET.
             secret = os.environ.get(SECRET_ENV) or new_secret()
             report["secret_from_environment"] = bool(os.environ.get(SECRET_ENV))
-            reply = http.post(
-                f"{ctx.target_url}/mock/webhooks",
-                json={"url": mitigation.external_worker, "secret": secret},
-                headers=_admin(ctx),
-                timeout=10,
-            )
-            if reply.status_code != 201:
-                raise ExternalWorkerError(f"registering the webhook answered {reply.status_code}: {reply.text[:200]}")
-            target_id = reply.json()["id"]
-        watch.observe(_get(http, ctx, "/truth")["sessions"], time.time())
+            try:
+                target_id = admin.add_webhook(mitigation.external_worker, secret)
+            except MockError as error:
+                raise ExternalWorkerError(f"registering the webhook: {error}") from None
+        watch.observe(_get(admin, "/truth")["sessions"], time.time())
         watcher.start()
         yield {}
         stop.set()
         watcher.join(timeout=60)
-        report["consistency_wait"] = _settle(http, ctx, watch, mitigation)
+        report["consistency_wait"] = _settle(admin, watch, mitigation)
         if target_id is not None:
-            report["webhooks"] = _get(http, ctx, "/webhooks/deliveries").get("stats", {})
+            report["webhooks"] = _get(admin, "/webhooks/deliveries").get("stats", {})
         report["truth_polls"] = watch.polls
         report["repair_time_resolution_s"] = POLL_SECONDS
         ctx.repairs.update(watch.repairs(read_history_file(ctx.out_dir / "history.jsonl")))
@@ -178,6 +168,6 @@ def external_worker(mitigation: AsyncWorker, ctx: ServiceContext) -> Iterator[di
     finally:
         stop.set()
         if target_id is not None:
-            with contextlib.suppress(requests.RequestException):
-                http.delete(f"{ctx.target_url}/mock/webhooks/{target_id}", headers=_admin(ctx), timeout=5)
-        http.close()
+            with contextlib.suppress(MockError):
+                admin.remove_webhook(target_id)
+        admin.http.close()

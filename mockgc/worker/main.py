@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from mockgc.flows.mitigations.async_worker import WorkerConfig
-from mockgc.server import ServerThread, serve_until_signalled
-from mockgc.standard_webhooks import Verifier, secret_key
+from mockgc.platform.domain.standard_webhooks import Verifier, secret_key
+from mockgc.platform.serve.server import ServerThread, serve_until_signalled
 from mockgc.stores import describe_store, open_store
 from mockgc.worker.app import create_worker_app
 from mockgc.worker.engine import RepairWorker

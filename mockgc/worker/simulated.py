@@ -10,8 +10,8 @@ from mockgc.drivers.realtime import drive
 from mockgc.flows.effects import Call, Reply
 from mockgc.flows.mitigations.async_worker import WorkerConfig
 from mockgc.platform.domain.errors import PlatformError
+from mockgc.platform.domain.standard_webhooks import Verifier
 from mockgc.platform.domain.webhooks import Delivery, SendResult, TargetSpec, WebhookRegistry
-from mockgc.standard_webhooks import Verifier
 from mockgc.worker.engine import Job, RepairWorker
 
 PROCESS = "worker"

@@ -1,4 +1,4 @@
-"""The mitigation strategies, each a Mitigation subclass; mockgc/registry.py names them and says what each needs."""
+"""The mitigation strategies, each a Mitigation subclass; mockgc/strategies/registry.py names them and says what each needs."""
 
 from mockgc.flows.mitigations.async_worker import AsyncWorker
 from mockgc.flows.mitigations.backoff_verify import BackoffVerify

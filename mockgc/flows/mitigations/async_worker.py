@@ -104,7 +104,7 @@ class AsyncWorker(Mitigation):
     external store, written before the Set Data so a rejected write still leaves the worker
     something to re-apply. The branch is evaluated at once, so a repair can fix what is stored
     (durability) but not the branch a customer already got (the outcome gap the checker reports).
-    The worker parameters configure the worker beside the run (mockgc/registry.py): the simulator's,
+    The worker parameters configure the worker beside the run (mockgc/strategies/registry.py): the simulator's,
     and the `mockgc worker` process a live run starts.
     """
 

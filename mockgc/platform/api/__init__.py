@@ -1,13 +1,14 @@
 """The mock's contract, Flask-free: each area's request and answer models and its routes, in one table.
 
 The HTTP layer validates request bodies with these models (`http/body.py`), the OpenAPI document is
-generated from them (`openapi.py`), and tests/test_contract.py keeps the table and the Flask app in step.
+generated from them (`openapi.py`), and tests/platform/test_contract.py keeps the table and the Flask app in step.
 """
 
 from __future__ import annotations
 
 from mockgc.platform.api import (
     admin,
+    analytics,
     conversations,
     groups,
     notifications,
@@ -49,6 +50,7 @@ ROUTES: tuple[Route, ...] = (
     *routing.ROUTES,
     *groups.ROUTES,
     *conversations.ROUTES,
+    *analytics.ROUTES,
     *scripts.ROUTES,
     *wfm.ROUTES,
     *notifications.ROUTES,

@@ -69,7 +69,7 @@ class Route:
     """One row of the contract: the operation, what it takes, what it answers, and whose it is.
 
     `path` is the Flask rule written with braces: `/api/v2/users/{user_id}` is `<user_id>` in the
-    blueprint (tests/test_contract.py holds the two in step). `answers` maps each success status to
+    blueprint (tests/platform/test_contract.py holds the two in step). `answers` maps each success status to
     its model; `errors` lists the statuses the route itself may refuse with (the platform's body);
     authentication, rate-limit and body-size refusals are added from `auth` and `payload`.
     """

@@ -14,7 +14,7 @@ from mockgc.platform.domain.errors import InvalidValue
 @cache
 def _adapter(method: str, rule: str) -> TypeAdapter[Any] | None:
     route = BY_RULE.get((method, rule))
-    if route is None:  # a route served without its row: tests/test_contract.py fails on it too
+    if route is None:  # a route served without its row: tests/platform/test_contract.py fails on it too
         raise LookupError(f"{method} {rule} is not in the contract's route table (mockgc/platform/api)")
     if route.body is None or route.payload == "form":
         return None

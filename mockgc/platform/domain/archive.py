@@ -21,7 +21,9 @@ CREATE TABLE sessions (
 );
 -- Only attached sessions: a status flip detaches each archived session once, however many flips follow.
 CREATE INDEX sessions_attached ON sessions (agent_id) WHERE attached = 1;
-CREATE TABLE conversations (id TEXT PRIMARY KEY, started REAL NOT NULL, participants TEXT NOT NULL);
+CREATE TABLE conversations (id TEXT PRIMARY KEY, started REAL NOT NULL, participants TEXT NOT NULL, queue_id TEXT);
+-- Analytics reads conversations by when they started.
+CREATE INDEX conversations_started ON conversations (started);
 """
 
 
@@ -70,14 +72,19 @@ class InteractionArchive:
             for s in sessions
         ]
         conversation_rows = [
-            (c.id, c.started, json.dumps([[p.id, p.purpose, p.user_id, p.attributes, p.name] for p in c.participants]))
+            (
+                c.id,
+                c.started,
+                json.dumps([[p.id, p.purpose, p.user_id, p.attributes, p.name] for p in c.participants]),
+                c.queue_id,
+            )
             for c in conversations
         ]
         db = self._open()
         db.execute("BEGIN")
         try:
             db.executemany("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", session_rows)
-            db.executemany("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?)", conversation_rows)
+            db.executemany("INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?)", conversation_rows)
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -118,12 +125,19 @@ class InteractionArchive:
         if self._db is None:
             return None
         row = self._db.execute(
-            "SELECT id, started, participants FROM conversations WHERE id = ?", (conversation_id,)
+            "SELECT id, started, participants, queue_id FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
-        if row is None:
-            return None
-        cid, started, participants = row
-        return Conversation(cid, started, [Participant(*p) for p in json.loads(participants)])
+        return None if row is None else _conversation(row)
+
+    def conversations_started(self, start: float, end: float, shadowed: set[str]) -> list[Conversation]:
+        """The archived conversations that started in [start, end), but the `shadowed` ones (awake in memory)."""
+        if self._db is None:
+            return []
+        rows = self._db.execute(
+            "SELECT id, started, participants, queue_id FROM conversations WHERE started >= ? AND started < ?",
+            (start, end),
+        )
+        return [_conversation(row) for row in rows if row[0] not in shadowed]
 
     def truth(self, shadowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every archived session's truth entry but the `shadowed` ones (they are awake in memory).
@@ -164,3 +178,8 @@ class InteractionArchive:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
+
+
+def _conversation(row: tuple[str, float, str, str | None]) -> Conversation:
+    cid, started, participants, queue_id = row
+    return Conversation(cid, started, [Participant(*p) for p in json.loads(participants)], queue_id=queue_id)

@@ -8,7 +8,7 @@ from mockgc.platform.domain.context import OrgContext, operation
 from mockgc.platform.domain.errors import AuthenticationRequired, InvalidValue
 from mockgc.platform.domain.oauth import OAuthClient, OAuthRegistry, Token
 from mockgc.platform.domain.ratelimit import UNLIMITED_PER_MINUTE, RateLimiter, RateStatus
-from mockgc.settings import OrgSettings
+from mockgc.platform.settings import OrgSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from mockgc.clock import Clock
 from mockgc.faults import FaultProfile
+from mockgc.platform.domain.analytics import Analytics
 from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.auth import Auth, default_clients
 from mockgc.platform.domain.context import OrgContext, operation
@@ -23,7 +24,7 @@ from mockgc.platform.domain.store import InteractionStore, MemoryCounts
 from mockgc.platform.domain.topics import BUSINESS_UNIT, CONVERSATION, MANAGEMENT_UNIT, QUEUE, USER
 from mockgc.platform.domain.users import Agent, Users
 from mockgc.platform.domain.wfm import BusinessUnit, PublishOperation, Wfm
-from mockgc.settings import OrgSettings
+from mockgc.platform.settings import OrgSettings
 
 
 class Platform:
@@ -60,7 +61,9 @@ class Platform:
         self.routing.seed()
         self.groups = Groups(ctx, self.users)
         self.groups.seed()
+        self.users.seed_inactive()  # after the queues and groups: inactive users are in none
         self.presence = PresenceCatalog(ctx)
+        self.analytics = Analytics(ctx, self.users, self.store, self.routing)
 
     # -- what drivers and tests read -----------------------------------------------------
 
@@ -70,7 +73,8 @@ class Platform:
 
     @property
     def agents(self) -> dict[str, Agent]:
-        return self.users.agents
+        """The business unit's agents (the org's users but the few inactive ones outside it)."""
+        return {agent_id: agent for agent_id, agent in self.users.agents.items() if agent.business_unit_id}
 
     @property
     def business_units(self) -> dict[str, BusinessUnit]:

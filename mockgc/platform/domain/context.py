@@ -12,7 +12,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from mockgc.clock import Clock
 from mockgc.platform.domain.events import EventBus
 from mockgc.platform.domain.timeline import Timeline
-from mockgc.settings import OrgSettings
+from mockgc.platform.settings import OrgSettings
 
 
 class OrgContext:

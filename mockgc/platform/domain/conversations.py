@@ -18,12 +18,13 @@ class Conversations:
     @operation
     def create_call(self, user_id: str) -> Conversation:
         """A call from a customer to the agent `user_id`: two participants."""
-        agent_name = self.users.agent(user_id).name
+        called = self.users.agent(user_id)
         now, new_id = self.ctx.clock.now(), self.ctx.new_id
         conversation_id = new_id()
         customer = Participant(new_id(), "customer", None)
-        agent = Participant(new_id(), "agent", user_id, name=agent_name)
-        conversation = Conversation(conversation_id, now, [customer, agent], now)
+        agent = Participant(new_id(), "agent", user_id, name=called.name)
+        queue_id = next(iter(called.active_queue_ids()), None)
+        conversation = Conversation(conversation_id, now, [customer, agent], now, queue_id)
         self.store.add_conversation(conversation)
         self._announce(conversation)
         return conversation.copy()

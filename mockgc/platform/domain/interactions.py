@@ -72,6 +72,7 @@ class Conversation:
     started: float
     participants: list[Participant]
     touched: float = 0.0  # when a request last used it: idle conversations move to the archive
+    queue_id: str | None = None  # the queue the call came in on (the agent's first joined one), if any
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:
@@ -84,7 +85,7 @@ class Conversation:
 
     def copy(self) -> Conversation:
         participants = [Participant(p.id, p.purpose, p.user_id, dict(p.attributes), p.name) for p in self.participants]
-        return Conversation(self.id, self.started, participants, self.touched)
+        return Conversation(self.id, self.started, participants, self.touched, self.queue_id)
 
     def to_api(self) -> dict[str, object]:
         """The SDK's Conversation."""

@@ -81,6 +81,15 @@ class InteractionStore:
             return True
         return self.archive is not None and self.archive.conversation(conversation_id) is not None
 
+    def conversations_started(self, start: float, end: float) -> list[Conversation]:
+        """Copies of every conversation that started in [start, end), in memory or archived (none is
+        woken), in the order they started."""
+        found = [c.copy() for c in self.conversations.values() if start <= c.started < end]
+        if self.archive is not None:
+            found += self.archive.conversations_started(start, end, set(self.conversations))
+        found.sort(key=lambda c: (c.started, c.id))
+        return found
+
     def session(self, session_id: str) -> ScriptSession:
         session = self.sessions.get(session_id)
         if self.archive is not None:

@@ -13,8 +13,11 @@ from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.context import OrgContext, id_from, operation
 from mockgc.platform.domain.errors import NotFound
 from mockgc.platform.domain.paging import Page, PageRequest, paginate
+from mockgc.platform.domain.statuslog import PRESENCE, ROUTING, StatusInterval, StatusLog
 
 ROUTING_STATUSES = ("OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RESPONDING", "COMMUNICATING")
+OFF_QUEUE, IDLE = "OFF_QUEUE", "IDLE"
+ON_QUEUE = "On Queue"
 
 # The platform's system presence definitions: the same ids in every org, so clients hard-code them.
 # Taken from a real GET /api/v2/presencedefinitions answer captured from an org, published in
@@ -70,6 +73,22 @@ USER_EXPANDS = frozenset(
         "biography",
     ]
 )
+# The seeded mix of presence and routing status: (system presence, routing status) and its share.
+SEEDED_MIX: dict[tuple[str, str], float] = {
+    (ON_QUEUE, IDLE): 0.35,
+    (ON_QUEUE, "INTERACTING"): 0.15,
+    ("Available", OFF_QUEUE): 0.15,
+    ("Away", OFF_QUEUE): 0.07,
+    ("Busy", OFF_QUEUE): 0.05,
+    ("Break", OFF_QUEUE): 0.05,
+    ("Meal", OFF_QUEUE): 0.03,
+    ("Offline", OFF_QUEUE): 0.15,
+}
+SEEDED_STATUSES = list(SEEDED_MIX)
+SEEDED_WEIGHTS = [sum(list(SEEDED_MIX.values())[: i + 1]) for i in range(len(SEEDED_MIX))]
+NEVER_LOGGED_IN_SHARE = 0.05  # agents who never logged in: offline, no dateLastLogin
+PHONE_SHARE = 0.8  # agents with a work phone in their addresses
+INACTIVE_EVERY, MAX_INACTIVE = 25, 10  # one inactive user per 25 agents (and one more), at most 10
 LOGIN_SPREAD_SECONDS = 3 * 86_400.0  # seeded agents last logged in within the three days before the org began
 
 
@@ -142,6 +161,13 @@ class Agent:
     # Queue id -> joined; the routing area owns the queues, the agent carries their membership.
     queues: dict[str, bool] = field(default_factory=dict)
     queues_changed: float = 0.0
+    state: str = "active"
+    phone: str | None = None  # a work phone, in E.164
+    presence_since: float = 0.0  # when the system presence began (a message changes presence_modified only)
+
+    @property
+    def on_queue(self) -> bool:
+        return self.system_presence == ON_QUEUE
 
     def active_queue_ids(self) -> list[str]:
         return [queue_id for queue_id, joined in self.queues.items() if joined]
@@ -226,8 +252,8 @@ class Agent:
             "division": self.division.to_api(),
             "email": self.email,
             "primaryContactInfo": [{"address": self.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
-            "addresses": [],
-            "state": "active",
+            "addresses": [] if self.phone is None else [phone_contact(self.phone)],
+            "state": self.state,
             "username": self.email,
             "version": self.version,
             "acdAutoAnswer": False,
@@ -251,6 +277,12 @@ class Agent:
             "mockgcScenarioStatus": self.scenario_status,
             "mockgcBusinessUnitId": self.business_unit_id,
         }
+
+
+def phone_contact(number: str) -> dict[str, str]:
+    """A work phone as the SDK's Contact: E.164 address, a display form, its country."""
+    display = f"+1 {number[2:5]}-{number[5:8]}-{number[8:]}" if number.startswith("+1") else number
+    return {"address": number, "display": display, "mediaType": "PHONE", "type": "WORK", "countryCode": "US"}
 
 
 def _weighted(table: dict[str, float]) -> tuple[list[str], list[float]]:
@@ -294,21 +326,43 @@ class Users:
     def __init__(self, ctx: OrgContext) -> None:
         self.ctx = ctx
         self.agents: dict[str, Agent] = {}
+        self.status_log = StatusLog()
         # Drawn from a stream of its own, so the ids the flows see stay what they were.
         self.division = Division(id_from(ctx.stream("division")))
 
     def seed(self, count: int, business_unit_id: str, management_unit_ids: list[str]) -> None:
-        """Seeded names (Faker's en_US tables) and ids, spread over the management units in turn."""
+        """Seeded names (Faker's en_US tables) and ids, spread over the management units in turn; each
+        agent's presence and routing status, phone and last login from streams of their own (so the
+        ids and names the flows see stay what they were)."""
         names = seeded_names(self.ctx.stream("names"), count)
-        logins = self.ctx.stream("logins")
+        logins, mix = self.ctx.stream("logins"), self.ctx.stream("presence-mix")
         now = self.ctx.clock.now()
         for index, name in enumerate(names):
             email = f"{email_handle(name)}.{index}@example.com"
             unit = management_unit_ids[index % len(management_unit_ids)]
-            agent = Agent(self.ctx.new_id(), name, email, business_unit_id, unit, "IDLE", now, "Available", "", now)
+            presence, routing = mix.choices(SEEDED_STATUSES, cum_weights=SEEDED_WEIGHTS)[0]
+            agent = Agent(self.ctx.new_id(), name, email, business_unit_id, unit, routing, now, presence, "", now)
+            agent.presence_since = now
             agent.division = self.division
-            agent.date_last_login = round(now - logins.uniform(0, LOGIN_SPREAD_SECONDS), 3)
+            last_login = round(now - logins.uniform(0, LOGIN_SPREAD_SECONDS), 3)
+            if mix.random() < NEVER_LOGGED_IN_SHARE:
+                agent.system_presence, agent.routing_status = "Offline", OFF_QUEUE
+            else:
+                agent.date_last_login = last_login
+            if mix.random() < PHONE_SHARE:
+                agent.phone = f"+1312555{mix.randrange(10_000):04d}"
             agent.queues_changed = now
+            self.agents[agent.id] = agent
+
+    def seed_inactive(self) -> None:
+        """A few inactive users besides the agents (no business unit, queue or group; offline), on
+        streams of their own: GET /api/v2/users shows them only with state=inactive or any."""
+        count = min(MAX_INACTIVE, len(self.agents) // INACTIVE_EVERY + 1)
+        ids, now = self.ctx.stream("inactive-users"), self.ctx.clock.now()
+        for index, name in enumerate(seeded_names(self.ctx.stream("inactive-names"), count)):
+            email = f"{email_handle(name)}.inactive{index}@example.com"
+            agent = Agent(id_from(ids), name, email, "", "", OFF_QUEUE, now, "Offline", "", now, state="inactive")
+            agent.division, agent.presence_since, agent.queues_changed = self.division, now, now
             self.agents[agent.id] = agent
 
     # -- for the other areas (called inside their operations) ---------------------------
@@ -338,21 +392,22 @@ class Users:
     # -- operations (each answers a detached copy, safe to serialize outside the lock) ---
 
     @operation
-    def list_users(self) -> list[Agent]:
-        return [self.copy(agent) for agent in self.agents.values()]
+    def list_agents(self) -> list[Agent]:
+        """The business units' agents (GET /mock/info): every user but the inactive ones outside them."""
+        return [self.copy(agent) for agent in self.agents.values() if agent.business_unit_id]
 
     @operation
     def page_users(
         self, page: PageRequest, ids: list[str] | None = None, *, state: str = "active", descending: bool = False
     ) -> Page[Agent]:
-        """GET /api/v2/users: every agent is active, so another `state` finds nobody."""
+        """GET /api/v2/users: the users in `state` (active, inactive, deleted, or any)."""
         agents = (
             list(self.agents.values())
             if ids is None
             else [self.agents[i] for i in dict.fromkeys(ids) if i in self.agents]
         )
-        if state not in ("active", "any"):
-            agents = []
+        if state != "any":
+            agents = [agent for agent in agents if agent.state == state]
         if descending:
             agents.reverse()
         found = paginate(agents, page)
@@ -374,11 +429,14 @@ class Users:
 
     @operation
     def set_routing_status(self, user_id: str, status: str) -> Agent:
+        """As the platform couples them: leaving the queue (OFF_QUEUE) makes the agent Available, and
+        any other routing status is only held On Queue, so setting one puts the agent On Queue."""
         agent = self.agent(user_id)
-        now = self.ctx.clock.now()
-        agent.routing_status, agent.routing_started = status, now
-        self.ctx.events.emit(now, f"v2.users.{user_id}.routingStatus", agent.routing_event_to_api())
-        self.emit_activity(agent)
+        if status == OFF_QUEUE:
+            presence = "Available" if agent.on_queue else None
+            self._change(agent, presence=presence, routing=OFF_QUEUE, restart_routing=True)
+        else:
+            self._change(agent, presence=ON_QUEUE, routing=status, restart_routing=True)
         return replace(agent)
 
     @operation
@@ -403,14 +461,53 @@ class Users:
             raise NotFound(f"Presence source {source_id} not found")
 
     def _apply(self, agent: Agent, change: PresenceChange) -> Agent:
-        if change.system_presence is not None:
-            agent.system_presence = change.system_presence
-            if change.system_presence in ("Available", "On Queue"):
+        self._change(agent, presence=change.system_presence, message=change.message, touch_presence=True)
+        return replace(agent)
+
+    def _change(
+        self,
+        agent: Agent,
+        *,
+        presence: str | None = None,
+        routing: str | None = None,
+        message: str | None = None,
+        touch_presence: bool = False,
+        restart_routing: bool = False,
+    ) -> None:
+        """Apply a presence and/or routing change as the platform couples them, record what ended in
+        the status log, and announce it: going On Queue makes the agent IDLE, leaving On Queue makes it
+        OFF_QUEUE. `touch_presence` (a presence PATCH) and `restart_routing` (a routing PUT) restart the
+        modified date or start time even when the value stays."""
+        now = self.ctx.clock.now()
+        if presence is not None and presence != agent.system_presence:
+            if routing is None and (presence == ON_QUEUE) != agent.on_queue:
+                routing = IDLE if presence == ON_QUEUE else OFF_QUEUE
+            self.status_log.ended(agent.id, PRESENCE, agent.presence_since, now, agent.system_presence)
+            agent.system_presence, agent.presence_since = presence, now
+            touch_presence = True
+            if presence in ("Available", ON_QUEUE):
                 # An agent who makes themselves available by hand is no longer reserved.
                 agent.scenario_status = SCENARIO_AVAILABLE
-        if change.message is not None:
-            agent.presence_message = change.message
-        agent.presence_modified = self.ctx.clock.now()
-        self.ctx.events.emit(agent.presence_modified, f"v2.users.{agent.id}.presence", agent.presence_event_to_api())
+        if message is not None:
+            agent.presence_message = message
+        if touch_presence:
+            agent.presence_modified = now
+            self.ctx.events.emit(now, f"v2.users.{agent.id}.presence", agent.presence_event_to_api())
+        if routing is not None and (routing != agent.routing_status or restart_routing):
+            self.status_log.ended(agent.id, ROUTING, agent.routing_started, now, agent.routing_status)
+            agent.routing_status, agent.routing_started = routing, now
+            self.ctx.events.emit(now, f"v2.users.{agent.id}.routingStatus", agent.routing_event_to_api())
         self.emit_activity(agent)
-        return replace(agent)
+
+    def status_intervals(self, agent: Agent, kind: str, start: float, end: float) -> list[StatusInterval]:
+        """The agent's presence or routing-status intervals that meet [start, end): the ended ones from
+        the log, then the current one (no end)."""
+        found = list(self.status_log.intervals(agent.id, kind, start, end))
+        since, value = (
+            (agent.presence_since, agent.system_presence)
+            if kind == PRESENCE
+            else (agent.routing_started, agent.routing_status)
+        )
+        if since < end:
+            found.append(StatusInterval(since, None, value))
+        return found

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from mockgc import standard_webhooks
 from mockgc.clock import Clock
+from mockgc.platform.domain import standard_webhooks
 from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.errors import InvalidValue, NotFound
 from mockgc.platform.domain.events import PlatformEvent

@@ -18,7 +18,9 @@ from mockgc.platform.domain.publish_lock import Locks
 from mockgc.platform.domain.users import Users
 
 UPLOAD_KEY_BYTES = 32  # 256 bits, as unguessable as a pre-signed URL's signature
-SHORTCUT_WEEK = "2026-11-23"  # the week of the in-process drivers' publishes
+# The week every publish mockgc makes schedules (the in-process drivers', the nemesis's); the simulator's
+# clock starts on its Monday morning (mockgc/spec/simconfig.py), written here once.
+PUBLISH_WEEK = "2026-11-23"
 TIME_ZONE = "America/Chicago"
 RECENT_WEEKS = 26  # weekId=recent: schedules starting up to 26 weeks either side of today
 QUERY_SECONDS = 1.0  # an asynchronous agent schedules query is ready this long after it is asked
@@ -538,7 +540,7 @@ class Wfm:
     def publish_now(self, bu_id: str | None = None) -> PublishOperation:
         """A shortcut for in-process drivers: create a schedule and publish it at once (the live operation)."""
         bu = self._business_unit(bu_id) if bu_id else next(iter(self.business_units.values()))
-        schedule = Schedule(self.ctx.new_id(), bu.id, SHORTCUT_WEEK, 1, "in-process publish", self.ctx.clock.now())
+        schedule = Schedule(self.ctx.new_id(), bu.id, PUBLISH_WEEK, 1, "in-process publish", self.ctx.clock.now())
         self.schedules[schedule.id] = schedule
         return self._start_update(schedule, publishes=True)
 

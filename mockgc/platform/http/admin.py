@@ -87,7 +87,7 @@ def info_body() -> dict[str, Any]:
             "nowEpochMs": int(platform.clock.now() * 1000),
         },
         "businessUnits": [bu.to_api() for bu in platform.wfm.list_business_units()],
-        "users": [agent.admin_to_api() for agent in platform.users.list_users()],
+        "users": [agent.admin_to_api() for agent in platform.users.list_agents()],
         "memory": platform.memory_counts().to_api(),
     }
 

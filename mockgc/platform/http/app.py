@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import random
-import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 from flask import Flask, Request, Response, request
 
 from mockgc.clock import Clock, SystemClock, VirtualClock
-from mockgc.faults import FaultProfile, get_profile
+from mockgc.faults import FaultProfile
 from mockgc.platform.api import DOCS_PATH
-from mockgc.platform.domain.archive import InteractionArchive
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.domain.errors import (
     EntityTooLarge,
@@ -26,29 +20,35 @@ from mockgc.platform.domain.errors import (
     UriTooLong,
 )
 from mockgc.platform.domain.faults import ToxicEffect
-from mockgc.platform.domain.oauth import OAuthRegistry
 from mockgc.platform.domain.ratelimit import RateStatus
 from mockgc.platform.http import (
     admin,
     analytics,
     conversations,
     docs,
+    events_runtime,
     groups,
+    notifications,
     oauth,
     presence,
     routing,
     scripts,
     users,
+    webhooks,
     wfm,
 )
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.platform.http.journal import MAX_FIELD_CHARS, Journal
-from mockgc.settings import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES, OrgSettings, ServerSettings, Settings
+from mockgc.platform.serve.bridge import ON_BOUND, TRUSTED
+from mockgc.platform.http.holder import PlatformHolder
+from mockgc.platform.http.journal import MAX_FIELD_CHARS
+from mockgc.platform.settings import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_URI_BYTES,
+    Settings,
+)
 
 API_PREFIX = "/api/v2/"
-# app.extensions key: how the HTTP server asks whether an Authorization header names a known caller
-# (mockgc/bridge.py reads bodies from anyone else a bounded number at a time).
-TRUSTED = "mockgc.trusted"
 
 
 def _correlation_id() -> str:
@@ -141,67 +141,6 @@ def refuse_oversize(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-def release_memory() -> None:
-    """Give a dropped org's memory back to the system: collect its cycles, then ask glibc to return
-    free heap pages (CPython's allocator keeps them otherwise). A no-op where there is no glibc."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: glibc's, on Linux
-
-
-class PlatformHolder:
-    """The app's current org and the server around it; reset swaps in a freshly built org (moto's reset)."""
-
-    def __init__(
-        self, server: ServerSettings, org: OrgSettings, clock: Clock, profile: FaultProfile | None = None
-    ) -> None:
-        self.server = server
-        self.org = org
-        self.clock = clock
-        self.platform = self._build(profile or get_profile(org.profile))
-        self.journal = Journal(server.journal_size)
-        self._listeners: list[Callable[[Platform], None]] = []
-        # Where the server bound (the HTTP server sets it: port 0 picks one); see base_url.
-        self.bound_url = f"http://{server.host}:{server.port}"
-
-    @property
-    def base_url(self) -> str:
-        """The mock's base URL for links it hands out: the configured public_url, else the bound address."""
-        return (self.server.public_url or self.bound_url).rstrip("/")
-
-    def _build(self, profile: FaultProfile, clients: OAuthRegistry | None = None) -> Platform:
-        archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None
-        return Platform(self.org, profile, self.clock, archive, clients=clients)
-
-    def trusts(self, authorization: str) -> bool:
-        """Whether an Authorization header carries the admin key or a live token. Called on the
-        server's event loop for every request with a body, so it reads without the org's lock."""
-        if authorization[:7].lower() != "bearer ":
-            return False
-        value = authorization[7:].strip().encode()
-        if secrets.compare_digest(value, self.server.admin_key.encode()):
-            return True
-        return self.platform.auth.oauth.is_live(value.decode(), self.clock.now())
-
-    def on_new_platform(self, listener: Callable[[Platform], None]) -> None:
-        """Call `listener` with the current org now, and with each org a reset builds later."""
-        self._listeners.append(listener)
-        listener(self.platform)
-
-    def reset(self, profile: FaultProfile | None = None, **changes: Any) -> Platform:
-        old = self.platform
-        self.org = replace(self.org, **changes)
-        # Clients and their tokens survive a reset, so load users that logged in keep working.
-        self.platform = self._build(profile or old.profile, old.auth.oauth)
-        self.journal = Journal(self.server.journal_size)
-        for listener in self._listeners:
-            listener(self.platform)
-        old.close()
-        del old
-        release_memory()
-        return self.platform
-
-
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, profile: FaultProfile | None = None
 ) -> Flask:
@@ -219,7 +158,10 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
+    # The server reads bodies from callers it does not know a bounded number at a time (serve/bridge.py),
+    # and the pre-signed URLs the mock hands out name the address it bound.
     app.extensions[TRUSTED] = holder.trusts
+    app.extensions[ON_BOUND] = holder.set_bound_url
 
     for blueprint in (
         oauth.bp,
@@ -237,8 +179,6 @@ def create_app(
     ):
         app.register_blueprint(blueprint)
     # Publish events: the Notifications API (WebSocket on its own port) and mock-only webhooks.
-    from mockgc.platform.http import events_runtime, notifications, webhooks
-
     events_runtime.install(app, holder)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(webhooks.bp)

@@ -15,8 +15,8 @@ from mockgc.platform.domain.notifications import NotificationHub
 from mockgc.platform.domain.webhooks import Delivery, SendResult, WebhookRegistry
 
 if TYPE_CHECKING:
-    from mockgc.platform.http.app import PlatformHolder
-    from mockgc.ws import NotificationSocketServer
+    from mockgc.platform.http.holder import PlatformHolder
+    from mockgc.platform.serve.ws import NotificationSocketServer
 
 log = logging.getLogger("mockgc.events")
 EXTENSION = "mockgc.events"
@@ -63,7 +63,7 @@ class EventsRuntime:
     def socket_server(self) -> NotificationSocketServer:
         with self._lock:
             if self._socket is None:
-                from mockgc.ws import DEFAULT_HEARTBEAT_SECONDS, HANDSHAKE_SECONDS, NotificationSocketServer
+                from mockgc.platform.serve.ws import DEFAULT_HEARTBEAT_SECONDS, HANDSHAKE_SECONDS, NotificationSocketServer
 
                 config = self.app.config
                 self._socket = NotificationSocketServer(

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mockgc import standard_webhooks
+from mockgc.platform.domain import standard_webhooks
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.domain.webhooks import (
     DEFAULT_BACKOFF_SECONDS,

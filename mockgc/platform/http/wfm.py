@@ -15,7 +15,7 @@ from mockgc.platform.domain.errors import BadRequest, InvalidValue
 from mockgc.platform.domain.wfm import AgentSchedulesQuery, PublishOperation, ScheduleUpload, WeekQuery
 from mockgc.platform.http.body import backend, gunzip, json_body, parse_json
 from mockgc.platform.http.fields import is_int, require_str
-from mockgc.settings import MAX_BODY_BYTES
+from mockgc.platform.settings import MAX_BODY_BYTES
 
 bp = Blueprint("wfm", __name__, url_prefix="/api/v2/workforcemanagement/businessunits")
 uploads = Blueprint("uploads", __name__)

@@ -1,0 +1,66 @@
+"""`mockgc serve`: the mock platform in the foreground."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mockgc.cli.options import (
+    HarnessError,
+    bind_error,
+    console,
+)
+from mockgc.faults import get_profile
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MOCKGC_CONFIG",
+    help="TOML settings file ([mockgc] table).",
+)
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8321; 0 picks a free one).")
+@click.option("--seed", type=int, help="Seed for the org's agents and faults.")
+@click.option("--agents", type=int, help="How many agents the business unit has.")
+@click.option("--profile", help="Fault profile (`mockgc profiles`).")
+@click.option("--clock", type=click.Choice(["system", "virtual"]), help="Time source.")
+@click.option("--admin-key", help="Credential for the /mock admin API (generated if not given).")
+@click.option("--client-id", help="OAuth client id.")
+@click.option("--client-secret", help="OAuth client secret (generated if not given).")
+@click.option("--rate-limit", "rate_limit_per_minute", type=int, help="Requests per minute per token; 0 turns it off.")
+@click.option("--threads", type=int, help="Worker threads.")
+@click.option(
+    "--public-url", help="Base URL clients reach the mock at, for the pre-signed URLs it hands out (default: where it binds)."
+)
+def serve(config_file: Path | None, **options: Any) -> None:
+    """Run the mock platform (granian) until interrupted.
+
+    Settings come from defaults, then --config, then MOCKGC_* variables, then options.
+    """
+    from mockgc.platform.http.app import create_app
+    from mockgc.platform.serve.server import ServerThread, serve_until_signalled
+    from mockgc.platform.settings import load_settings
+
+    try:
+        settings = load_settings(config_file, **options).with_credentials()
+        get_profile(settings.org.profile)
+        app = create_app(settings)
+    except (ValueError, OSError) as error:
+        raise HarnessError(str(error)) from None
+    try:
+        server = ServerThread(app, settings.server.host, settings.server.port, settings.server.threads)
+    except OSError as error:
+        raise HarnessError(bind_error(error, settings.server.host, settings.server.port)) from None
+    org = settings.org
+    console.print(f"mockgc mock platform on {server.url}  profile={org.profile} seed={org.seed} agents={org.agents}")
+    console.print(f"  OAuth client: id={org.client_id} secret={org.client_secret}")
+    console.print(f"  admin key:    {settings.server.admin_key}   (Authorization: Bearer <key> on /mock/...)")
+    sys.stdout.flush()
+    serve_until_signalled(server)
+    console.print("stopped")

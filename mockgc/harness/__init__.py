@@ -1,1 +1,0 @@
-"""Live runs: the mock and Locust as processes, the nemesis, history collection, the verdict and the report."""

@@ -1,0 +1,1 @@
+"""A live run judged and shown: the judge, its records, sessions, the HTML report, `mockgc check`, the files a run leaves."""
