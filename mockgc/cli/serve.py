@@ -36,7 +36,8 @@ from mockgc.faults import get_profile
 @click.option("--rate-limit", "rate_limit_per_minute", type=int, help="Requests per minute per token; 0 turns it off.")
 @click.option("--threads", type=int, help="Worker threads.")
 @click.option(
-    "--public-url", help="Base URL clients reach the mock at, for the pre-signed URLs it hands out (default: where it binds)."
+    "--public-url",
+    help="Base URL clients reach the mock at, for the pre-signed URLs it hands out (default: where it binds).",
 )
 def serve(config_file: Path | None, **options: Any) -> None:
     """Run the mock platform (granian) until interrupted.

@@ -125,6 +125,13 @@ def load_settings(
             data = tomllib.loads(Path(config_file).read_text())
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise ValueError(f"cannot read config file {config_file}: {error}") from None
+        except RecursionError:
+            raise ValueError(f"config file {config_file} nests too deeply to be settings") from None
+        if "mockgc" in data and not isinstance(data["mockgc"], dict):
+            raise ValueError(f"config file {config_file}: [mockgc] must be a table")
+        if "mockgc" in data and set(data) != {"mockgc"}:
+            others = ", ".join(sorted(set(data) - {"mockgc"}))
+            raise ValueError(f"config file {config_file} has a [mockgc] table and top-level keys ({others}): use one")
         data = data.get("mockgc", data)
         unknown = set(data) - known
         if unknown:

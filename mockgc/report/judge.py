@@ -24,6 +24,7 @@ from mockgc.report.html import write_matrix_report, write_run_report
 from mockgc.report.locust_stats import live_counts
 from mockgc.report.records import Evidence, Health, RunOutcome
 from mockgc.report.sessions import session_details
+from mockgc.report.untrusted import write_fresh
 from mockgc.spec.runspec import RunSpec
 from mockgc.stores import describe_store
 
@@ -131,8 +132,8 @@ def judge(
     if gate:
         result["gate"] = gate.judge(result)
     sessions = session_details(evidence.history, result.pop("session_outcomes", []), evidence.operations or [])
-    (directory / "sessions.json").write_text(json.dumps(sessions, indent=1, sort_keys=True))
-    (directory / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True))
+    write_fresh(directory / "sessions.json", json.dumps(sessions, indent=1, sort_keys=True))
+    write_fresh(directory / "result.json", json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)
     if health.death is not None:
         code = EXIT_HARNESS
@@ -177,5 +178,5 @@ def write_matrix(out: Path, outcomes: list[RunOutcome], spec: RunSpec, command: 
         "run": spec.as_dict() | {"command": command},
         "holding": [o.mitigation for o in outcomes if o.result["verdict"] == HOLDS],
     }
-    (out / "result.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    write_fresh(out / "result.json", json.dumps(summary, indent=2, sort_keys=True))
     write_matrix_report(out / "report.html", outcomes, rows, summary)

@@ -125,6 +125,8 @@ def _json_object(text: str, source: str) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as error:
         raise ValueError(f"{source} is not JSON: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{source} nests too deeply to be a spec") from None
     if not isinstance(data, dict):
         raise ValueError(f"{source} must be a JSON object")
     return data
@@ -137,15 +139,30 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as error:
         raise ValueError(f"cannot read the spec file {path}: {error}") from None
-    if path.suffix == ".json":
-        return _json_object(text, str(path))
     try:
+        if path.suffix == ".json":
+            return _json_object(text, str(path))
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"the spec file {path} is not TOML: {error}") from None
-    table = data.get("spec", data)
+    except RecursionError:  # a 100,000-deep array: the parsers recurse
+        raise ValueError(f"the spec file {path} nests too deeply to be a spec") from None
+    return spec_table(data, str(path))
+
+
+def spec_table(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The spec's fields: the [spec] table, or the top-level keys; never both (the top-level keys were
+    silently dropped when a [spec] table was there too)."""
+    if "spec" not in data:
+        return data
+    table, others = data["spec"], sorted(set(data) - {"spec"})
     if not isinstance(table, dict):
-        raise ValueError(f"the spec file {path}: [spec] must be a table")
+        raise ValueError(f"the spec file {source}: [spec] must be a table")
+    if others:
+        raise ValueError(
+            f"the spec file {source} has a [spec] table and top-level keys ({', '.join(others)}): "
+            "put every key in one of them"
+        )
     return table
 
 

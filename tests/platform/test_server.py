@@ -22,8 +22,8 @@ import requests
 from flask import Flask, Response, request
 
 from mockgc.flows.mitigations.async_worker import WorkerConfig
-from mockgc.platform.http.app import create_app
 from mockgc.platform.domain.standard_webhooks import Verifier, new_secret
+from mockgc.platform.http.app import create_app
 from mockgc.platform.serve.server import UNTRUSTED_BODY_LIMIT, ServerThread, raise_open_file_limit
 from mockgc.platform.settings import Settings
 from mockgc.stores import MemoryStore

@@ -38,9 +38,9 @@ from mockgc.platform.http import (
     wfm,
 )
 from mockgc.platform.http.errors import register_error_handlers
-from mockgc.platform.serve.bridge import ON_BOUND, TRUSTED
 from mockgc.platform.http.holder import PlatformHolder
 from mockgc.platform.http.journal import MAX_FIELD_CHARS
+from mockgc.platform.serve.bridge import ON_BOUND, TRUSTED
 from mockgc.platform.settings import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,

@@ -63,7 +63,11 @@ class EventsRuntime:
     def socket_server(self) -> NotificationSocketServer:
         with self._lock:
             if self._socket is None:
-                from mockgc.platform.serve.ws import DEFAULT_HEARTBEAT_SECONDS, HANDSHAKE_SECONDS, NotificationSocketServer
+                from mockgc.platform.serve.ws import (
+                    DEFAULT_HEARTBEAT_SECONDS,
+                    HANDSHAKE_SECONDS,
+                    NotificationSocketServer,
+                )
 
                 config = self.app.config
                 self._socket = NotificationSocketServer(
