@@ -49,7 +49,8 @@ def serve(config_file: Path | None, **options: Any) -> None:
     from mockgc.platform.settings import load_settings
 
     try:
-        settings = load_settings(config_file, **options).with_credentials()
+        given = load_settings(config_file, **options)
+        settings = given.with_credentials()
         get_profile(settings.org.profile)
         app = create_app(settings)
     except (ValueError, OSError) as error:
@@ -60,8 +61,12 @@ def serve(config_file: Path | None, **options: Any) -> None:
         raise HarnessError(bind_error(error, settings.server.host, settings.server.port)) from None
     org = settings.org
     console.print(f"mockgc mock platform on {server.url}  profile={org.profile} seed={org.seed} agents={org.agents}")
-    console.print(f"  OAuth client: id={org.client_id} secret={org.client_secret}")
-    console.print(f"  admin key:    {settings.server.admin_key}   (Authorization: Bearer <key> on /mock/...)")
+    # A credential is printed only when serve made it up (the user learns it here); one that was given
+    # is theirs already, and would otherwise end up in a log (`mockgc run` keeps mock.log in --out).
+    secret = "(as given)" if given.org.client_secret else org.client_secret
+    admin_key = "(as given)" if given.server.admin_key else settings.server.admin_key
+    console.print(f"  OAuth client: id={org.client_id} secret={secret}")
+    console.print(f"  admin key:    {admin_key}   (Authorization: Bearer <key> on /mock/...)")
     sys.stdout.flush()
     serve_until_signalled(server)
     console.print("stopped")

@@ -20,6 +20,7 @@ from mockgc.live.errors import ChildDied, RunError
 from mockgc.live.locust import Locust, process_env
 from mockgc.live.options import LiveOptions
 from mockgc.live.procs import Children, ProcessError
+from mockgc.live.redact import Secrets
 from mockgc.live.target import Target, TargetError, start_mock
 from mockgc.platform.client import MockAdmin, MockError
 from mockgc.report.evidence import SavedEvidence, write_evidence
@@ -259,11 +260,31 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     outcomes: list[RunOutcome] = []
-    with Children() as children:
+    held = Secrets([options.admin_key, options.client_secret])
+    try:
+        _run(spec, options, display, resolved, out, outcomes, held)
+    finally:
+        held.scrub(out)  # after every child has stopped and every file is written
+    return outcomes
+
+
+def _run(
+    spec: RunSpec,
+    options: LiveOptions,
+    display: Display,
+    resolved: list[Plan],
+    out: Path,
+    outcomes: list[RunOutcome],
+    held: Secrets,
+) -> None:
+    with Children(held) as children:
         try:
             target = _connect(spec, options, children)
+            held.add(target.admin.admin_key, target.client_secret)
             if not options.rate_limited:
-                target.register_client(f"{LOAD_CLIENT_ID}-{secrets.token_hex(4)}", secrets.token_urlsafe(18), None)
+                load_secret = secrets.token_urlsafe(18)
+                held.add(load_secret)
+                target.register_client(f"{LOAD_CLIENT_ID}-{secrets.token_hex(4)}", load_secret, None)
             for plan in resolved:
                 name = plan.spec.mitigation
                 directory = out if len(resolved) == 1 else out / name.replace(":", "_")
@@ -288,4 +309,3 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
                 if outcomes:
                     write_matrix(out, outcomes, spec, repeat_command(out, options), runs=len(resolved))
             (out / "processes.json").write_text(json.dumps(children.pids(), indent=2, sort_keys=True))
-    return outcomes

@@ -50,11 +50,23 @@ def finish(run: subprocess.Popen[str], started: list[psutil.Process]) -> str:
     return output
 
 
+def credentials(processes: list[psutil.Process]) -> set[str]:
+    """The credentials the run handed its children (the mock's admin key and client secret, the load's)."""
+    return {
+        value
+        for process in processes
+        for name, value in process.environ().items()
+        if name in ("MOCKGC_ADMIN_KEY", "MOCKGC_CLIENT_SECRET") and value
+    }
+
+
 def test_a_killed_mock_stops_the_run_with_a_partial_report_and_exit_2(tmp_path: Path) -> None:
     out = tmp_path / "dead-mock"
     run = start_run(out, "--mitigation", "none", "--publish-at", "0.5")
     started = wait_for_load(run, out)
     mock = child_running(started, "serve")
+    held = credentials(started)
+    assert len(held) >= 3  # the mock's admin key and client secret, the load client's secret
     mock.send_signal(signal.SIGKILL)
     output = finish(run, started)
     assert run.returncode == 2, output
@@ -68,6 +80,14 @@ def test_a_killed_mock_stops_the_run_with_a_partial_report_and_exit_2(tmp_path: 
     assert result["harness"]["problems"][0].startswith(f"the mock (pid {mock.pid}) was killed by signal 9 at ")
     assert result["sessions"]["total"] > 0  # what the load made before the death is kept
     assert "partial: the mock died" in (out / "report.html").read_text()
+    # Issue 19/23: the dead mock's log tail carried its client secret and admin key into result.json,
+    # and mock.log kept them. No file under --out holds a credential, nor does what the run printed.
+    assert "[redacted]" in (out / "mock.log").read_text() or "(as given)" in (out / "mock.log").read_text()
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not [secret for secret in held if secret.encode() in data], path
+    assert not [secret for secret in held if secret in output]
 
 
 def test_a_killed_worker_stops_the_run_and_the_mock_still_gives_ground_truth(tmp_path: Path) -> None:
