@@ -199,6 +199,7 @@ class NodeCollector:
     flows: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
+    runaways: list[dict[str, str]] = field(default_factory=list)  # flows past their bounds: the load stops
 
     def next_user(self) -> int:
         index = self.users
@@ -209,6 +210,11 @@ class NodeCollector:
         self.errors[f"{op} {status}"] += 1
         if len(self.error_samples) < 20:
             self.error_samples.append(detail[:300])
+
+    def runaway(self, strategy: str, session: str, what: str) -> bool:
+        """A flow past its runaway bounds; True the first time (the load is then to stop)."""
+        self.runaways.append({"strategy": strategy, "session": session, "what": what})
+        return len(self.runaways) == 1
 
     def take(self) -> list[dict[str, Any]]:
         """Entries gathered since the last take; the list is swapped so shipping never copies."""
@@ -221,6 +227,7 @@ class NodeCollector:
             "flows": dict(self.flows),
             "errors": dict(self.errors),
             "error_samples": list(self.error_samples),
+            "runaways": list(self.runaways),
         }
 
     def reset(self) -> None:
@@ -230,6 +237,7 @@ class NodeCollector:
         self.flows.clear()
         self.errors.clear()
         self.error_samples.clear()
+        self.runaways.clear()
 
 
 @dataclass

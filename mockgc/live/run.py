@@ -17,7 +17,7 @@ from typing import Any
 from mockgc.drivers.history_file import read_history
 from mockgc.live.console import Display
 from mockgc.live.errors import ChildDied, RunError
-from mockgc.live.locust import Locust, process_env
+from mockgc.live.locust import LoadOverrun, Locust, process_env
 from mockgc.live.options import LiveOptions
 from mockgc.live.procs import Children, ProcessError
 from mockgc.live.redact import Secrets
@@ -82,6 +82,7 @@ class LiveRun:
         self.locust: Locust | None = None  # this run's Locust processes, once started
         self.watch = children.watch  # the mock if the run started it, and what a companion starts
         self.partial = False
+        self.interrupted = False  # Ctrl-C (partial for another reason: a death, Locust past its bound)
         self.started = 0.0
         self.death: Death | None = None
         self.loaded_seconds: float | None = None  # how long the load ran before a death stopped it
@@ -128,9 +129,15 @@ class LiveRun:
                     locust.wait(self.started, self.watch, self.display)
                     locust.stop(graceful=True)
                 except KeyboardInterrupt:
-                    self.partial = True
+                    self.partial = self.interrupted = True
                     self.display.stop()
                     self.display.line("[yellow]interrupted: stopping Locust and writing a partial report[/]")
+                    locust.stop(graceful=True)
+                except LoadOverrun as overrun:
+                    # Stopped (SIGTERM makes Locust write what it has) and judged: a partial report, exit 2.
+                    self.partial, self.service_error = True, str(overrun)
+                    self.display.stop()
+                    self.display.line(f"[red]{overrun}[/]")
                     locust.stop(graceful=True)
                 except ChildDied as died:
                     self._died(died.death)
@@ -294,7 +301,7 @@ def _run(
                 if live.death is not None:
                     if target.child is not None and not target.child.alive():
                         break  # nothing left to load
-                elif live.partial:
+                elif live.interrupted:
                     raise Interrupted(outcomes)
         except KeyboardInterrupt:
             raise Interrupted(outcomes) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ def window_spans(operations: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return [(op["startedEpochMs"] / 1000.0, op["completesEpochMs"] / 1000.0) for op in operations]
 
 
+def runaways(live: dict[str, Any]) -> list[dict[str, str]]:
+    """The flows that ran past their bounds in a live run, as each Locust process reported them."""
+    return [r for node in (live.get("nodes") or {}).values() for r in (node.get("runaways") or [])]
+
+
 def harness_section(
     spec: RunSpec, evidence: Evidence, health: Health, directory: Path, scheduled: int
 ) -> dict[str, Any]:
@@ -43,6 +49,16 @@ def harness_section(
     if health.death is not None:
         when = f", {health.loaded_seconds:g} s into the load" if health.loaded_seconds is not None else ""
         problems.append(f"{health.death.describe()}{when}: the load was stopped, the report is partial")
+    elif health.service_error:
+        problems.append(health.service_error)
+    ran_away = runaways(live)
+    for runaway in ran_away[:5]:
+        problems.append(
+            f"runaway flow: {runaway['strategy']}, session {runaway['session']}: {runaway['what']}; "
+            "the load was stopped, the report is partial"
+        )
+    if len(ran_away) > 5:
+        problems.append(f"{len(ran_away) - 5} more runaway flow(s)")
     nemesis = live.get("nemesis", [])
     failed = [r for r in nemesis if r.get("error")]
     if failed:
@@ -97,6 +113,10 @@ def judge(
     """The checker's verdict on one run, written with its report; the exit code says how far to trust it.
     `offsets` are the publishes the run scheduled (its plan's); None: the spec's, for a run judged offline."""
     scheduled = len(spec.offsets() if offsets is None else offsets)
+    # A load stopped early for a fault (a runaway flow, Locust past its bound) is partial, and exit 2.
+    stopped_early = bool(runaways(evidence.live)) or bool(health.service_error)
+    if stopped_early:
+        health = replace(health, partial=True)
     harness = harness_section(spec, evidence, health, directory, scheduled)
     stopped_by = None
     if health.death is not None:
@@ -135,7 +155,7 @@ def judge(
     write_fresh(directory / "sessions.json", json.dumps(sessions, indent=1, sort_keys=True))
     write_fresh(directory / "result.json", json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)
-    if health.death is not None:
+    if health.death is not None or stopped_early:
         code = EXIT_HARNESS
     elif health.partial:
         code = EXIT_INTERRUPTED

@@ -39,14 +39,19 @@ from pydantic.dataclasses import dataclass
 from mockgc.checker.gate import Gate
 from mockgc.faults import get_profile
 from mockgc.spec.durations import parse_duration
-from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
+from mockgc.spec.runaway import (
+    DEFAULT_MAX_FLOW_SECONDS,
+    DEFAULT_MAX_FLOW_STEPS,
+    DEFAULT_MAX_MEAN_FLOW_STEPS,
+    DEFAULT_MAX_STEP_WALL_SECONDS,
+)
 from mockgc.spec.simconfig import SimConfig, check_size
 
 ALL = "all"  # the mitigation that means every registered strategy, in the registry's order
 MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
 # Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
-DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds")
+DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds", "max_step_seconds")
 # What a field wants, where its type alone does not say it well.
 WANTED = {
     "params": "a table (a JSON object) of the mitigation's parameters",
@@ -209,6 +214,7 @@ class RunSpec:
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
+    max_step_seconds: float = DEFAULT_MAX_STEP_WALL_SECONDS  # wall-clock, one step of a flow, live and simulated
 
     # -- normalizing (before the type check) ----------------------------------------------------
 
@@ -298,6 +304,7 @@ class RunSpec:
             max_flow_steps=self.max_flow_steps,
             max_mean_flow_steps=self.max_mean_flow_steps,
             max_flow_seconds=self.max_flow_seconds,
+            max_step_wall_seconds=self.max_step_seconds,
         ).validate()
 
     def for_mitigation(self, name: str) -> RunSpec:

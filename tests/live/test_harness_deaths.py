@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Long enough that loading a dead target to the end would blow the deadline below.
@@ -103,3 +104,30 @@ def test_a_killed_worker_stops_the_run_and_the_mock_still_gives_ground_truth(tmp
     assert result["partial"] is True and result["verdict"] in ("holds", "fails")
     assert result["stopped_by"]["process"] == "worker" and result["stopped_by"]["ground_truth"] is True
     assert result["sessions"]["total"] > 0 and len(result["publish_operations"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("strategy", "name", "what"),
+    [
+        # Asks the time forever: 10,000 effects in milliseconds, never a greenlet switch.
+        ("tests.planted:Spinning", "planted-spinning", "more than 10000 effects in one flow"),
+        # Loops without yielding at all: only the step watch's own thread sees it.
+        ("tests.planted:BusyLoop", "planted-busy-loop", "one step ran past 1 s of wall-clock time"),
+    ],
+)
+def test_a_live_runaway_is_named_with_its_session_and_the_run_stops_with_a_partial_report(
+    tmp_path: Path, strategy: str, name: str, what: str
+) -> None:
+    """It ran 122 s and ended `Locust ran past its bound`, with no result, no report and no name."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'mitigation = "{strategy}"\nmax_step_seconds = "1s"\n')
+    out = tmp_path / "runaway"
+    began = time.monotonic()
+    run = start_run(out, "--spec", str(spec), "--users", "3", "--publish-at", "30")
+    output, _ = run.communicate(timeout=DURATION - 15)
+    assert run.returncode == 2, output
+    assert time.monotonic() - began < DURATION - 15  # seconds after the flow's bound, not the run's end
+    assert f"runaway flow: {name}, session local.u" in output and what in output and "Traceback" not in output
+    result = json.loads((out / "result.json").read_text())
+    assert result["partial"] is True and result["harness"]["problems"][0].startswith(f"runaway flow: {name}, session ")
+    assert (out / "report.html").exists()
