@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import shlex
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,10 @@ from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import RunSpec
 from mockgc.stores import StoreError, default_store_url, describe_store, open_store
 from mockgc.strategies.plans import plans
+from mockgc.strategies.store_services import read_after_the_run
 
 LOAD_CLIENT_ID = "mockgc-load"
+RESTART_TIMEOUT = 300.0  # seconds --restart-cmd may take
 
 
 def store_contents(store_url: str | None, history: list[dict[str, Any]]) -> dict[str, str | None] | None:
@@ -111,6 +115,9 @@ class LiveRun:
             store_url=store_url,
             spec=running.to_json(),
             start=lambda name, argv, log, env: self.children.start(name, argv, log, env=dict(env), watch=True),
+            reread_after=running.reread_after,
+            restart=self._restart if self.options.restart_cmd else None,
+            announce=self.display.line,
         )
         self.display.line(
             f"[bold]{running.mitigation}[/] on {running.profile}: {running.users} users for {running.duration:g} s, "
@@ -154,10 +161,37 @@ class LiveRun:
             self.partial = True
             self.service_error = str(error)
         evidence, health = self._evidence(ctx), self._health()
-        if evidence.store is None:
+        if evidence.store is None and given and not self.partial:
+            # The user's own store (--store): durable means still there --reread-after later. The SQLite
+            # file a run makes in --out itself is mockgc's, read once.
+            history = evidence.history
+            store, stats = read_after_the_run(ctx, lambda: (store_contents(store_url, history) or {}, {}), "the store")
+            evidence.store = store or None
+            if stats:
+                evidence.services["store_read_back"] = stats
+        elif evidence.store is None:
             evidence.store = store_contents(store_url, evidence.history)
         save_evidence(d, running, evidence, health)
         return judge(running, evidence, health, d, store_url, repeat_command(d, self.options), offsets=plan.offsets)
+
+    def _restart(self) -> None:
+        """--restart-cmd, between the two read-backs; its output goes to restart.log. RuntimeError when it fails."""
+        assert self.options.restart_cmd is not None
+        log = self.directory / "restart.log"
+        try:
+            with log.open("wb") as handle:
+                done = subprocess.run(
+                    shlex.split(self.options.restart_cmd),
+                    stdin=subprocess.DEVNULL,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    timeout=RESTART_TIMEOUT,
+                    check=False,
+                )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RuntimeError(f"--restart-cmd: {error}") from None
+        if done.returncode != 0:
+            raise RuntimeError(f"--restart-cmd exited {done.returncode} (its output: {log})")
 
     def _died(self, death: Death) -> None:
         """Stop the load at once (flows in flight fail fast against a dead process) and keep what it made."""

@@ -11,6 +11,7 @@ A companion has two faces (mockgc/strategies/registry.py pairs them with a strat
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,10 @@ def _no_process(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str
     raise RuntimeError(f"{name}: this run cannot start processes")
 
 
+def _quiet(line: str) -> None:
+    pass
+
+
 @dataclass
 class ServiceContext:
     """What a live companion knows about the run, and where it leaves its results."""
@@ -58,6 +63,12 @@ class ServiceContext:
     # What the strategy's own store holds after the run (storeKey -> value), when the companion read it
     # (a Data Action service's get_url); None: the harness reads the run's store itself.
     store_snapshot: dict[str, str | None] | None = None
+    # Durable after the run: read the user's service or store again this many seconds after the first
+    # read-back, after `restart` (--restart-cmd) if given (mockgc/strategies/store_services.py).
+    reread_after: float = 0.0
+    restart: Callable[[], None] | None = None
+    announce: Callable[[str], None] = _quiet
+    sleep: Callable[[float], None] = time.sleep
 
 
 SimulatedCompanion = Callable[["Mitigation"], list[Any]]

@@ -51,7 +51,11 @@ ALL = "all"  # the mitigation that means every registered strategy, in the regis
 MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
 # Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
-DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds", "max_step_seconds")
+DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "reread_after", "max_flow_seconds", "max_step_seconds")
+# A live run reads the user's own service or store back twice: when the load ends, and again this long
+# after (README, "Durable after the run"). A value gone by then was never durable: a cache that kept
+# values 60 s held "durable" when the only read came at the load's last second.
+DEFAULT_REREAD_AFTER = 30.0
 # What a field wants, where its type alone does not say it well.
 WANTED = {
     "params": "a table (a JSON object) of the mitigation's parameters",
@@ -204,6 +208,7 @@ class RunSpec:
     duration: float = 30.0
     think_time: float = 1.0
     drain_timeout: float = 10.0
+    reread_after: float = DEFAULT_REREAD_AFTER  # seconds after the load's end; 0 reads back once
     workers: int = 0  # Locust worker processes on this machine (0: one process)
     remote_workers: int = 0  # Locust workers on other machines, connecting to the master
     # The gate (mockgc/checker/gate.py): the verdict each named mitigation must reach, and k6-style thresholds.
@@ -260,6 +265,8 @@ class RunSpec:
             raise ValueError("duration must be between 1 s and a day")
         if self.think_time < 0 or self.drain_timeout < 0:
             raise ValueError("think time and drain timeout must not be negative")
+        if not 0 <= self.reread_after <= 3600:
+            raise ValueError(f"reread after must be between 0 s and an hour, got {self.reread_after:g}")
         if self.workers < 0 or self.remote_workers < 0:
             raise ValueError("workers must not be negative")
         if len(self.publish_at) > MAX_LIVE_PUBLISHES:
