@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi clean
+.PHONY: venv test lint format serve demo bench load soak mutation fuzz openapi openapi-typescript browser-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,20 @@ fuzz: $(STAMP)
 # The mock's OpenAPI document, for generating a client with another SDK's generator.
 openapi: $(STAMP)
 	$(BIN)/mockgc openapi -o openapi.json
+
+# The report and the web UI's mockgc tab in headless Chromium (from the system's packages: `apt-get install -y
+# chromium`; without it these tests skip and say so). The screenshots stay in runs/browser/ for a person to look at.
+browser-check: $(STAMP)
+	MOCKGC_SCREENSHOTS=runs/browser $(BIN)/python -m pytest -q -p no:cacheprovider tests/report/test_report_browser.py tests/inlocust/test_webui.py
+	@ls -l runs/browser/
+
+# openapi-typescript from the npm registry into .cache/ (git-ignored), so that
+# tests/platform/test_generated_client.py also checks the document with a TypeScript generator; the test
+# skips (saying so) without node or this install. Not part of `make test`: an npm install at test time
+# would make the suite depend on the registry's speed.
+openapi-typescript:
+	mkdir -p .cache/openapi-typescript
+	npm install --prefix .cache/openapi-typescript --no-audit --no-fund --silent openapi-typescript@7
 
 # Only the live-load scale run (1,000 Locust users, 3 publishes, about 75 s); `make bench` includes it.
 load: $(STAMP)

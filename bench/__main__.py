@@ -6,7 +6,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from bench import http_hot_path, idle_connections, load_scale, sim_speed, validation
+from bench import http_hot_path, idle_connections, load_scale, shrink, sim_speed, tune_speed, validation
 
 # The registry: each benchmark prints its own section and returns False (or raises) only
 # when the benchmark itself broke, never because a performance target was missed.
@@ -17,6 +17,8 @@ BENCHMARKS: list[Callable[[], bool]] = [
     idle_connections.run,
     load_scale.run_bench,
     sim_speed.run,
+    tune_speed.run,
+    shrink.run,
 ]
 
 

@@ -18,6 +18,7 @@ mockgc.inlocust.driver. `mockgc run` drives this file and turns the history into
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -52,10 +53,15 @@ from mockgc.inlocust.driver import (
     spec_of,
 )
 from mockgc.inlocust.nemesis import run_schedule
+from mockgc.inlocust.options import add_options
+from mockgc.inlocust.webui import extend
 from mockgc.platform.client import MockAdmin, MockError
+from mockgc.report.check import check_one
 from mockgc.report.evidence import next_test_dir, write_evidence
+from mockgc.report.sessions import finding
+from mockgc.report.status import RUNNING, STOPPED, STOPPING, Load, Nemesis, live_status, write_status
 from mockgc.spec.plan import Plan
-from mockgc.spec.runspec import RunSpec
+from mockgc.spec.runspec import RunSpec, publish_window_seconds
 from mockgc.strategies.plans import plan
 
 log = logging.getLogger("mockgc")
@@ -67,6 +73,9 @@ USERS = "/api/v2/users"
 USERS_PAGE_SIZE = 500  # the platform's largest page
 WFM_UNITS = "/api/v2/workforcemanagement/businessunits"
 _nemesis: list[gevent.Greenlet] = []
+_status_writer: list[
+    gevent.Greenlet
+] = []  # status.json every 2 s, through the drain until the test's files are written
 _loaded: dict[str, Plan] = {}  # the spec's document -> its plan, resolved once
 DEFAULTS = RunSpec()
 
@@ -84,84 +93,7 @@ DATA_ACTION_REQUEST_TYPE = "DATA_ACTION"
 
 @events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
-    # Straight on the parser: Locust's web UI keywords (is_secret, include_in_web_ui) only work there.
-    group = parser
-    group.add_argument(
-        "--spec",
-        env_var="MOCKGC_SPEC",
-        default="",
-        include_in_web_ui=False,
-        help="The run's spec as one JSON document (mockgc run passes it); the options below are then unused.",
-    )
-    group.add_argument(
-        "--mitigation",
-        env_var="MOCKGC_MITIGATION",
-        default=DEFAULTS.mitigation,
-        help="Mitigation name or module:Class.",
-    )
-    # Locust has its own --profile (a run label), hence --fault-profile.
-    group.add_argument(
-        "--fault-profile",
-        env_var="MOCKGC_PROFILE",
-        default="",
-        help="Fault profile to set at test start (needs the admin key).",
-    )
-    group.add_argument(
-        "--publish-at",
-        env_var="MOCKGC_PUBLISH_AT",
-        default="",
-        help="Publish offsets after start, seconds or Locust's form: 5,15,25 or 30s,1m.",
-    )
-    group.add_argument(
-        "--publishes",
-        type=int,
-        env_var="MOCKGC_PUBLISHES",
-        default=DEFAULTS.publishes,
-        help="Without --publish-at: this many publishes spread over the run (or 60 s without --run-time).",
-    )
-    # An option rather than only the variable, so a master passes it on to its workers.
-    group.add_argument(
-        "--mitigation-params",
-        env_var="MOCKGC_MITIGATION_PARAMS",
-        default="",
-        help='Mitigation parameters as a JSON object, e.g. {"attempts": 5}.',
-    )
-    group.add_argument(
-        "--seed", type=int, env_var="MOCKGC_SEED", default=DEFAULTS.seed, help="Seed of preference codes and waits."
-    )
-    group.add_argument("--client-id", env_var="MOCKGC_CLIENT_ID", default="mockgc-client", help="OAuth client id.")
-    group.add_argument("--client-secret", env_var="MOCKGC_CLIENT_SECRET", default="", is_secret=True)
-    group.add_argument("--admin-key", env_var="MOCKGC_ADMIN_KEY", default="", is_secret=True, help="Mock admin key.")
-    group.add_argument(
-        "--store", env_var="MOCKGC_STORE", default="", help="External store URL (sqlite:///f.db, redis://...)."
-    )
-    group.add_argument(
-        "--think-time",
-        env_var="MOCKGC_THINK_TIME",
-        default=f"{DEFAULTS.think_time:g}s",
-        help="Mean time between interactions: seconds (0.5) or Locust's form (1s, 1m).",
-    )
-    group.add_argument(
-        "--drain-timeout",
-        env_var="MOCKGC_DRAIN_TIMEOUT",
-        default=f"{DEFAULTS.drain_timeout:g}s",
-        help="At stop, the time to let interactions in flight finish: seconds or Locust's form (10s, 1m).",
-    )
-    group.add_argument(
-        "--history-dir",
-        env_var="MOCKGC_HISTORY_DIR",
-        default="",
-        include_in_web_ui=False,
-        help="Where the master writes each test's history.jsonl, live.json and evidence.json, in its own "
-        "test-001, test-002, ... (nothing is written without it); `mockgc check DIR` judges them.",
-    )
-    group.add_argument(
-        "--history-flat",
-        action="store_true",
-        default=False,
-        include_in_web_ui=False,
-        help="mockgc run's: write straight into --history-dir, no test-NNN and no evidence.json (the run saves it).",
-    )
+    add_options(parser)  # mockgc/inlocust/options.py: `mockgc locust --help` lists them too
 
 
 def _options_of(environment: Environment) -> Any:
@@ -185,6 +117,10 @@ def _is_coordinator(environment: Environment) -> bool:
 
 @events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
+    # libev caches the loop's time from its last iteration, and it has not run since Locust created it: every
+    # second of Locust's start-up (imports, this file) would come off the first timers, --run-time's included
+    # (`-t 3s` stopped after 0.1 s on a loaded machine; gevent #97). Locust spawns that timer right after init.
+    gevent.get_hub().loop.update_now()
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner.register_message(FLUSH, _on_flush, concurrent=True)
@@ -202,6 +138,64 @@ def _on_init(environment: Environment, **_: Any) -> None:
             if "mockgc" in data:
                 MASTER.receive(client_id, data["mockgc"])
 
+    if environment.web_ui is not None:
+        extend(environment.web_ui, lambda: _status(environment), lambda: MASTER.report)
+
+
+def _status(environment: Environment) -> dict[str, Any]:
+    """The live status (mockgc/report/status.py) from what this coordinator knows now."""
+    runner = environment.runner
+    started = MASTER.started or time.time()
+    resolved = _loaded_plan()
+    spec = resolved.spec if resolved else None
+    stats = environment.stats
+    outcome_rps = sum(e.current_rps for e in stats.entries.values() if e.method == OUTCOME_REQUEST_TYPE)
+    state = runner.state if runner is not None else "ready"
+    load = Load(
+        state=STOPPED if MASTER.stopped else STOPPING if MASTER.stopping else RUNNING if MASTER.started else state,
+        users=runner.user_count if runner is not None else 0,
+        requests_per_s=max(0.0, stats.total.current_rps - outcome_rps),
+        started=started,
+        now=MASTER.stopped or time.time(),
+        duration_s=float(_options_of(environment).run_time or 0) or (spec.duration if spec else None),
+    )
+    window = publish_window_seconds(spec.profile, spec.agents) if spec else 0.0
+    scheduled = list(resolved.offsets) if resolved and not MASTER.refused else []
+    nemesis = Nemesis(scheduled, list(MASTER.nemesis), window)
+    local = None if isinstance(runner, MasterRunner) else NODE
+    status = live_status(load, nemesis, MASTER.sessions(local, started), MASTER.judged)
+    if MASTER.refused:
+        status["verdict_so_far"] = f"this test cannot start: {MASTER.refused}"
+    return status
+
+
+def _loaded_plan() -> Plan | None:
+    return next(iter(_loaded.values())) if _loaded else None
+
+
+def _write_status_every(environment: Environment, seconds: float = 2.0) -> None:
+    """status.json into the test's directory every few seconds (mockgc run's progress lines read it)."""
+    while True:
+        if MASTER.directory is not None:
+            try:
+                write_status(MASTER.directory, _status(environment))
+            except OSError as error:
+                log.warning("cannot write status.json: %s", error)
+        gevent.sleep(seconds)
+
+
+def _refuse(environment: Environment, why: str) -> None:
+    """A test whose spec is wrong stops at once with one log line (never a traceback per user), writes nothing,
+    and a headless Locust exits 2, a harness error."""
+    MASTER.refused = why
+    log.error("mockgc: this test cannot start: %s", why)
+    environment.process_exit_code = 2
+    runner = environment.runner
+    if environment.web_ui is None:
+        gevent.spawn_later(0, runner.quit)
+    else:
+        gevent.spawn_later(0, runner.stop)
+
 
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: Any) -> None:
@@ -212,6 +206,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         return
     MASTER.reset()
     options = _options_of(environment)
+    try:
+        offsets = list(_plan(environment).offsets)  # a schedule that does not fit the run is refused here
+    except ValueError as error:
+        _refuse(environment, str(error))
+        return
     if options.history_dir:
         base = Path(options.history_dir)
         # A second test in the same web UI session must never overwrite the first one's evidence.
@@ -223,7 +222,6 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             MockAdmin(base, options.admin_key).set_profile(options.fault_profile)
         except MockError as error:
             log.error("setting profile %s: %s", options.fault_profile, error)
-    offsets = list(_plan(environment).offsets)
     log.info("nemesis: %d publish(es) at %s s", len(offsets), offsets)
     _nemesis.append(
         gevent.spawn(
@@ -237,6 +235,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             log=MASTER.nemesis,
         )
     )
+    _status_writer.append(gevent.spawn(_write_status_every, environment))
 
 
 def _step_watch(environment: Environment) -> StepWatch:
@@ -275,8 +274,9 @@ def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
 
 @events.test_stopping.add_listener
 def _on_test_stopping(environment: Environment, **_: Any) -> None:
-    if not _is_coordinator(environment):
+    if not _is_coordinator(environment) or MASTER.refused:
         return
+    MASTER.stopping = True
     resolved = _plan(environment)
     drain = resolved.spec.drain_timeout
     # A publish that fell due before the stop still gets made: on a busy machine the nemesis greenlet can
@@ -301,8 +301,10 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
 
 
 def _write(environment: Environment) -> None:
-    if not _is_coordinator(environment):
+    if not _is_coordinator(environment) or MASTER.refused:
         return
+    while _status_writer:  # the status went on through the drain; the last one is written below
+        _status_writer.pop().kill(block=False)
     if not isinstance(environment.runner, MasterRunner):
         MASTER.entries.extend(NODE.take())
         MASTER.nodes["local"] = NODE.report()
@@ -312,6 +314,7 @@ def _write(environment: Environment) -> None:
         exceptions = len(getattr(environment.runner, "exceptions", {}) or {})
         MASTER.write(directory, {"exceptions": exceptions})
         options = _options_of(environment)
+        write_status(directory, _status(environment))
         if options.history_flat:
             return  # mockgc run saves the evidence itself, once its companions have finished
         evidence = evidence_for(
@@ -319,11 +322,38 @@ def _write(environment: Environment) -> None:
             MASTER.entries,
             base_url=environment.host or "",
             admin_key=options.admin_key,
+            client_id=options.client_id,
+            client_secret=options.client_secret,
             started=MASTER.started or MASTER.stopped,
             elapsed=MASTER.stopped - (MASTER.started or MASTER.stopped),
             workers=MASTER.workers,
         )
         write_evidence(directory, evidence)
+        _judge(environment, directory)
+
+
+def _judge(environment: Environment, directory: Path) -> None:
+    """At the stop, the test judged as `mockgc check` judges it: result.json and report.html beside its history,
+    the verdict in one log line and in the mockgc tab, with a link to the report."""
+    if MASTER.judged is not None:
+        return  # quitting and test_stop both write; one judgement
+    try:
+        outcome = check_one(directory)
+    except (ValueError, OSError) as error:
+        MASTER.judged = {"verdict": "not judged", "error": str(error), "report": None}
+        log.error("mockgc: this test cannot be judged: %s", error)
+    else:
+        MASTER.report = directory / "report.html"
+        lead = finding(outcome.result, json.loads((directory / "sessions.json").read_text()))
+        MASTER.judged = {
+            "verdict": outcome.result["verdict"],
+            "finding": lead,
+            "exit_code": outcome.exit_code,
+            "report": "/mockgc/report" if environment.web_ui is not None else str(MASTER.report),
+            "directory": str(directory),
+        }
+        log.info("mockgc: %s: %s; report: %s", outcome.result["verdict"], lead, MASTER.report)
+    write_status(directory, _status(environment))
 
 
 @events.test_stop.add_listener
@@ -354,7 +384,17 @@ class Agent(FastHttpUser):
         self.user_index = global_user_index(self.local_index, max(0, worker_index), workers)
         self.process = f"{NODE.node}/u{self.local_index}"
         self.iteration = 0
-        resolved = _plan(self.environment)
+        self.store = None
+        self.idle = False
+        try:
+            resolved: Plan | None = _plan(self.environment)
+        except ValueError:
+            resolved = None
+        if resolved is None or MASTER.refused:
+            # The coordinator said why in one line and stops the test; this user stops at its first task, quietly
+            # (Locust logs a traceback for anything raised here, StopUser included).
+            self.idle, self.think_time, self._waits = True, 0.0, random.Random(0)
+            return
         spec, self.mitigation = resolved.spec, resolved.strategy
         self.seed = spec.seed
         self.max_flow_steps = spec.max_flow_steps
@@ -382,7 +422,7 @@ class Agent(FastHttpUser):
             agents, uri = [], f"{USERS}?pageSize={USERS_PAGE_SIZE}&pageNumber=1"
             while uri:
                 page = self._get(uri, "list_users", name=USERS)
-                agents += [{"id": user["id"], "businessUnitId": unit_id} for user in page["entities"]]
+                agents += [{"id": u["id"], "name": u.get("name"), "businessUnitId": unit_id} for u in page["entities"]]
                 uri = page.get("nextUri")
             if not AGENTS:
                 AGENTS.extend(agents)
@@ -422,6 +462,8 @@ class Agent(FastHttpUser):
 
     @task
     def interaction(self) -> None:
+        if self.idle:
+            raise StopUser()
         if NODE.draining:
             gevent.sleep(0.2)
             return
@@ -453,7 +495,7 @@ class Agent(FastHttpUser):
         finally:
             NODE.in_flight -= 1
         outcome = checked_outcome(recorder.entries, result)
-        NODE.flows[outcome] += 1
+        NODE.ended(outcome, recorder.entries, key, agent.get("name") or agent["id"], time.time())
         self.environment.events.request.fire(
             request_type=OUTCOME_REQUEST_TYPE,
             name=outcome,

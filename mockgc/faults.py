@@ -123,6 +123,19 @@ class FaultProfile:
         profile.publish.validate()
         return profile
 
+    def stretched(self, factor: float) -> FaultProfile:
+        """This profile with its holds and batch intervals `factor` times as long, named for it ("long-hold+25%"):
+        a margin against the holds growing (`mockgc tune --margin`)."""
+        if not 1.0 <= factor <= 100.0:
+            raise ValueError(f"a stretch factor must be from 1 to 100, got {factor!r}")
+        lock = self.publish
+        percent = f"{(factor - 1.0) * 100.0:.6g}"
+        return replace(
+            self.with_publish(hold_ms=round(lock.hold_ms * factor), interval_ms=round(lock.interval_ms * factor)),
+            name=f"{self.name}+{percent}%",
+            description=f"{self.description} Holds and intervals {percent}% longer.",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -186,8 +186,9 @@ class Gate:
         if strangers:
             raise ValueError(f"the gate names {', '.join(strangers)}, not run here (this run: {', '.join(names)})")
 
-    def judge(self, result: Result) -> dict[str, Any]:
-        """The judgement of one result: its expectation, its thresholds, and what broke (named)."""
+    def judge(self, result: Result, *, alone: bool = False) -> dict[str, Any]:
+        """The judgement of one result: its expectation, its thresholds, and what broke (named). A result that
+        ran `alone` with no expectation is expected to hold, and a verdict other than holds is broken too."""
         mitigation = result["mitigation"]
         expected = self.expect.get(mitigation)
         applied = [t for t in self.thresholds if t.applies_to(mitigation)]
@@ -195,6 +196,8 @@ class Gate:
         broken = []
         if expected is not None and result["verdict"] != expected:
             broken.append(f"expected {expected}, got {result['verdict']} ({loss_summary(result)})")
+        if alone and expected is None and result["verdict"] != HOLDS:
+            broken.append(f"verdict {result['verdict']} ({loss_summary(result)})")
         for threshold, check in zip(applied, checks, strict=True):
             if not check["passed"]:
                 broken.append(f"threshold {threshold.text} broken: {threshold.metric} = {figure(check['value'])}")
@@ -216,10 +219,7 @@ def loss_summary(result: Result) -> str:
 def problems(result: Result, gate: Gate, *, alone: bool) -> list[str]:
     """What fails this result: what broke in the gate and, for a mitigation run alone with no expectation, a
     verdict other than holds (a matrix without expectations only compares)."""
-    judgement = gate.judge(result)
-    broken: list[str] = judgement["broken"]
-    if alone and judgement["expected"] is None and result["verdict"] != HOLDS:
-        return [f"verdict {result['verdict']} ({loss_summary(result)})", *broken]
+    broken: list[str] = gate.judge(result, alone=alone)["broken"]
     return broken
 
 

@@ -116,7 +116,7 @@ def print_summary(
     from rich.table import Table
 
     if not console.is_terminal:
-        console = Console(highlight=False, width=max(console.width, WIDE + 40))
+        console = Console(highlight=False, width=max(console.width, WIDE + 40), stderr=console.stderr)
     rows = rows if rows is not None else [row(r) for r in results]
     narrow = console.width < WIDE
     shown = columns(rows, narrow=narrow)

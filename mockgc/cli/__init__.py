@@ -7,7 +7,21 @@ from typing import Any
 
 import click
 
-from mockgc.cli import check, compare, demo, mitigations, openapi, profiles, run, serve, simulate, worker
+from mockgc.cli import (
+    check,
+    compare,
+    demo,
+    locust,
+    mitigations,
+    openapi,
+    profiles,
+    run,
+    serve,
+    shrink,
+    simulate,
+    tune,
+    worker,
+)
 from mockgc.cli.options import HarnessError
 
 DEBUG = "MOCKGC_DEBUG"
@@ -45,7 +59,10 @@ for command in (
     mitigations.mitigations,
     demo.demo,
     run.run,
+    locust.locust_command,
     simulate.simulate_command,
+    shrink.shrink_command,
+    tune.tune,
     check.check,
     compare.compare,
     worker.worker,

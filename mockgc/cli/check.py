@@ -46,12 +46,16 @@ def check(
         spec_gate = Gate.parse(base.get("expect") or {}, base.get("thresholds") or ())
         gate = gate_of(expect, thresholds, spec_gate)
         gated = apply_gate(results, gate, junit_path=junit_path, suite=f"mockgc check {run_dir}", console=console)
-        if expect or thresholds:  # the judgement of the options given here goes into result.json too
+        if gate:  # the judgement (with the options given here) goes into result.json as the console says it
             for outcome in outcomes:
                 write_fresh(outcome.directory / "result.json", json.dumps(outcome.result, indent=2, sort_keys=True))
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
-    if not quiet:
+    if quiet:  # only the verdict: one word, or one line per test when the directory held several
+        for outcome in outcomes:
+            label = f"{outcome.directory}: " if len(outcomes) > 1 else ""
+            console.print(f"{label}{outcome.result['verdict']}", markup=False)
+    else:
         print_summary(console, results)
         for outcome in outcomes:
             for problem in outcome.result["harness"]["problems"]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mockgc.checker.gate import figure
-from mockgc.checker.result import EXIT_FAILS, EXIT_HOLDS
+from mockgc.checker.result import EXIT_HOLDS
 from mockgc.cli.options import (
     HarnessError,
     console,
@@ -23,12 +23,22 @@ from mockgc.cli.options import (
     type=click.Path(file_okay=False, path_type=Path),
     help="Where compare.json and compare.md go (default ./runs/compare-<time>).",
 )
-def compare(a: Path, b: Path, out: Path | None) -> None:
+@click.option(
+    "--allow-unpaired",
+    is_flag=True,
+    help="Pass over results without a partner on the other side (else exit 2). Nothing paired at all is always 2.",
+)
+@click.option("--strict", is_flag=True, help="Exit 2 when a pair ran under a different load, seed or profile.")
+def compare(a: Path, b: Path, out: Path | None, allow_unpaired: bool, strict: bool) -> None:
     """Compare run B with baseline A: outcomes, latency inside and outside the windows, cost, consistency, verdicts.
 
-    A and B are run directories or result files (result.json, simulate --json); results pair by
-    mitigation and profile. Exit code: 1 when B is worse than A on data loss (B fails where A held,
-    or loses a larger share of its sessions), 0 otherwise, 2 when an input cannot be read.
+    A and B are run directories or result files (result.json, simulate --json). One result against
+    one is compared directly, whatever its mitigation; several pair by mitigation and profile. What
+    each pair ran under (users, duration, sessions, seed, agents, profile) is compared and a
+    difference flagged. Exit code: 2 when nothing paired, when a result has no partner (unless
+    --allow-unpaired), with --strict when the load differs, or when an input cannot be read; else 1
+    when B is worse than A on data loss (B fails where A held, or loses a larger share of its
+    sessions); else 0.
     """
     import json
     import time
@@ -36,7 +46,7 @@ def compare(a: Path, b: Path, out: Path | None) -> None:
     from rich import box
     from rich.table import Table
 
-    from mockgc.checker.compare import compare_paths, markdown
+    from mockgc.checker.compare import compare_paths, exit_code, markdown
 
     try:
         comparison = compare_paths(a, b)
@@ -47,9 +57,14 @@ def compare(a: Path, b: Path, out: Path | None) -> None:
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
     for pair in comparison["pairs"]:
+        console.print(f"A: {pair['a_is'] or 'missing'} ({comparison['a']})", markup=False)
+        console.print(f"B: {pair['b_is'] or 'missing'} ({comparison['b']})", markup=False)
         table = Table(
             "figure", "A", "B", "change", box=box.SIMPLE_HEAD, title=f"{pair['mitigation']} on {pair['fault_profile']}"
         )
+        for row in pair["load"]:
+            if row["differs"]:
+                table.add_row(f"load: {row['figure']}", figure(row["a"]), figure(row["b"]), "[yellow]differs[/]")
         for row in pair["rows"]:
             if row["a"] == row["b"] and row["figure"] not in ("verdict", "sessions"):
                 continue  # unchanged: compare.md has every figure
@@ -58,8 +73,15 @@ def compare(a: Path, b: Path, out: Path | None) -> None:
             table.add_row(row["figure"], figure(row["a"]), figure(row["b"]), change)
         console.print(table)
         if pair["only_in"]:
-            console.print(f"only in {pair['only_in']}: not compared")
+            console.print(f"[yellow]only in {pair['only_in']}[/]: {pair['a_is'] or pair['b_is']}, not compared")
+        if pair["load_differs"]:
+            console.print(
+                f"[yellow]load differs[/] ({pair['mitigation']}): {', '.join(pair['load_differs'])}; "
+                "the figures are not the same experiment (--strict makes this exit 2)"
+            )
         if pair["worse_on_loss"]:
             console.print(f"[red]worse on data loss[/] ({pair['mitigation']}): {pair['worse_on_loss']}")
     console.print(f"unchanged figures left out here; every figure: {out / 'compare.md'} (and compare.json)")
-    sys.exit(EXIT_FAILS if comparison["worse"] else EXIT_HOLDS)
+    code, why = exit_code(comparison, allow_unpaired=allow_unpaired, strict=strict)
+    console.print(why, style="red" if code != EXIT_HOLDS else None, markup=False)
+    sys.exit(code)

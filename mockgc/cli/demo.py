@@ -11,6 +11,7 @@ from mockgc.checker.result import EXIT_INTERRUPTED
 from mockgc.cli.options import (
     HarnessError,
     console,
+    in_ci,
 )
 
 
@@ -35,7 +36,7 @@ def demo(out: Path | None, scripted: bool, duration: str | None) -> None:
         return
 
     from mockgc.checker.summary import print_summary
-    from mockgc.live.console import RichDisplay, sigint_as_keyboard_interrupt
+    from mockgc.live.console import display_for, sigint_as_keyboard_interrupt
     from mockgc.live.demo import DemoSetup, demo_exit, run_demo, summary_lines
     from mockgc.live.errors import RunError
     from mockgc.live.run import Interrupted
@@ -45,7 +46,7 @@ def demo(out: Path | None, scripted: bool, duration: str | None) -> None:
     try:
         setup = DemoSetup() if duration is None else replace(DemoSetup(), duration=parse_duration(duration))
         with sigint_as_keyboard_interrupt():
-            outcomes, seconds = run_demo(out, RichDisplay(console), setup)
+            outcomes, seconds = run_demo(out, display_for(console, quiet=False, ci=in_ci()), setup)
     except Interrupted:
         console.print(f"interrupted; partial report: {out / 'report.html'}")
         sys.exit(EXIT_INTERRUPTED)

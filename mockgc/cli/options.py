@@ -15,6 +15,7 @@ command that judges results it did not run (`check`) builds the gate from the op
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -83,7 +84,7 @@ def apply_gate(
     gate.check_names([r["mitigation"] for r in results])
     if gate:
         for result in results:
-            result["gate"] = gate.judge(result)
+            result["gate"] = gate.judge(result, alone=len(results) == 1)
     if junit_path is not None:
         try:
             junit_path.write_text(junit_xml(suite, results, gate))
@@ -105,6 +106,11 @@ def say_broken(results: Sequence[Result], gate: Gate, console: Any) -> None:
 
 
 console = Console(highlight=False, soft_wrap=True)
+
+
+def in_ci() -> bool:
+    """CI=true (GitHub Actions, GitLab, Jenkins' convention, and .ci/run): progress as lines even on a terminal."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 class HarnessError(click.ClickException):

@@ -16,6 +16,7 @@ from mockgc.cli.options import (
     build_spec,
     console,
     gate_options,
+    in_ci,
     spec_option,
 )
 
@@ -147,10 +148,11 @@ def run(
     130 interrupted (a partial report is written). With several mitigations (a comma list or
     all): 0 when every run completed. With --expect or --threshold: 1 when any broke, named.
     """
+    import json
     import time
 
     from mockgc.checker.summary import print_summary
-    from mockgc.live.console import Display, RichDisplay, sigint_as_keyboard_interrupt
+    from mockgc.live.console import display_for, sigint_as_keyboard_interrupt
     from mockgc.live.errors import RunError
     from mockgc.live.locust import with_enough_workers
     from mockgc.live.options import LiveOptions
@@ -181,7 +183,7 @@ def run(
         if note:
             console.print(note)
         with sigint_as_keyboard_interrupt():
-            outcomes = run_live(spec, options, Display() if quiet else RichDisplay(console))
+            outcomes = run_live(spec, options, display_for(console, quiet=quiet, ci=in_ci()))
     except Interrupted as stopped:
         if stopped.outcomes:
             print_summary(console, [o.result for o in stopped.outcomes])
@@ -196,7 +198,10 @@ def run(
             console.print(f"[red]harness problem ({outcome.mitigation}):[/] {problem}")
     try:
         apply_gate(results, spec.gate(), junit_path=junit_path, suite=f"mockgc run on {spec.profile}", console=console)
-    except ValueError as error:
+        for outcome in outcomes:  # result.json's gate as the console and JUnit say it (a lone run must hold)
+            if "gate" in outcome.result:
+                (outcome.directory / "result.json").write_text(json.dumps(outcome.result, indent=2, sort_keys=True))
+    except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
     console.print(f"result: {out / 'result.json'}  report: {out / 'report.html'}")
     sys.exit(run_exit(outcomes, spec.gate()))

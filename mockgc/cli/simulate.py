@@ -50,7 +50,10 @@ from mockgc.spec.runspec import ALL
     "--param", "params", multiple=True, metavar="KEY=VALUE", help="Mitigation parameter (a JSON value, else a string)."
 )
 @click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the result JSON here."
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the result JSON here; - writes it to stdout (the table then goes to stderr).",
 )
 @click.option(
     "--max-flow-steps",
@@ -118,13 +121,17 @@ def simulate_command(
         results = document["results"] if several else [document]
         title = f"profile {spec.profile}, seed {spec.seed}, {spec.sessions} sessions, {spec.simulated_publishes()} publishes"
         code = apply_gate(results, spec.gate(), junit_path=junit_path, suite=f"mockgc simulate: {title}")
-        if json_path is not None:
-            json_path.write_text(json.dumps(document, sort_keys=True, indent=2) + "\n")
+        text = json.dumps(document, sort_keys=True, indent=2) + "\n"
+        if json_path is not None and str(json_path) != "-":
+            json_path.write_text(text)
     except (ValueError, OSError, SimulationError) as error:
         raise HarnessError(str(error)) from None
-
-    print_summary(console, results, title=title)
-    out = console if console.is_terminal else Console(highlight=False, width=max(console.width, 170))
+    shown = console
+    if json_path is not None and str(json_path) == "-":
+        click.echo(text, nl=False)  # stdout holds the JSON alone, so `simulate --json - | jq` works
+        shown = Console(stderr=True, highlight=False)
+    print_summary(shown, results, title=title)
+    out = shown if shown.is_terminal else Console(highlight=False, width=max(shown.width, 170), stderr=shown.stderr)
     say_broken(results, spec.gate(), out)
     if several:
         held = [r["mitigation"] for r in results if r["verdict"] == HOLDS]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -54,12 +55,16 @@ READ_BACK_CONCURRENCY = 16
 
 
 def read_back(
-    mitigation: DataActionService, history: list[dict[str, Any]], concurrency: int = READ_BACK_CONCURRENCY
+    mitigation: DataActionService,
+    history: list[dict[str, Any]],
+    progress: Callable[[int, int], None] | None = None,
+    concurrency: int = READ_BACK_CONCURRENCY,
 ) -> tuple[dict[str, str | None], dict[str, Any]]:
     """Durability through the service: get_url asked once for every key the flows wrote or read, after the
     run, `concurrency` at a time (each thread on its own keep-alive session). (snapshot key -> value, None
     where the service answered no value; counts). A key the service did not answer (non-2xx, timeout,
-    no answer) is left out of the snapshot, so the checker cannot count it durable."""
+    no answer) is left out of the snapshot, so the checker cannot count it durable. `progress(done, total)`
+    is told as the answers come in."""
     local = threading.local()
     sessions: list[requests.Session] = []
 
@@ -72,9 +77,14 @@ def read_back(
         headers = tuple(sorted(mitigation.headers.items()))
         return key, call_action(DataAction(GET, mitigation.get_url, body, key, mitigation.timeout_s, headers), http)
 
+    bodies = sorted(action_bodies(history).items())
+    replies: list[tuple[str, Reply]] = []
     try:
         with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="mockgc-read-back") as pool:
-            replies = list(pool.map(ask, sorted(action_bodies(history).items())))
+            for done, answered in enumerate(pool.map(ask, bodies), 1):
+                replies.append(answered)
+                if progress is not None:
+                    progress(done, len(bodies))
     finally:
         for http in sessions:
             http.close()
@@ -86,4 +96,6 @@ def read_back(
             continue
         value = reply.body.get("value") if isinstance(reply.body, dict) else None
         snapshot[key] = None if value is None else str(value)
+    if progress is not None:
+        progress(len(bodies), len(bodies))
     return snapshot, {"read_back": len(snapshot), "unanswered": len(failures), "unanswered_samples": failures[:5]}

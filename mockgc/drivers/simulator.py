@@ -15,13 +15,14 @@ from mockgc.clock import VirtualClock
 from mockgc.drivers.core import answer, request_of
 from mockgc.drivers.inprocess import InProcessTransport
 from mockgc.drivers.stepwatch import StepOverrun, StepWatch
-from mockgc.faults import get_profile
+from mockgc.faults import FaultProfile, get_profile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Effect, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
 from mockgc.flows.history import History
 from mockgc.flows.script import script_flow
 from mockgc.platform.domain.backend import Platform
 from mockgc.platform.settings import OrgSettings
+from mockgc.spec.arrivals import Arrival, drawn_arrivals, session_key
 from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import ALL, RunSpec
 from mockgc.spec.simconfig import MAX_RUN_SECONDS
@@ -115,23 +116,34 @@ class Simulator:
     `transport` (register extra ops), `schedule(at, callback)`, `spawn(job, ...)` (a generator of
     effects run on the same loop as the flows), `store`, `repairs` (sessionId -> virtual time a
     repair made it durable), and `extra` (merged into the result). `publish_times` lists when the
-    publishes will start.
+    publishes will start. `arrivals` (the spec's explicit arrivals) replace the ones drawn from the seed;
+    `include_sessions` (set before `run`) adds the checker's `session_outcomes` to the result.
     """
 
     process = "sim"
+    include_sessions = False
 
-    def __init__(self, plan: Plan, *, components: Iterable[Any] = (), store: Store | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        components: Iterable[Any] = (),
+        store: Store | None = None,
+        profile: FaultProfile | None = None,
+    ) -> None:
         """The plan's run: its strategy, spec (profile, sessions, seed, agents, publishes) and simulator config;
-        `components` (a test's own) are installed before the strategy's simulated companion."""
+        `components` (a test's own) are installed before the strategy's simulated companion; `profile` replaces
+        the spec's (one no spec names, such as tune's stretched profile)."""
         reason = plan.strategy.live_only()
         if reason:
             raise LiveOnly(f"{plan.label} cannot be simulated: {reason}; run it live with `mockgc run`")
         spec, self.plan = plan.spec, plan
         self.mitigation = plan.strategy
         self.label = plan.label
-        self.profile = get_profile(spec.profile)
+        self.profile = profile or get_profile(spec.profile)
         self.sessions, self.seed, self.agents = spec.sessions, spec.seed, spec.agents
         self.publishes = spec.simulated_publishes()
+        self.explicit_arrivals = spec.arrivals
         self.config = plan.sim
 
         self.clock: VirtualClock = _SimClock(self.config.start)
@@ -199,20 +211,31 @@ class Simulator:
 
     # -- the run ----------------------------------------------------------------
 
+    def agent_ids(self) -> list[str]:
+        """The business unit's agents, in the org's order: an arrival's `agent` numbers them."""
+        bu_id = next(iter(self.platform.business_units))
+        return [agent.id for agent in self.platform.users.members(bu_id)]
+
+    def arrivals(self) -> list[Arrival]:
+        """The sessions this run starts, in time order: the explicit arrivals, else the ones the seed draws."""
+        if self.explicit_arrivals:
+            return list(self.explicit_arrivals)
+        span = self.config.span(self.publishes)
+        return drawn_arrivals(self.seed, self.sessions, span, len(self.agent_ids()), self.config.start)
+
     def _plan(self) -> None:
         bu_id = next(iter(self.platform.business_units))
         for at in self.publish_times:
             self.schedule(at, lambda _at, bu=bu_id: self.platform.publish_schedule(bu))
-        arrivals = random.Random(f"arrivals:{self.seed}")
-        start, span = self.config.start, self.config.span(self.publishes)
-        times = sorted(start + arrivals.random() * span for _ in range(self.sessions))
-        agent_ids = [agent.id for agent in self.platform.users.members(bu_id)]
-        width = len(str(self.sessions))
+        start, arrivals = self.config.start, self.arrivals()
+        agent_ids = self.agent_ids()
+        numbers = max(a.session for a in arrivals) + 1
         streams = random.Random(f"latency:{self.seed}").getrandbits(64)
         push, order, queue = heapq.heappush, self._order, self._queue
-        for index, at in enumerate(times):
-            key = f"s{index:0{width}d}"
-            ctx = FlowContext(key, agent_ids[index % len(agent_ids)], bu_id, self.seed, self.process)
+        for arrival in arrivals:
+            index, at = arrival.session, start + arrival.at
+            key = session_key(index, numbers)
+            ctx = FlowContext(key, agent_ids[arrival.agent], bu_id, self.seed, self.process)
             # Each session draws its call latencies from its own stream, so a session meets the
             # same network whichever mitigation runs and however the others interleave.
             state = _Task(
@@ -414,6 +437,7 @@ class Simulator:
             store=contents,
             repairs=self.repairs or None,
             extra=extra,
+            include_sessions=self.include_sessions,
         )
 
 

@@ -1,1 +1,2 @@
-"""Searches over many simulated runs: room for calibrate, tune and shrink (one module or subpackage each)."""
+"""Searches over many simulated runs: tune (the cheapest setting of a mitigation that holds, with a margin);
+room for calibrate and shrink (one module or subpackage each)."""

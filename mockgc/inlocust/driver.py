@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockgc.checker.check import HistoryError, check
-from mockgc.checker.result import CLASSES, CORRUPTED, INDETERMINATE, LOST, OK, PERSONALIZED
+from mockgc.checker.check import judge_flow
+from mockgc.checker.result import BAD_CLASSES
 from mockgc.drivers.http import ROUTES, build_request, reply_from
 from mockgc.flows.context import PREFERENCE_VARIABLE
 from mockgc.flows.effects import FlowResult, Reply
 from mockgc.flows.history import History
-from mockgc.platform.client import MockAdmin, MockError
+from mockgc.platform.client import MockAdmin, MockError, agent_names
 from mockgc.report.evidence import SavedEvidence
+from mockgc.report.sessions import call_text, failing_calls
+from mockgc.report.status import MAX_LOST_SHOWN, Sessions
 from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import RunSpec
 
@@ -64,6 +66,7 @@ def spec_of(options: Any) -> RunSpec:
         return RunSpec.from_json(options.spec, source="--spec")
     return RunSpec().with_options(
         mitigation=options.mitigation,
+        profile=getattr(options, "fault_profile", "") or None,  # the profile it sets on the mock, else the default
         params=mitigation_params(options.mitigation_params),
         seed=int(options.seed),
         store=options.store or None,
@@ -147,27 +150,12 @@ class FlowRecorder(History):
 
 
 def checked_outcome(entries: list[dict[str, Any]], result: FlowResult) -> str:
-    """The checker's class of one finished flow, as far as its end can tell: the same evidence rules
-    (a personalized branch without a recorded answer carrying the code is `unverified`), with the value
-    taken as durable, since only the final truth can show `ack_lost` (the verdict does)."""
+    """The checker's class of one finished flow, as far as its end can tell: the verdict's own classifier
+    on the flow's entries, with the value taken as durable, since only the final truth can show `ack_lost`
+    (the verdict does)."""
     truth = {result.session_id: {"variables": {PREFERENCE_VARIABLE: result.expected}}} if result.session_id else {}
     store = {result.store_key: result.expected} if result.store_key else None
-    try:
-        judged = check(entries, truth, [], mitigation="live", fault_profile="", seed=0, store=store)
-    except HistoryError:
-        return classify_outcome(result)
-    return next((name for name in CLASSES if judged["sessions"][name]), INDETERMINATE)
-
-
-def classify_outcome(result: FlowResult) -> str:
-    """The flow's own view of how it ended; the checker's verdict later uses ground truth."""
-    if result.branch is None:
-        return INDETERMINATE
-    if result.branch == PERSONALIZED:
-        return OK if result.value == result.expected else CORRUPTED
-    # The default branch: whether an acknowledged write was later lost (ack_lost) or is still
-    # stored but unseen (lost) only ground truth can tell; the checker decides that at the end.
-    return CORRUPTED if result.value and result.value != result.expected else LOST
+    return judge_flow(entries, result.key, truth, store)
 
 
 def pick_agent(agents: list[dict[str, Any]], user_index: int, iteration: int) -> dict[str, Any]:
@@ -200,6 +188,8 @@ class NodeCollector:
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
     runaways: list[dict[str, str]] = field(default_factory=list)  # flows past their bounds: the load stops
+    # The latest sessions whose data went wrong, for the live status (the master shows the latest of all nodes).
+    lost: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOST_SHOWN))
 
     def next_user(self) -> int:
         index = self.users
@@ -221,6 +211,21 @@ class NodeCollector:
         batch, self.history.entries = self.history.entries, []
         return batch
 
+    def ended(self, outcome: str, entries: list[dict[str, Any]], key: str, agent: str, at: float) -> None:
+        """A flow ended in this class: counted, and kept among the latest lost ones when its data went wrong."""
+        self.flows[outcome] += 1
+        if outcome in BAD_CLASSES:
+            first, _ = failing_calls(entries)
+            self.lost.append(
+                {
+                    "key": key,
+                    "agent": agent,
+                    "class": outcome,
+                    "at": round(first["at"] if first else at, 3),
+                    "first_failing_call": call_text(first),
+                }
+            )
+
     def report(self) -> dict[str, Any]:
         return {
             "node": self.node,
@@ -228,6 +233,8 @@ class NodeCollector:
             "errors": dict(self.errors),
             "error_samples": list(self.error_samples),
             "runaways": list(self.runaways),
+            "in_flight": self.in_flight,
+            "lost": list(self.lost),
         }
 
     def reset(self) -> None:
@@ -238,6 +245,7 @@ class NodeCollector:
         self.errors.clear()
         self.error_samples.clear()
         self.runaways.clear()
+        self.lost.clear()
 
 
 @dataclass
@@ -252,6 +260,10 @@ class MasterCollector:
     stopped: float | None = None
     directory: Path | None = None  # where this test writes (its own test-NNN by hand), None: nowhere
     workers: int = 0  # the workers that took part, counted at the stop
+    stopping: bool = False  # the load has stopped; flows in flight are draining
+    refused: str | None = None  # why this test's spec could not start (one line), None: it started
+    judged: dict[str, Any] | None = None  # the verdict at the stop (by hand, with --history-dir), for the web UI
+    report: Path | None = None  # that judgement's report.html
 
     def receive(self, client_id: str, payload: dict[str, Any]) -> None:
         self.entries.extend(payload.get("entries", []))
@@ -269,6 +281,24 @@ class MasterCollector:
         self.started = time.time()
         self.stopped = None
         self.workers = 0
+        self.stopping = False
+        self.refused = None
+        self.judged = None
+        self.report = None
+        self.directory = None
+
+    def sessions(self, local: NodeCollector | None, started: float) -> Sessions:
+        """The sessions so far over every process (a local runner's own node, or what the workers reported)."""
+        reports = [local.report()] if local is not None else list(self.nodes.values())
+        by_class: Counter[str] = Counter()
+        for report in reports:
+            by_class.update(report.get("flows", {}))
+        lost = sorted((entry for report in reports for entry in report.get("lost", [])), key=lambda e: e["at"])
+        return Sessions(
+            by_class=by_class,
+            in_flight=sum(int(report.get("in_flight", 0)) for report in reports),
+            lost=[entry | {"time_s": round(entry["at"] - started, 3)} for entry in lost[-MAX_LOST_SHOWN:]],
+        )
 
     def harness_errors(self) -> int:
         from_nodes = sum(sum(n.get("errors", {}).values()) for n in self.nodes.values())
@@ -348,6 +378,8 @@ def evidence_for(
     *,
     base_url: str,
     admin_key: str,
+    client_id: str = "",
+    client_secret: str = "",
     started: float,
     elapsed: float,
     workers: int,
@@ -362,6 +394,7 @@ def evidence_for(
     if operations is not None:
         operations = [op for op in operations if op.get("startedEpochMs", 0) >= started * 1000.0 - 1.0]
     store, services = store_snapshot(spec, plan.strategy, entries)
+    names = agent_names(base_url.rstrip("/"), client_id, client_secret) if operations is not None else {}
     return SavedEvidence(
         spec=ran.as_dict(),
         operations=operations,
@@ -371,4 +404,5 @@ def evidence_for(
         ground_truth_error=error,
         written_by="locust master",
         health={"scheduled_publishes": len(plan.offsets), "elapsed_s": round(elapsed, 3)},
+        agents=names,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,8 @@ from mockgc.checker.summary import ms
 from mockgc.live.options import LiveOptions
 from mockgc.live.run import run
 from mockgc.report.records import RunOutcome
+from mockgc.report.sessions import read_sessions
+from mockgc.report.sessions import session_p95 as p95_of
 from mockgc.spec.runspec import RunSpec
 
 # On the field report's profile, backoff-verify holds in the simulator with margin: it retries
@@ -74,12 +75,7 @@ def summary_lines(outcomes: list[RunOutcome]) -> list[str]:
 
 def session_p95(directory: Path) -> float | None:
     """The p95 session length in seconds, first call to the flow's end, from a run's sessions.json."""
-    try:
-        sessions = json.loads((directory / "sessions.json").read_text())
-        lengths = sorted(s["end"] - s["start"] for s in sessions)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.95))] if lengths else None
+    return p95_of(read_sessions(directory))
 
 
 def cost(result: Result, baseline: Result, lengths: tuple[float | None, float | None] = (None, None)) -> str:

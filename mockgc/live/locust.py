@@ -51,12 +51,12 @@ def locust_argv(locustfile: Path, *extra: str) -> list[str]:
 def _preload() -> None:
     """The harness idles while Locust runs: import the report's heavy libraries meanwhile."""
     with contextlib.suppress(Exception):
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot
+        import plotly.graph_objects  # noqa: F401
 
         import mockgc.checker.check  # noqa: F401
+        from mockgc.report.html import plotly_js
+
+        plotly_js()
 
 
 class LoadOverrun(RunError):
@@ -114,7 +114,6 @@ class Locust:
         threading.Thread(target=_preload, daemon=True).start()
         s = self.spec
         bound = self.options.startup_timeout + s.duration + s.drain_timeout + 30
-        stats = self.directory / "locust_stats.csv"
         display.start(s.mitigation, s.duration)
         try:
             while self.master.alive():
@@ -127,9 +126,9 @@ class Locust:
                         f"Locust ran past its bound of {bound:.0f} s (startup, the load, the drain and 30 s): "
                         "it was stopped, the report is partial"
                     )
-                display.update(elapsed, stats)
+                display.update(elapsed, self.directory)
                 time.sleep(0.25)
-            display.update(s.duration, stats)
+            display.update(time.monotonic() - started, self.directory)
         finally:
             display.stop()
 

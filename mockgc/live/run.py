@@ -24,13 +24,13 @@ from mockgc.live.options import LiveOptions
 from mockgc.live.procs import Children, ProcessError
 from mockgc.live.redact import Secrets
 from mockgc.live.target import Target, TargetError, start_mock
-from mockgc.platform.client import MockAdmin, MockError
+from mockgc.platform.client import MockAdmin, MockError, agent_names
 from mockgc.report.evidence import SavedEvidence, write_evidence
 from mockgc.report.judge import judge, write_matrix
 from mockgc.report.records import Death, Evidence, Health, RunOutcome
 from mockgc.spec.companion import ServiceContext
 from mockgc.spec.plan import Plan
-from mockgc.spec.runspec import RunSpec
+from mockgc.spec.runspec import RunSpec, overlapping, publish_window_seconds
 from mockgc.stores import StoreError, default_store_url, describe_store, open_store
 from mockgc.strategies.plans import plans
 from mockgc.strategies.store_services import read_after_the_run
@@ -117,7 +117,7 @@ class LiveRun:
             start=lambda name, argv, log, env: self.children.start(name, argv, log, env=dict(env), watch=True),
             reread_after=running.reread_after,
             restart=self._restart if self.options.restart_cmd else None,
-            announce=self.display.line,
+            progress=self.display.progress,
         )
         self.display.line(
             f"[bold]{running.mitigation}[/] on {running.profile}: {running.users} users for {running.duration:g} s, "
@@ -125,6 +125,12 @@ class LiveRun:
             + (f", {running.workers} workers" if running.workers else "")
             + (f", {running.remote_workers} remote workers" if running.remote_workers else "")
         )
+        window = publish_window_seconds(running.profile, running.agents)
+        for first, second in overlapping(list(plan.offsets), window):
+            self.display.line(
+                f"[yellow]publishes {first + 1} and {second + 1} overlap[/]: windows of {window:g} s start "
+                f"{plan.offsets[second] - plan.offsets[first]:g} s apart (--publish-at)"
+            )
         live = plan.companion.live
         locust = self.locust = Locust(running, self.options, self.children, d)
         try:
@@ -214,7 +220,9 @@ class LiveRun:
             raise RunError(f"Locust wrote no history ({history_path}); its log ends:\n{tail}")
         live = json.loads((d / "live.json").read_text()) if (d / "live.json").exists() else {}
         operations, truth = self._ground_truth()
-        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot)
+        t = self.target
+        names = agent_names(t.url, t.client_id, t.client_secret) if operations is not None else {}
+        return Evidence(history, live, operations, truth, ctx.repairs, ctx.extra, ctx.store_snapshot, names)
 
     def _ground_truth(self) -> tuple[list[dict[str, Any]] | None, dict[str, dict[str, Any]]]:
         """The mock's publish windows and stored sessions; (None, {}) when the mock is dead."""
@@ -253,6 +261,7 @@ def save_evidence(directory: Path, spec: RunSpec, evidence: Evidence, health: He
             if evidence.operations is not None
             else "the mock was gone before its truth was read",
             written_by="mockgc run",
+            agents=evidence.agents,
             health={
                 "partial": health.partial,
                 "death": health.death.describe() if health.death else None,

@@ -193,3 +193,22 @@ def authenticated_session(base: str, client_id: str, client_secret: str) -> requ
 def business_unit_id(http: requests.Session, base: str) -> str:
     units = _expect(http.get(f"{base}/api/v2/workforcemanagement/businessunits", timeout=30), 200)
     return str(units["entities"][0]["id"])
+
+
+USERS_PAGE_SIZE = 500  # the platform's largest page
+
+
+def agent_names(base: str, client_id: str, client_secret: str) -> dict[str, str]:
+    """Every agent's name by id, listed as a client does (a token, then every page of /api/v2/users): a report
+    names agents, not UUIDs. {} when the mock cannot be asked (the report then shows the ids)."""
+    names: dict[str, str] = {}
+    try:
+        http = authenticated_session(base, client_id, client_secret)
+        uri: str | None = f"/api/v2/users?pageSize={USERS_PAGE_SIZE}&pageNumber=1"
+        while uri:
+            body = _expect(http.get(f"{base}{uri}", timeout=30), 200)
+            names |= {str(u["id"]): str(u.get("name") or u["id"]) for u in body.get("entities", [])}
+            uri = body.get("nextUri")
+    except (PublishError, requests.RequestException, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return names

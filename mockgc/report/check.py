@@ -48,7 +48,9 @@ def check_one(directory: Path) -> RunOutcome:
     # No strategy is loaded (nor any module the evidence names imported): the spec is data, and
     # the verdict comes from the recorded history and truth alone.
     spec = RunSpec.from_dict(saved.spec, source=f"{directory}/evidence.json")
-    evidence = Evidence(history, live, saved.operations, saved.truth, saved.repairs, saved.services, saved.store)
+    evidence = Evidence(
+        history, live, saved.operations, saved.truth, saved.repairs, saved.services, saved.store, saved.agents
+    )
     health = Health(
         partial=bool(saved.health.get("partial")),
         death=None,

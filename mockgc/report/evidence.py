@@ -34,6 +34,7 @@ class SavedEvidence:
     ground_truth_error: str | None = None
     written_by: str = "locust"
     health: dict[str, Any] = field(default_factory=dict)
+    agents: dict[str, str] = field(default_factory=dict)  # agent id -> name, for the report's lost sessions
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT} | {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -61,6 +62,7 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "ground_truth_error": (str, type(None)),
     "written_by": (str,),
     "health": (dict,),
+    "agents": (dict,),
 }
 
 

@@ -1,13 +1,15 @@
-"""The self-contained HTML report: matplotlib charts (Agg) inlined as base64 PNG, no network needed."""
+"""The self-contained HTML report: interactive plotly charts (hover, zoom) with plotly.js inlined once per page,
+so the page needs no network and opens offline; it leads with the finding, in one sentence."""
 
 from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import html
 import io
-import itertools
 import json
+import math
 import re
 from collections import defaultdict, deque
 from pathlib import Path
@@ -16,13 +18,17 @@ from typing import TYPE_CHECKING, Any
 from mockgc.checker.result import BAD_CLASSES, CLASSES
 from mockgc.checker.summary import table_cells
 from mockgc.drivers.history_file import read_history
+from mockgc.report.sessions import call_text, finding, read_sessions, session_p95
 from mockgc.report.untrusted import write_fresh
 
 if TYPE_CHECKING:
     from mockgc.report.records import RunOutcome
 
-MAX_POINTS = 60_000  # scatter points per chart; more are thinned evenly (the chart looks the same)
+# Points per chart: more are thinned evenly (every n-th) and the chart says so; the bad sessions are never thinned.
+# A point costs about 60 bytes of the page, so 20,000 keep a chart near a megabyte.
+MAX_POINTS = 20_000
 MAX_LOST_ROWS = 50  # rows of the lost-sessions table; sessions.json has every one
+BIN_S = 1.0  # the per-second chart's bins: all one width, so no bar is a sliver that sets the scale
 # Jepsen's colours (checker/perf.clj): ok, fail, info.
 JEPSEN = {"ok": "#81BFFC", "fail": "#FF1E90", "info": "#FFA400"}
 CLASS_COLORS = {
@@ -33,7 +39,15 @@ CLASS_COLORS = {
     "unverified": "#ad1457",
     "indeterminate": JEPSEN["info"],
 }
-CLASS_MARKERS = {"ok": ".", "lost": "X", "ack_lost": "^", "corrupted": "D", "unverified": "s", "indeterminate": "o"}
+CLASS_MARKERS = {
+    "ok": "circle",
+    "lost": "x",
+    "ack_lost": "triangle-up",
+    "corrupted": "diamond",
+    "unverified": "square",
+    "indeterminate": "circle-open",
+}
+WINDOW_COLOR = "rgba(255, 167, 38, 0.25)"
 HUMAN = {
     "ok": "OK",
     "lost": "Lost",
@@ -58,11 +72,13 @@ h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:1.8em;borde
 h3{font-size:1.05em;margin-top:1.4em}
 .verdict{display:inline-block;padding:.2em .7em;border-radius:.3em;color:#fff;font-weight:600}
 .holds,.pass{background:#2e7d32} .fails,.broken{background:#c62828} .partial,.unknown{background:#ef6c00}
+.finding{font-size:1.15em;line-height:1.45;border-left:.35em solid #c62828;padding:.4em .8em;background:#fff5f5;margin:.6em 0}
+.finding.holds{border-color:#2e7d32;background:#f3faf3}
 table{border-collapse:collapse;margin:.5em 0;font-size:.85em;max-width:100%}
 td,th{border:1px solid #ddd;padding:.2em .45em;text-align:right;vertical-align:top}
 th{background:#f4f4f4;white-space:normal} td:first-child,th:first-child{text-align:left}
 td.text{text-align:left;word-break:break-all}
-img{max-width:100%;border:1px solid #eee;margin:.4em 0} .muted{color:#666;font-size:.9em}
+.chart{border:1px solid #eee;margin:.4em 0} .muted{color:#666;font-size:.9em}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1em} .bad{color:#c62828;font-weight:600}
 details summary{cursor:pointer;color:#1565c0} table.lost td,table.lost th{text-align:left} nav ul{columns:2;margin:.3em 0}
@@ -78,28 +94,58 @@ def _human(name: str) -> str:
     return HUMAN.get(name, name.replace("_", " "))
 
 
-def _plt() -> Any:
-    import matplotlib
+@functools.cache
+def plotly_js() -> str:
+    """plotly.js itself, inlined once per page (about 4.8 MB): the page opens offline, and a `</script>` never
+    appears inside it."""
+    from plotly.offline import get_plotlyjs
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any, alt: str = "chart") -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    _plt().close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="{_text(alt)}" src="data:image/png;base64,{data}">'
+    return str(get_plotlyjs()).replace("</script", "<\\/script")
 
 
-def latency_points(history: list[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
-    """Per completion type (ok, fail, info): (invoke times, latencies ms), pairing invokes and completions per
-    (process, key, f) in order."""
+def _figure() -> Any:
+    import plotly.graph_objects as go
+
+    return go
+
+
+def _chart(fig: Any, alt: str, height: int = 380) -> str:
+    """A figure as a <div> and the script that draws it (plotly.js is in the page's head), hover and zoom on."""
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.18},
+        hoverlabel={"namelength": -1},
+    )
+    body = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        config={"displaylogo": False, "responsive": True, "scrollZoom": False},
+    )
+    return f'<div class="chart" role="img" aria-label="{_text(alt)}">{body}</div>'
+
+
+def _shade(fig: Any, windows: list[list[float]], origin: float) -> None:
+    """The publish windows, shaded and numbered (as in the Nemesis table)."""
+    for index, (start, end) in enumerate(windows):
+        fig.add_vrect(
+            x0=start - origin,
+            x1=end - origin,
+            fillcolor=WINDOW_COLOR,
+            line_width=0,
+            layer="below",
+            annotation_text=f"publish {index + 1}",
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
+
+
+def latency_points(history: list[dict[str, Any]]) -> dict[str, tuple[list[float], list[float], list[str]]]:
+    """Per completion type (ok, fail, info): (invoke times, latencies ms, what each call was), pairing invokes and
+    completions per (process, key, f) in order."""
     pending: dict[tuple[Any, Any, Any], deque[float]] = defaultdict(deque)
-    points: dict[str, tuple[list[float], list[float]]] = {}
+    points: dict[str, tuple[list[float], list[float], list[str]]] = {}
     for entry in history:
         kind = entry.get("type")
         if kind not in ("invoke", "ok", "fail", "info"):
@@ -112,209 +158,218 @@ def latency_points(history: list[dict[str, Any]]) -> dict[str, tuple[list[float]
         if not queue:
             continue
         began = queue.popleft()
-        xs, ys = points.setdefault(str(kind), ([], []))
+        xs, ys, labels = points.setdefault(str(kind), ([], [], []))
         xs.append(began)
-        ys.append(max(0.0, (float(entry["time"]) - began) * 1000.0))
+        ys.append(max(0.001, (float(entry["time"]) - began) * 1000.0))
+        labels.append(
+            f"{entry.get('f')} → {entry.get('status')} {entry.get('code') or ''} ({entry.get('key')})".strip()
+        )
     return points
 
 
-def _shade(ax: Any, windows: list[list[float]], origin: float) -> None:
-    for index, (start, end) in enumerate(windows):
-        ax.axvspan(
-            start - origin,
-            end - origin,
-            color="#ffcc80",
-            alpha=0.35,
-            lw=0,
-            label="publish window" if index == 0 else None,
-        )
-
-
-def _legend_outside(ax: Any, **options: Any) -> None:
-    """The legend below the axes, where it can hide no point and no bar."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=options.pop("ncol", 7), fontsize=8, **options)
+def _step(count: int) -> int:
+    return max(1, -(-count // MAX_POINTS))
 
 
 def timeline_chart(history: list[dict[str, Any]], windows: list[list[float]], origin: float) -> str:
     """Jepsen's perf graph: every call's latency over time, coloured ok/fail/info, publish windows shaded."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(12, 3.8))
-    _shade(ax, windows, origin)
+    go = _figure()
+    fig = go.Figure()
+    _shade(fig, windows, origin)
     points = latency_points(history)
-    total = sum(len(xs) for xs, _ in points.values())
-    step = max(1, -(-total // MAX_POINTS))
-    labels = {"ok": "ok (2xx)", "fail": "fail (4xx/5xx: 400 from a lock, 429...)", "info": "info (no answer)"}
+    step = _step(sum(len(xs) for xs, _, _ in points.values()))
+    names = {"ok": "ok (2xx)", "fail": "fail (4xx/5xx: a lock's 400, a 429...)", "info": "info (no answer)"}
     for kind in ("ok", "info", "fail"):  # failures drawn last, on top
         if kind in points:
-            xs, ys = points[kind]
-            ax.scatter([x - origin for x in xs[::step]], ys[::step], s=5 if kind == "ok" else 9, alpha=0.6,
-                       color=JEPSEN[kind], label=labels[kind], linewidths=0)  # fmt: skip
-    ax.set_yscale("log")
-    ax.set_xlabel("seconds since the first call")
-    ax.set_ylabel("call latency (ms, log)")
-    ax.set_title("Every call" + (f" (every {step}th)" if step > 1 else ""))
-    ax.grid(alpha=0.3)
-    _legend_outside(ax, markerscale=2.5)
-    return _png(fig, "call latency over time")
+            xs, ys, labels = points[kind]
+            fig.add_trace(
+                go.Scatter(
+                    x=[round(x - origin, 3) for x in xs[::step]],
+                    y=[round(y, 2) for y in ys[::step]],
+                    text=labels[::step],
+                    mode="markers",
+                    name=names[kind],
+                    marker={"color": JEPSEN[kind], "size": 4 if kind == "ok" else 6, "opacity": 0.7},
+                    hovertemplate="%{text}<br>at %{x:.2f} s, %{y:.1f} ms<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title="Every call" + (f" (every {step}th)" if step > 1 else ""),
+        xaxis_title="seconds since the first call",
+        yaxis={"title": "call latency (ms, log)", "type": "log"},
+    )
+    return _chart(fig, "call latency over time")
 
 
 def sessions_chart(sessions: list[dict[str, Any]], windows: list[list[float]], origin: float) -> str:
-    """Each session at its end, by how long it took, marked by its outcome: the bad ones stand out."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(12, 3.8))
-    _shade(ax, windows, origin)
+    """Each session at its end, by how long it took, marked by its outcome; hover names the session, the agent and
+    the outcome (and the first failing call of a bad one)."""
+    go = _figure()
+    fig = go.Figure()
+    _shade(fig, windows, origin)
     for name in CLASSES:  # ok first, so every other class is drawn over it
         chosen = [s for s in sessions if s.get("class") == name and s.get("end") is not None]
         if not chosen:
             continue
-        step = max(1, -(-len(chosen) // MAX_POINTS)) if name == "ok" else 1
-        xs = [s["end"] - origin for s in chosen[::step]]
-        ys = [max(0.001, s["end"] - s["start"]) for s in chosen[::step]]
-        ax.scatter(xs, ys, s=10 if name == "ok" else 28, marker=CLASS_MARKERS[name], color=CLASS_COLORS[name],
-                   alpha=0.6 if name == "ok" else 0.9, linewidths=0, label=f"{_human(name)} ({len(chosen)})")  # fmt: skip
-    ax.set_yscale("log")
-    ax.set_xlabel("seconds since the first call (when the session ended)")
-    ax.set_ylabel("session length (s, log)")
-    ax.set_title("Every session, by its outcome")
-    ax.grid(alpha=0.3)
-    _legend_outside(ax, markerscale=1.5)
-    return _png(fig, "sessions by outcome over time")
-
-
-def aligned_edges(start: float, end: float, windows: list[list[float]], width: float = 1.0) -> list[float]:
-    """Bin edges from `start` to `end`, every `width` seconds and at every window's start and end, so that no bin
-    straddles a window's edge; slivers under a quarter bin are merged into their neighbour."""
-    if end <= start:
-        return [start, start + width]
-    marks = {start + i * width for i in range(int((end - start) / width) + 1)} | {end}
-    marks |= {t for window in windows for t in window if start < t < end}
-    edges: list[float] = []
-    fixed = {t for window in windows for t in window}
-    for mark in sorted(marks):
-        if edges and mark - edges[-1] < width / 4:
-            if mark in fixed:
-                edges[-1] = mark  # a window's edge wins over a grid mark
-            continue
-        edges.append(mark)
-    if edges[-1] < end:
-        edges.append(end)
-    return edges
+        step = _step(len(chosen)) if name == "ok" else 1
+        shown = chosen[::step]
+        fig.add_trace(
+            go.Scatter(
+                x=[round(s["end"] - origin, 3) for s in shown],
+                y=[round(max(0.001, s["end"] - s["start"]), 3) for s in shown],
+                customdata=[
+                    [
+                        s.get("key"),
+                        s.get("agent_name") or s.get("agent") or "?",
+                        _human(name),
+                        call_text(s.get("first_failing_call")) if name in BAD_CLASSES else "",
+                    ]
+                    for s in shown
+                ],
+                mode="markers",
+                name=f"{_human(name)} ({len(chosen):,})" + (f", every {step}th shown" if step > 1 else ""),
+                marker={"color": CLASS_COLORS[name], "symbol": CLASS_MARKERS[name], "size": 5 if name == "ok" else 9},
+                hovertemplate="session %{customdata[0]}<br>agent %{customdata[1]}<br>%{customdata[2]}"
+                " %{customdata[3]}<br>ended at %{x:.2f} s after %{y:.3f} s<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Every session, by its outcome (hover for the session and its agent; drag to zoom)",
+        xaxis_title="seconds since the first call (when the session ended)",
+        yaxis={"title": "session length (s, log)", "type": "log"},
+    )
+    return _chart(fig, "sessions by outcome over time")
 
 
 def rates(
     history: list[dict[str, Any]], sessions: list[dict[str, Any]], windows: list[list[float]], origin: float
 ) -> dict[str, Any]:
-    """400s, 429s and sessions whose data went wrong, per second, in bins aligned with the windows."""
-    times = {"400": [], "429": [], "bad": []}  # type: dict[str, list[float]]
+    """400s, 429s and sessions whose data went wrong, per second, in bins of BIN_S seconds from the first call."""
+    times: dict[str, list[float]] = {"400": [], "429": [], "bad": []}
     for entry in history:
         status = str(entry.get("status"))
         if status in times and entry.get("type") != "invoke" and not str(entry.get("f", "")).startswith("store_"):
             times[status].append(float(entry["time"]))
     times["bad"] = [float(s["end"]) for s in sessions if s.get("class") in BAD_CLASSES and s.get("end") is not None]
-    last = max([origin, *(t for column in times.values() for t in column), *(w[1] for w in windows)])
-    edges = aligned_edges(origin, last, windows)
-    counts = {name: [0] * (len(edges) - 1) for name in times}
+    # To the last entry of the history, so this chart's time axis is the other charts'.
+    ends = (float(e["time"]) for e in history if isinstance(e.get("time"), int | float))
+    last = max([origin, *ends, *(t for column in times.values() for t in column), *(w[1] for w in windows)])
+    bins = max(1, math.ceil((last - origin) / BIN_S + 1e-9))
+    edges = [origin + i * BIN_S for i in range(bins + 1)]
+    counts = {name: [0.0] * bins for name in times}
     for name, column in times.items():
         for t in column:
-            counts[name][max(0, min(len(edges) - 2, bisect.bisect_right(edges, t) - 1))] += 1
-    widths = [b - a for a, b in itertools.pairwise(edges)]
-    return {"edges": edges} | {
-        name: [c / w for c, w in zip(values, widths, strict=True)] for name, values in counts.items()
-    }
+            counts[name][max(0, min(bins - 1, bisect.bisect_right(edges, t) - 1))] += 1
+    return {"edges": edges} | {name: [c / BIN_S for c in values] for name, values in counts.items()}
 
 
 def rates_chart(binned: dict[str, Any], windows: list[list[float]], origin: float) -> str:
-    """400s, 429s and sessions lost per second, publish windows shaded; each window's edge is a bin edge."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(12, 3.2))
-    _shade(ax, windows, origin)
-    edges = [e - origin for e in binned["edges"]]
+    """400s, 429s and sessions lost per second, in bins of one width, publish windows shaded."""
+    go = _figure()
+    fig = go.Figure()
+    _shade(fig, windows, origin)
+    starts = [round(e - origin, 3) for e in binned["edges"][:-1]]
     for column, color, label in (
         ("400", JEPSEN["fail"], "400s per second"),
         ("429", "#1565c0", "429s per second"),
         ("bad", "#000", "sessions lost (any bad class) per second"),
     ):
-        values = binned[column]
-        if values:
-            ax.stairs(values, edges, color=color, label=label, lw=1.5)
-    ax.set_xlabel("seconds since the first call")
-    ax.set_ylabel("per second")
-    ax.set_title("Rejections and lost sessions over time (bins end at every window edge)")
-    ax.grid(alpha=0.3)
-    _legend_outside(ax)
-    return _png(fig, "rejections and lost sessions per second")
+        if any(binned[column]):
+            fig.add_trace(
+                go.Scatter(
+                    x=starts,
+                    y=binned[column],
+                    mode="lines",
+                    line={"shape": "hv", "color": color, "width": 1.6},
+                    name=label,
+                    hovertemplate=f"%{{y:g}} {label}<br>from %{{x:g}} s<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title=f"Rejections and lost sessions over time ({BIN_S:g} s bins)",
+        xaxis_title="seconds since the first call",
+        yaxis_title="per second",
+    )
+    return _chart(fig, "rejections and lost sessions per second", height=330)
 
 
 def latency_window_chart(result: dict[str, Any]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    go = _figure()
     by_window = result["latency_ms_by_window"]
-    marks = ("p50", "p95", "p99")
-    for offset, (side, color) in enumerate((("outside", "#90a4ae"), ("inside", "#ef6c00"))):
+    marks = ["p50", "p95", "p99"]
+    fig = go.Figure()
+    for side, color in (("outside", "#90a4ae"), ("inside", "#ef6c00")):
         values = [by_window[side].get(m) for m in marks]
-        bars = ax.bar([i + offset * 0.38 for i in range(len(marks))], [v or 0 for v in values], width=0.38,
-                      color=color, label=f"{side} the windows ({by_window[side].get('count', 0)} calls)")  # fmt: skip
-        ax.bar_label(bars, labels=["n/a" if v is None else f"{v:.0f}" for v in values], fontsize=7)
-    ax.set_xticks([i + 0.19 for i in range(len(marks))], marks)
-    ax.set_ylabel("call latency, ms")
-    ax.set_title("Latency inside vs outside the publish windows")
-    ax.margins(y=0.15)
-    _legend_outside(ax, ncol=1)
-    return _png(fig, "latency inside and outside the windows")
+        fig.add_trace(
+            go.Bar(
+                x=marks,
+                y=[v or 0 for v in values],
+                text=["n/a" if v is None else f"{v:.0f}" for v in values],
+                name=f"{side} the windows ({by_window[side].get('count', 0):,} calls)",
+                marker_color=color,
+            )
+        )
+    fig.update_layout(title="Latency inside vs outside the publish windows", yaxis_title="call latency, ms")
+    return _chart(fig, "latency inside and outside the windows", height=340)
 
 
 def outcomes_chart(sessions: dict[str, int]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    go = _figure()
     counts = [sessions.get(c, 0) for c in CLASSES]
-    bars = ax.barh([_human(c) for c in CLASSES], counts, color=[CLASS_COLORS[c] for c in CLASSES])
-    ax.bar_label(bars, fontsize=8)
-    ax.invert_yaxis()
-    ax.margins(x=0.15)
-    ax.set_title(f"Sessions by outcome ({sessions.get('total', 0)} in all)")
-    return _png(fig, "sessions by outcome")
+    fig = go.Figure(
+        go.Bar(
+            y=[_human(c) for c in CLASSES],
+            x=counts,
+            orientation="h",
+            text=[f"{c:,}" for c in counts],
+            marker_color=[CLASS_COLORS[c] for c in CLASSES],
+            hovertemplate="%{y}: %{x:,} sessions<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"Sessions by outcome ({sessions.get('total', 0):,} in all)", yaxis={"autorange": "reversed"}
+    )
+    return _chart(fig, "sessions by outcome", height=340)
 
 
 def consistency_chart(result: dict[str, Any]) -> str:
     """What is stored at the end against what the customer got: the outcome gap is the difference."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(11, 2.6))
+    go = _figure()
     rows = (
         ("Stored at the end (durability)", result.get("durability", {}),
          {"durable": "#2e7d32", "ack_lost": "#d50000", "not_stored": JEPSEN["fail"], "stored_wrong": "#6a1b9a", "unknown": "#bdbdbd"}),
         ("What the customer got (outcome)", result.get("outcome", {}),
          {"personalized_ok": "#2e7d32", "default": JEPSEN["fail"], "wrong_code": "#6a1b9a", "unverified": "#ad1457", "unknown": "#bdbdbd"}),
     )  # fmt: skip
-    for y, (label, counts, colours) in enumerate(rows):
-        left = 0
+    fig = go.Figure()
+    for label, counts, colours in rows:
         for name, colour in colours.items():
-            value = counts.get(name, 0)
-            if value:
-                ax.barh(label, value, left=left, color=colour, label=_human(name))
-                ax.text(left + value / 2, y, str(value), ha="center", va="center", fontsize=8, color="#fff")
-                left += value
-    ax.invert_yaxis()
-    ax.set_xlabel("sessions")
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=6, fontsize=8)
-    ax.set_title("Durability against outcome")
-    return _png(fig, "durability against outcome")
+            if counts.get(name, 0):
+                fig.add_trace(
+                    go.Bar(
+                        y=[label],
+                        x=[counts[name]],
+                        orientation="h",
+                        name=_human(name),
+                        marker_color=colour,
+                        text=[f"{counts[name]:,}"],
+                        hovertemplate=f"{_human(name)}: %{{x:,}}<extra></extra>",
+                    )
+                )
+    fig.update_layout(
+        barmode="stack", title="Durability against outcome", xaxis_title="sessions", yaxis={"autorange": "reversed"}
+    )
+    return _chart(fig, "durability against outcome", height=280)
 
 
 def matrix_chart(rows: list[dict[str, Any]]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(12, 3.6))
+    go = _figure()
     names = [r["mitigation"] for r in rows]
-    bottom = [0] * len(rows)
-    for c in CLASSES:
-        values = [r[c] for r in rows]
-        ax.bar(names, values, bottom=bottom, color=CLASS_COLORS[c], label=_human(c))
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("sessions")
-    ax.set_title("Session outcomes by mitigation")
-    _legend_outside(ax, ncol=6)
-    return _png(fig, "session outcomes by mitigation")
+    fig = go.Figure(
+        [go.Bar(x=names, y=[r[c] for r in rows], name=_human(c), marker_color=CLASS_COLORS[c]) for c in CLASSES]
+    )
+    fig.update_layout(barmode="stack", title="Session outcomes by mitigation", yaxis_title="sessions")
+    return _chart(fig, "session outcomes by mitigation", height=360)
 
 
 def _table(headers: list[str], rows: list[list[Any]], *, raw: bool = False, css: str = "") -> str:
@@ -345,9 +400,11 @@ def _badge(result: dict[str, Any]) -> str:
 
 
 def _page(title: str, body: str) -> str:
+    """The page, plotly.js inlined in its head once when it holds a chart: nothing is fetched from anywhere."""
+    script = f"<script>{plotly_js()}</script>" if 'class="chart"' in body else ""
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_text(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n"
+        f"<title>{_text(title)}</title><style>{CSS}</style>{script}</head><body>{body}</body></html>\n"
     )
 
 
@@ -436,7 +493,7 @@ def nemesis_section(result: dict[str, Any], level: str) -> str:
         window = (op["completesEpochMs"] - op["startedEpochMs"]) / 1000.0 if "completesEpochMs" in op else None
         rows.append(
             [
-                record.get("index"),
+                int(record.get("index", 0)) + 1,
                 record.get("offset"),
                 record.get("operationId"),
                 record.get("status"),
@@ -450,15 +507,16 @@ def nemesis_section(result: dict[str, Any], level: str) -> str:
     )
 
 
-def _call(call: dict[str, Any] | None) -> str:
-    if not call:
-        return "none failed (acknowledged, then lost)"
-    return f"{call['f']} → {call.get('status')} {call.get('code') or ''}".strip()
+def _went_wrong_at(session: dict[str, Any]) -> float:
+    """When a session's data went wrong: its first failing call, else (acknowledged, then lost) its start."""
+    first = session.get("first_failing_call")
+    return float(first["at"] if first else session.get("start") or 0.0)
 
 
-def lost_sessions_section(sessions: list[dict[str, Any]], level: str) -> str:
-    """Which sessions lost data: agent, session, the call that failed it, the publish that held it, its operations."""
-    bad = [s for s in sessions if s.get("class") in BAD_CLASSES]
+def lost_sessions_section(sessions: list[dict[str, Any]], level: str, origin: float = 0.0) -> str:
+    """Which sessions lost data: when, on which agent (by name), the publish that held it (numbered as in the Nemesis
+    table), the first call that failed it and the last, and its own operations a click away."""
+    bad = sorted((s for s in sessions if s.get("class") in BAD_CLASSES), key=_went_wrong_at)
     if not bad:
         return f"<{level}>Lost sessions</{level}><p>None: no session lost, ack-lost, corrupted or unverified.</p>"
     rows = []
@@ -479,31 +537,36 @@ def lost_sessions_section(sessions: list[dict[str, Any]], level: str) -> str:
                 for op in operations
             ],
         )
+        first = s.get("first_failing_call")
+        at = _went_wrong_at(s)
         rows.append(
             [
+                _text(f"{at - origin:.2f}"),
                 f"<span class='bad'>{_text(s['class'])}</span>",
-                f"<span class='text'>{_text(s.get('agent'))}</span>",
+                f"<span class='text'>{_text(s.get('agent_name') or s.get('agent'))}</span>",
+                _text(s.get("publish") or "outside the windows"),
+                _text(call_text(first)),
+                _text(call_text(s.get("failing_call"))),
                 f"<span class='text'>{_text(s.get('session_id'))}</span>",
-                _text(_call(s.get("failing_call"))),
-                _text(s.get("held_by") or "no publish window"),
                 f"<details><summary>{len(operations)} operations</summary>{details}</details>",
             ]
         )
     note = (
-        f"<p class='muted'>The first {MAX_LOST_ROWS} of {len(bad)}; sessions.json has every one.</p>"
+        f"<p class='muted'>The first {MAX_LOST_ROWS} of {len(bad)}, by time; sessions.json has every one.</p>"
         if len(bad) > MAX_LOST_ROWS
         else ""
     )
-    return (
-        f"<{level}>Lost sessions ({len(bad)})</{level}>"
-        + _table(
-            ["class", "agent", "session", "the call that failed it", "held by publish", "its operations"],
-            rows,
-            raw=True,
-            css="lost",
-        )
-        + note
-    )
+    headers = [
+        "time (s)",
+        "class",
+        "agent",
+        "publish",
+        "first failing call",
+        "last failing call",
+        "session",
+        "its operations",
+    ]
+    return f"<{level}>Lost sessions ({len(bad)})</{level}>" + _table(headers, rows, raw=True, css="lost") + note
 
 
 def run_sections(
@@ -534,7 +597,7 @@ def run_sections(
         sessions_chart(sessions, windows, origin) if sessions else "",
         rates_chart(rates(history, sessions, windows, origin), windows, origin),
         timeline_chart(history, windows, origin),
-        lost_sessions_section(sessions, level),
+        lost_sessions_section(sessions, level, origin),
         f"<{level}>Outcomes and cost</{level}>",
         f'<div class="grid"><div>{outcomes_chart(s)}</div><div>{latency_window_chart(result)}</div></div>',
         _table(
@@ -582,7 +645,8 @@ def write_run_report(path: Path, result: dict[str, Any], history: list[dict[str,
     run = result.get("run", {})
     header = (
         f"<h1>mockgc live run: {_text(result['mitigation'])} on {_text(result['fault_profile'])}</h1>"
-        f"<p>{_badge(result)} seed {_text(result['seed'])} · {_text(result['sessions']['total'])} sessions · "
+        + finding_paragraph(result, sessions)
+        + f"<p>{_badge(result)} seed {_text(result['seed'])} · {_text(result['sessions']['total'])} sessions · "
         f"{_text(run.get('users'))} users · {_text(run.get('duration'))} s · "
         f"{_text(len(result.get('windows', [])))} publishes</p>"
         f"<p class='muted'>Repeat it: <code>{_text(run.get('command', ''))}</code></p>"
@@ -590,6 +654,35 @@ def write_run_report(path: Path, result: dict[str, Any], history: list[dict[str,
     sections = run_sections(result, history, sessions)
     write_fresh(path, _page(f"mockgc {result['mitigation']} {result['verdict']}", header + sections + _files_note()))
     return sections
+
+
+def finding_paragraph(result: dict[str, Any], sessions: list[dict[str, Any]]) -> str:
+    """The report's lead: one sentence saying what was lost, where, and the first failing call."""
+    holds = result.get("verdict") == "holds"
+    return f"<p class='finding{' holds' if holds else ''}'>{_text(finding(result, sessions))}.</p>"
+
+
+def cost_section(outcomes: list[RunOutcome]) -> str:
+    """What holding cost, against the baseline (`none`): requests per session, how long a customer's session took
+    (p95), and the call latency inside the windows, as the demo's console says it."""
+    baseline = next((o for o in outcomes if o.mitigation == "none"), None)
+    if baseline is None or len(outcomes) < 2:
+        return ""
+    rows = []
+    for o in [baseline, *(o for o in outcomes if o is not baseline)]:
+        p95 = session_p95(read_sessions(o.directory))
+        inside = o.result["latency_ms_by_window"]["inside"].get("p99")
+        rows.append(
+            [
+                o.mitigation + (" (baseline)" if o is baseline else ""),
+                o.result["verdict"],
+                f"{o.result['requests_per_session']:.2f}",
+                None if p95 is None else f"{p95:.2f}",
+                None if inside is None else f"{inside:.0f}",
+            ]
+        )
+    headers = ["mitigation", "verdict", "requests per session", "session p95 (s)", "call p99 inside the windows (ms)"]
+    return "<h3>What holding cost, against the baseline</h3>" + _table(headers, rows)
 
 
 def _anchor(name: str) -> str:
@@ -614,11 +707,13 @@ def write_matrix_report(
         f"<nav><b>Contents</b><ul><li><a href='#comparison'>Comparison</a></li>{contents}</ul></nav>",
         "<h2 id='comparison'>Comparison</h2>",
         _table(headers, cells),
+        cost_section(outcomes),
         matrix_chart(rows) if rows else "",
     ]
     for outcome in outcomes:
         name = outcome.directory.name
         body.append(f"<h2 id='{_anchor(outcome.mitigation)}'>{_text(outcome.mitigation)} {_badge(outcome.result)}</h2>")
+        body.append(finding_paragraph(outcome.result, read_sessions(outcome.directory)))
         if outcome.sections:
             body.append(outcome.sections.replace("<h2>", "<h3>").replace("</h2>", "</h3>"))
         else:
@@ -629,3 +724,122 @@ def write_matrix_report(
             body.append(run_sections(outcome.result, history, sessions, level="h3"))
         body.append(_files_note(f"{name}/") + "<p class='muted'><a href='#comparison'>back to the top</a></p>")
     write_fresh(path, _page("mockgc mitigation matrix", "\n".join(body)))
+
+
+# -- mockgc tune: the holding settings' cost against wait, the front marked, the defaults shown ------
+# pareto.png is a file of its own (CI artifacts, a pull request's comment), so it stays a matplotlib PNG.
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _legend_outside(ax: Any, **options: Any) -> None:
+    """The legend below the axes, where it can hide no point."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=options.pop("ncol", 7), fontsize=8, **options)
+
+
+def _tune_point(candidate: dict[str, Any], axes: list[str]) -> tuple[float, float] | None:
+    figures = candidate.get("figures") or {}
+    x, y = figures.get(axes[0]), figures.get(axes[1])
+    return None if x is None or y is None else (float(x), float(y))
+
+
+def pareto_png(document: dict[str, Any]) -> bytes:
+    """pareto.png of a tune: every judged setting's cost against the customer's wait (held: dots, failed: crosses),
+    the front as a line, the defaults as a star, the chosen setting ringed."""
+    plt = _plt()
+    axes = document["axes"]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    trials = [t for t in document["trials"] if "same_as" not in t]
+    for held, style in ((False, {"marker": "x", "color": "#bbbbbb", "label": "did not hold"}),
+                        (True, {"marker": "o", "color": JEPSEN["ok"], "label": "held"})):  # fmt: skip
+        points = [p for t in trials if bool(t.get("holds")) == held and (p := _tune_point(t, axes))]
+        if points:
+            ax.scatter(*zip(*points, strict=True), s=28, **style)
+    by_number = {t["number"]: t for t in trials}
+    defaults = document.get("defaults")
+    if defaults:
+        by_number["defaults"] = defaults
+    front = [p for n in document["front"] if (p := _tune_point(by_number[n], axes))]
+    if front:
+        ax.plot(*zip(*front, strict=True), color=JEPSEN["fail"], marker="o", label="the front")
+    point = _tune_point(defaults, axes) if defaults else None
+    if point:
+        held = bool(defaults and defaults.get("holds"))
+        ax.scatter(*point, marker="*", s=220, color="black" if held else "white", edgecolors="black",
+                   label="the defaults" + ("" if held else " (did not hold)"), zorder=5)  # fmt: skip
+    chosen = document.get("chosen")
+    if chosen and (point := _tune_point(chosen, axes)):
+        ax.scatter(*point, s=320, facecolors="none", edgecolors="#2e7d32", linewidths=2, label="chosen", zorder=6)
+    ax.set_xlabel(axes[0].replace("_", " "))
+    ax.set_ylabel(axes[1].replace("_", " "))
+    margin = f", margin {document['margin']:.0%}" if document["margin"] else ""
+    ax.set_title(f"{document['mitigation']} on {document['profile']['name']}{margin}: "
+                 f"{document['held']} of {len(trials)} settings held")  # fmt: skip
+    ax.grid(alpha=0.3)
+    _legend_outside(ax, ncol=5)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def tune_section(
+    document: dict[str, Any], chart: bytes, commands: dict[str, str] | None = None, level: str = "h2"
+) -> str:
+    """The report page's section for a tune: what was searched, the chart, the front, the confirmation."""
+    axes = document["axes"]
+    trials = {t["number"]: t for t in document["trials"]}
+    if document.get("defaults"):
+        trials["defaults"] = document["defaults"]
+
+    def setting(s: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.items()))
+
+    where = f"seeds {', '.join(map(str, document['seeds']))}"
+    if document["margin"]:
+        where += f" and on {document['stretched_profile']} (holds and intervals {document['margin']:.0%} longer)"
+    rows = [
+        [n, setting(trials[n]["setting"]), trials[n]["figures"][axes[0]], trials[n]["figures"][axes[1]]]
+        for n in document["front"]
+    ]
+    confirmations = [
+        [c["number"], setting(c["setting"]), "holds" if c["holds"] else "fails",
+         "; ".join(r["loss"] for r in c.get("runs", []) if r["verdict"] != "holds") or "no session lost"]
+        for c in document.get("confirmations", [])
+    ]  # fmt: skip
+    chosen = document.get("chosen")
+    ending = (
+        f"<p><b>Chosen</b>: {_text(setting(chosen['setting']))}. Confirm it: "
+        f"<code>{_text(commands['simulate'])}</code>, live: <code>{_text(commands['run'])}</code></p>"
+        if chosen and commands
+        else "<p class='bad'>No setting held"
+        + (f"; the closest: {_text(setting(document['closest']['setting']))}: "
+           f"{_text('; '.join(document['closest']['why']))}" if document.get("closest") else "") + "</p>"
+    )  # fmt: skip
+    return "".join(
+        [
+            f"<{level}>Tuning {_text(document['mitigation'])} on {_text(document['profile']['name'])}</{level}>",
+            f"<p>{len(document['trials'])} trials ({document['held']} held on every one of {_text(where)}; "
+            f"{document['sessions']} sessions each), minimizing {_text(axes[0])} against {_text(axes[1])}."
+            + (" <b>Interrupted</b>: the trials judged so far." if document["interrupted"] else "")
+            + "</p>",
+            f"<img alt='cost against wait' src='data:image/png;base64,{base64.b64encode(chart).decode()}'>",
+            "<p class='muted'>Read the front from left to right: each setting on it is the cheapest that keeps the "
+            "customer waiting no longer than it does; a setting off the front is beaten on both.</p>",
+            _table(["trial", "setting", axes[0], axes[1]], rows) if rows else "",
+            "<p>The defaults are on the front.</p>" if document["defaults_on_front"] else "",
+            _table(["trial", "setting", "on the held-out seeds", "lost"], confirmations) if confirmations else "",
+            ending,
+        ]
+    )
+
+
+def write_tune_report(path: Path, document: dict[str, Any], chart: bytes, commands: dict[str, str] | None) -> None:
+    path.write_text(_page(f"mockgc tune {document['mitigation']}", tune_section(document, chart, commands, "h1")))

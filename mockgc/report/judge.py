@@ -151,7 +151,13 @@ def judge(
     gate = spec.gate()
     if gate:
         result["gate"] = gate.judge(result)
-    sessions = session_details(evidence.history, result.pop("session_outcomes", []), evidence.operations or [])
+    sessions = session_details(
+        evidence.history,
+        result.pop("session_outcomes", []),
+        evidence.operations or [],
+        names=evidence.agents,
+        nemesis=harness["nemesis"],
+    )
     write_fresh(directory / "sessions.json", json.dumps(sessions, indent=1, sort_keys=True))
     write_fresh(directory / "result.json", json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)

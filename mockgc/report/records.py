@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class Evidence:
     services: dict[str, Any]
     # The strategy's own store after the run, when its companion read it (a Data Action service).
     store: dict[str, str | None] | None = None
+    agents: dict[str, str] = field(default_factory=dict)  # agent id -> name (the report names agents)
 
 
 @dataclass

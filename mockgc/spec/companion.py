@@ -35,14 +35,11 @@ class Process(Protocol):
 
 # start(name, argv, log_path, env): a watched child; if it dies during the load the run stops and says so.
 Start = Callable[[str, Sequence[str], Path, Mapping[str, str]], Process]
+Progress = Callable[[str, int, int], None]
 
 
 def _no_process(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str]) -> Process:
     raise RuntimeError(f"{name}: this run cannot start processes")
-
-
-def _quiet(line: str) -> None:
-    pass
 
 
 @dataclass
@@ -63,11 +60,13 @@ class ServiceContext:
     # What the strategy's own store holds after the run (storeKey -> value), when the companion read it
     # (a Data Action service's get_url); None: the harness reads the run's store itself.
     store_snapshot: dict[str, str | None] | None = None
+    # progress(label, done, total): a phase after the load (a read-back, a wait) told to the person watching,
+    # so a CI log is never silent through it (the run's display prints at most one line per 10 s of it).
+    progress: Progress = field(default=lambda label, done, total: None)
     # Durable after the run: read the user's service or store again this many seconds after the first
     # read-back, after `restart` (--restart-cmd) if given (mockgc/strategies/store_services.py).
     reread_after: float = 0.0
     restart: Callable[[], None] | None = None
-    announce: Callable[[str], None] = _quiet
     sleep: Callable[[float], None] = time.sleep
 
 

@@ -38,6 +38,7 @@ from pydantic.dataclasses import dataclass
 
 from mockgc.checker.gate import Gate
 from mockgc.faults import get_profile
+from mockgc.spec.arrivals import Arrival, check_arrivals, parse_arrivals
 from mockgc.spec.durations import parse_duration
 from mockgc.spec.runaway import (
     DEFAULT_MAX_FLOW_SECONDS,
@@ -50,6 +51,9 @@ from mockgc.spec.simconfig import SimConfig, check_size
 ALL = "all"  # the mitigation that means every registered strategy, in the registry's order
 MAX_LIVE_PUBLISHES = 100  # a live schedule is bounded in count as well as in time
 MAX_DURATION = 86_400.0
+# The least calm time a spread schedule leaves before, between and after its publish windows: enough to see the
+# load settle before a publish and recover after it, and to keep two windows from running into one.
+MIN_CALM_S = 1.0
 # Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
 DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "reread_after", "max_flow_seconds", "max_step_seconds")
 # A live run reads the user's own service or store back twice: when the load ends, and again this long
@@ -62,6 +66,7 @@ WANTED = {
     "expect": "a table of mitigation = holds or fails",
     "thresholds": "a list of strings such as 'lost<=0'",
     "publish_at": "a list of seconds, or a string such as '5,15.5,1m'",
+    "arrivals": "a list of tables { at = seconds, agent = n, session = n }",
 }
 # What a pydantic type error means, said the way a user reads it.
 WANTED_BY_TYPE = {
@@ -108,25 +113,42 @@ def publish_offsets(
 ) -> list[float]:
     """The live schedule: explicit offsets win; else `publishes` starts spread over the run.
 
-    Spread windows (each `window` seconds long) leave equal calm gaps before the first, between
-    them and after the last, so the report shows the load before a publish and its recovery
-    after. A run too short for that gets its starts spread evenly over [0, duration - window].
+    Spread windows (each `window` seconds long) leave equal calm gaps, at least MIN_CALM_S, before
+    the first, between them and after the last, so the report shows the load before a publish and
+    its recovery after, and no two windows overlap. A count that does not fit is refused, naming the
+    largest that does and the run it would need (explicit offsets are the user's to place).
     """
     if publish_at:
         offsets = list(parse_offsets(publish_at) if isinstance(publish_at, str) else sorted(publish_at))
     else:
         count = publishes or 0
         if count < 0:
-            raise ValueError("publishes must not be negative")
+            raise ValueError(f"publishes must not be negative, got {count}")
+        if count > MAX_LIVE_PUBLISHES:
+            raise ValueError(f"at most {MAX_LIVE_PUBLISHES} publishes per run")
         gap = (duration - count * window) / (count + 1)
-        if gap > 0:
-            offsets = [round(gap + i * (window + gap), 3) for i in range(count)]
-        else:
-            room = max(0.0, duration - window)
-            offsets = [round(room * i / max(1, count - 1), 3) for i in range(count)]
+        if count and gap < MIN_CALM_S:
+            raise ValueError(crowded(count, window, duration))
+        offsets = [round(gap + i * (window + gap), 3) for i in range(count)]
     if len(offsets) > MAX_LIVE_PUBLISHES:
         raise ValueError(f"at most {MAX_LIVE_PUBLISHES} publishes per run")
     return offsets
+
+
+def crowded(count: int, window: float, duration: float) -> str:
+    """Why `count` publishes do not fit the run, with the largest count that does and the run `count` needs."""
+    fits = max(0, math.floor((duration - MIN_CALM_S) / (window + MIN_CALM_S)))
+    needed = math.ceil(count * window + (count + 1) * MIN_CALM_S)
+    return (
+        f"{count} publishes of {window:g} s windows do not fit in a {duration:g} s run with {MIN_CALM_S:g} s of calm "
+        f"before, between and after them: at most {fits} fit{'s' if fits == 1 else ''} (--publishes {fits}), or "
+        f"give the run {needed} s (-t {needed}s); --publish-at places publishes yourself"
+    )
+
+
+def overlapping(offsets: list[float], window: float) -> list[tuple[int, int]]:
+    """The pairs of publishes (indexes, in order) whose windows overlap: explicit offsets closer than a window."""
+    return [(i, i + 1) for i in range(len(offsets) - 1) if offsets[i + 1] - offsets[i] < window]
 
 
 def _json_object(text: str, source: str) -> dict[str, Any]:
@@ -214,8 +236,10 @@ class RunSpec:
     # The gate (mockgc/checker/gate.py): the verdict each named mitigation must reach, and k6-style thresholds.
     expect: Mapping[str, str] = field(default_factory=dict)
     thresholds: tuple[str, ...] = ()
-    # The simulation, and its runaway bounds (mockgc/spec/runaway.py).
+    # The simulation, and its runaway bounds (mockgc/spec/runaway.py). Explicit arrivals (one per session,
+    # mockgc/spec/arrivals.py) replace the ones the seed draws: `mockgc shrink` writes its repros with them.
     sessions: int = 1000
+    arrivals: tuple[Arrival, ...] = ()
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
@@ -236,6 +260,11 @@ class RunSpec:
         if isinstance(value, list | tuple):
             return tuple(_number("publish offset", o) for o in value)
         return value
+
+    @field_validator("arrivals", mode="before")
+    @classmethod
+    def _arrivals(cls, value: Any) -> Any:
+        return parse_arrivals(value) if isinstance(value, list | tuple) else value
 
     @field_validator("params", mode="before")
     @classmethod
@@ -258,9 +287,12 @@ class RunSpec:
 
     def __post_init__(self) -> None:
         check_size(self.sessions, self.agents, self.publishes, self.seed)
+        check_arrivals(self.arrivals, self.sessions, self.agents)
         get_profile(self.profile)
-        if self.users < 1 or self.spawn_rate <= 0:
-            raise ValueError("users must be at least 1 and spawn rate above 0")
+        if self.users < 1:
+            raise ValueError(f"users must be at least 1, got {self.users}")
+        if self.spawn_rate <= 0:
+            raise ValueError(f"spawn rate must be above 0, got {self.spawn_rate:g}")
         if not 1 <= self.duration <= MAX_DURATION:
             raise ValueError("duration must be between 1 s and a day")
         if self.think_time < 0 or self.drain_timeout < 0:
@@ -346,6 +378,7 @@ class RunSpec:
         data = asdict(self)
         data["params"] = dict(self.params)
         data["publish_at"] = list(self.publish_at)
+        data["arrivals"] = [a._asdict() for a in self.arrivals]
         data["expect"] = dict(self.expect)
         data["thresholds"] = list(self.thresholds)
         return data

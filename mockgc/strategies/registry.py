@@ -107,7 +107,7 @@ def load_mitigation(name: str, params: Mapping[str, Any] | None = None, /, **mor
     given = {**(params or {}), **more}
     known = parameters(cls)
     unknown = sorted(set(given) - set(known))
-    if unknown and not _takes_any(cls):
+    if unknown and not takes_any(cls):
         have = f"its parameters: {', '.join(known)}" if known else "it takes none"
         raise ValueError(f"{name} has no parameter {', '.join(map(repr, unknown))}; {have} (`mockgc mitigations`)")
     try:
@@ -116,7 +116,7 @@ def load_mitigation(name: str, params: Mapping[str, Any] | None = None, /, **mor
         raise ValueError(f"{name}: {error}") from None
 
 
-def _takes_any(cls: type[Mitigation]) -> bool:
+def takes_any(cls: type[Mitigation]) -> bool:
     """A strategy whose __init__ takes **params and checks them itself (the base class refuses every one)."""
     if cls.__init__ is Mitigation.__init__:
         return False

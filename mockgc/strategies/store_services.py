@@ -31,11 +31,17 @@ def read_after_the_run(
     if not first or (not ctx.reread_after and ctx.restart is None):
         return first, stats
     if ctx.restart is not None:
-        ctx.announce(f"restarting {what} (--restart-cmd) before reading it back again")
+        ctx.progress(f"restarting {what} (--restart-cmd) before reading it back again", 0, 1)
         ctx.restart()
-    if ctx.reread_after:
-        ctx.announce(f"reading {what} back again in {ctx.reread_after:g} s (--reread-after): durable means still there")
-        ctx.sleep(ctx.reread_after)
+        ctx.progress(f"restarting {what} (--restart-cmd) before reading it back again", 1, 1)
+    # The wait in steps of a second, told as it goes (a CI log hears of it at least every 10 s).
+    label, total = f"waiting to read {what} back again (--reread-after: durable means still there), s", ctx.reread_after
+    waited = 0.0
+    while waited < total:
+        step = min(1.0, total - waited)
+        ctx.sleep(step)
+        waited += step
+        ctx.progress(label, round(waited), round(total))
     second, again = read()
     if not second:
         # Nothing answered at all: the service is down (or did not come back from the restart), which is
@@ -86,6 +92,14 @@ def data_action_read_back(mitigation: DataActionService, ctx: ServiceContext) ->
         ctx.extra["data_action"]["durability"] = "the platform's truth"
         return
     history = read_history_file(ctx.out_dir / "history.jsonl")
-    snapshot, stats = read_after_the_run(ctx, lambda: read_back(mitigation, history), "your service")
+    snapshot, stats = read_after_the_run(
+        ctx,
+        lambda: read_back(
+            mitigation,
+            history,
+            lambda done, total: ctx.progress("reading your service's values back through get_url", done, total),
+        ),
+        "your service",
+    )
     ctx.store_snapshot = snapshot
     ctx.extra["data_action"] |= {"durability": "read back through get_url"} | stats

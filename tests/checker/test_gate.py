@@ -226,6 +226,15 @@ def test_exit_codes_a_lone_run_must_hold_a_matrix_only_breaks_on_its_gate() -> N
     assert problems(failing, Gate(), alone=True) == ["verdict fails (lost 4 of 10 sessions (lost 3, ack_lost 1))"]
     assert problems(failing, Gate(), alone=False) == []
     assert problems(failing, Gate.parse(["none=fails"]), alone=True) == []
+    # What the console and JUnit say is what result.json's gate says: a lone run's broken verdict is in `broken`.
+    judged = Gate.parse(thresholds=["lost<=0"]).judge(failing, alone=True)["broken"]
+    assert judged == problems(failing, Gate.parse(thresholds=["lost<=0"]), alone=True)
+    assert judged == [
+        "verdict fails (lost 4 of 10 sessions (lost 3, ack_lost 1))",
+        "threshold lost<=0 broken: lost = 3",
+    ]
+    assert Gate.parse(thresholds=["lost<=0"]).judge(failing)["broken"] == ["threshold lost<=0 broken: lost = 3"]
+    assert Gate().judge(holding, alone=True)["broken"] == []
 
 
 def test_figures_print_whole_numbers_plainly_and_missing_ones_as_na() -> None:
@@ -261,6 +270,11 @@ def test_apply_gate_judges_each_result_says_what_broke_and_writes_junit(tmp_path
         "[red]gate broken[/] (none on seed-default): expected holds, got fails (lost 4 of 10 sessions (lost 3, ack_lost 1))"
     ]
     assert ET.parse(junit).getroot().get("failures") == "1"
+    # Alone, with only a threshold that passes, the verdict it did not reach is in result.json's gate too.
+    alone = [result("none", "fails")]
+    assert apply_gate(alone, gate_of([], ["requests_per_session<=6"]), console=printer) == 1
+    assert alone[0]["gate"]["broken"] == ["verdict fails (lost 4 of 10 sessions (lost 3, ack_lost 1))"]
+    assert printer.lines[-1].endswith(alone[0]["gate"]["broken"][0])
 
 
 def test_apply_gate_without_a_gate_leaves_results_alone_and_keeps_the_old_exit_codes() -> None:

@@ -255,9 +255,17 @@ def test_compare_writes_the_diff_and_exits_1_when_b_loses_more(tmp_path: Path) -
     assert (
         invoke("simulate", "-m", "backoff-verify", "-n", "100", "-p", "seed-clobber", "--json", str(candidate))[0] == 1
     )
-    # Different profiles do not pair: nothing compared, nothing worse.
+    # One result against one is compared directly, whatever differs: here the profile, flagged, and B worse.
     code, output = invoke("compare", str(baseline), str(candidate), "--out", str(tmp_path / "c0"))
-    assert code == 0 and "only in" in output
+    assert code == 1 and "load differs (backoff-verify): fault_profile" in output, output
+    assert "A: backoff-verify on seed-default, seed 1" in output
+    code, output = invoke("compare", str(baseline), str(candidate), "--strict", "--out", str(tmp_path / "c0"))
+    assert code == 2 and "--strict: A and B ran under a different load (backoff-verify)" in output
+    # A matrix that pairs with nothing is never a pass.
+    matrix = tmp_path / "matrix.json"
+    assert invoke("simulate", "-m", "none,retry", "-n", "50", "-p", "calm", "--json", str(matrix))[0] == 0
+    code, output = invoke("compare", str(baseline), str(matrix), "--out", str(tmp_path / "c0"))
+    assert code == 2 and "only 0 pair" not in output and "nothing was compared" in output, output
     worse = json.loads(candidate.read_text()) | {"fault_profile": "seed-default"}
     candidate.write_text(json.dumps(worse))
     code, output = invoke("compare", str(baseline), str(candidate), "--out", str(tmp_path / "c1"))

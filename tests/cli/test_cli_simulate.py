@@ -126,3 +126,15 @@ def test_an_unwritable_json_path_is_a_harness_error(tmp_path: Path) -> None:
     code, output = invoke("-n", "5", "--json", str(tmp_path / "missing-dir" / "out.json"))
     assert code == 2
     assert output.startswith("Error: ")
+
+
+def test_json_dash_writes_the_result_to_stdout_and_the_table_to_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(main, ["simulate", "-m", "none", "-n", "40", "-p", "calm", "--json", "-"])
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)  # stdout is the JSON alone
+    assert document["mitigation"] == "none" and document["sessions"]["total"] == 40
+    assert "mitigation" in done.stderr and "holds" in done.stderr
+    assert not (tmp_path / "-").exists()

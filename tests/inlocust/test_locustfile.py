@@ -56,3 +56,24 @@ def test_locustfile_works_by_hand_against_mockgc_serve(tmp_path: Path, served_mo
     assert live["harness_errors"] == 0 and [r.get("error") for r in live["nemesis"]] == [None]
     stats = (out / "l_stats.csv").read_text()
     assert "OUTCOME,ok" in stats and "/api/v2/scripts/sessions/{sessionId}/variables/{name}" in stats
+
+
+def test_mockgc_locust_help_lists_mockgcs_options_with_their_choices() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockgc.cli", "locust", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    help_text = " ".join(done.stdout.split())
+    assert "--mitigation {none,soft-hold,retry,window-guard,backoff-verify" in help_text
+    assert "--fault-profile {,seed-default,seed-clobber" in help_text
+    assert "--history-dir HISTORY_DIR mockgc: where the master writes" in help_text
+    assert "--run-time" in help_text  # Locust's own, alongside
+
+
+def test_the_mitigation_choices_are_a_drop_down_that_still_takes_your_own_class() -> None:
+    from mockgc.inlocust.options import mitigation_choices, profile_choices
+
+    choices = mitigation_choices()
+    assert list(choices)[:3] == ["none", "soft-hold", "retry"] and "backoff-verify" in choices
+    assert "mypkg.flows:MyStrategy" in choices and "nope" not in choices and ":" not in choices
+    assert profile_choices()[:2] == ["", "seed-default"] and "fast" in profile_choices()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from mockgc.inlocust.driver import (
     LocustTransport,
     MasterCollector,
     NodeCollector,
-    classify_outcome,
+    checked_outcome,
     global_user_index,
     mitigation_params,
     pick_agent,
@@ -53,8 +54,9 @@ def test_a_count_leaves_equal_calm_gaps_before_between_and_after_the_windows() -
     assert publish_offsets("", 1, 20, window=6) == [7.0]
     assert publish_offsets("", 3, 30) == [7.5, 15.0, 22.5]
     assert publish_offsets(None, 0, 30) == []
-    # Windows that cannot fit with calm between them still start inside the run.
-    assert publish_offsets("", 3, 10, window=6) == [0.0, 2.0, 4.0]
+    # Windows that cannot fit with calm between them are refused, never overlapped.
+    with pytest.raises(ValueError, match="3 publishes of 6 s windows do not fit in a 10 s run"):
+        publish_offsets("", 3, 10, window=6)
 
 
 def test_the_default_live_schedule_shows_calm_before_and_recovery_after() -> None:
@@ -112,6 +114,19 @@ def _result(branch: str | None, value: str | None, acknowledged: bool = True) ->
     return FlowResult("k", "PREF-AA-0001", branch, value, "s1", acknowledged)
 
 
+def _flow_entries(result: FlowResult) -> list[dict[str, Any]]:
+    """The flow as its recorder keeps it: its session made, the evaluate answering what the flow saw, its end."""
+    history = History()
+    history.invoke("p0", "k", "create_session", {"userId": "a1"}, 1.0)
+    history.complete("p0", "k", "create_session", Reply(201, {"id": "s1"}), 1.1)
+    if result.branch is not None:
+        history.invoke("p0", "k", "evaluate", {"sessionId": "s1", "variable": "preferenceCode"}, 1.2)
+        answer = {"sessionId": "s1", "variable": "preferenceCode", "value": result.value, "branch": result.branch}
+        history.complete("p0", "k", "evaluate", Reply(200, answer), 1.3)
+    history.finish("p0", result, 1.4)
+    return history.entries
+
+
 @pytest.mark.parametrize(
     ("branch", "value", "outcome"),
     [
@@ -122,8 +137,18 @@ def _result(branch: str | None, value: str | None, acknowledged: bool = True) ->
         (None, None, "indeterminate"),
     ],
 )
-def test_classify_outcome_from_the_flow_result_alone(branch: str | None, value: str | None, outcome: str) -> None:
-    assert classify_outcome(_result(branch, value)) == outcome
+def test_a_finished_flow_is_classed_by_the_verdicts_own_classifier(
+    branch: str | None, value: str | None, outcome: str
+) -> None:
+    result = _result(branch, value)
+    assert checked_outcome(_flow_entries(result), result) == outcome
+
+
+def test_a_flow_claiming_a_branch_it_never_evaluated_is_unverified_in_locust_too() -> None:
+    result = _result("personalized", "PREF-AA-0001")
+    entries = [e for e in _flow_entries(result) if e.get("f") != "evaluate"]
+    assert checked_outcome(entries, result) == "unverified"
+    assert checked_outcome([{"type": "bogus"}], result) == "indeterminate"  # entries no driver writes
 
 
 def test_agents_are_picked_by_user_index_and_workers_never_share_an_index() -> None:
@@ -255,6 +280,16 @@ def test_live_options_validate_against_the_spec() -> None:
         _ = plan(RunSpec().with_options(publishes=101, duration=600)).offsets
 
 
+def assert_references_nothing_outside(report: Path) -> None:
+    """Self-contained: no script, style, image or link is fetched from elsewhere. plotly.js is inlined (its source
+    names plotly's own site for features a report never uses: map tiles, a modebar link that is turned off)."""
+    page = report.read_text().lower()
+    assert "<script>" in page and "plotly" in page
+    text = re.sub(r"<script>.*?</script>", "", page, flags=re.S)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
+    assert "<script src" not in text and "<link" not in text and "url(http" not in text
+
+
 def _outcome(name: str, code: int, verdict: str = "holds") -> RunOutcome:
     from tests.checker.test_gate import result
 
@@ -372,7 +407,7 @@ def _history() -> History:
     return history
 
 
-def _judged(history: History) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _judged(history: History, names: dict[str, str] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from mockgc.report.sessions import session_details
 
     truth = {"s0": {"variables": {"preferenceCode": "PREF-AA-0000"}}, "s2": {"variables": {"preferenceCode": "PREF-AA-0002"}}, "s1": {"variables": {}}}  # fmt: skip
@@ -391,7 +426,8 @@ def _judged(history: History) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         },
         include_sessions=True,
     )  # fmt: skip
-    return result, session_details(history.entries, result.pop("session_outcomes"), operations)
+    nemesis = result["harness"]["nemesis"]
+    return result, session_details(history.entries, result.pop("session_outcomes"), operations, names, nemesis)
 
 
 def test_sessions_json_names_each_lost_sessions_agent_session_failing_call_and_publish() -> None:
@@ -402,6 +438,7 @@ def test_sessions_json_names_each_lost_sessions_agent_session_failing_call_and_p
     lost = next(s for s in sessions if s["class"] == "lost")
     assert (lost["key"], lost["agent"], lost["session_id"], lost["held_by"]) == ("k1", "agent-7", "s1", "op-1")
     assert lost["failing_call"] == {"f": "set_data", "status": 400, "code": "bad.request", "at": 1_795_000_001.0}
+    assert lost["first_failing_call"] == lost["failing_call"] and lost["publish"] == 1 and lost["in_window"] is True
     assert [(op["type"], op["f"]) for op in lost["operations"]] == [
         ("invoke", "set_data"), ("fail", "set_data"), ("flow", None), ("invoke", "create_call"),
     ]  # fmt: skip
@@ -425,23 +462,22 @@ def test_the_failing_call_is_the_last_failure_or_else_the_evaluate_that_answered
     assert detail["held_by"] is None and detail["session_id"] == "s"
 
 
-def test_rate_bins_end_at_every_window_edge() -> None:
-    from mockgc.report.html import aligned_edges, rates
+def test_the_per_second_chart_bins_are_all_one_width() -> None:
+    from mockgc.report.html import BIN_S, rates
 
-    edges = aligned_edges(100.0, 106.0, [[101.5, 103.25]])
-    assert edges == [100.0, 101.0, 101.5, 102.0, 103.0, 103.25, 104.0, 105.0, 106.0]
-    # A window edge a sliver away from a grid mark replaces it instead of making a 0.1 s bin.
-    assert aligned_edges(0.0, 3.0, [[1.1, 2.0]]) == [0.0, 1.1, 2.0, 3.0]
+    # A window edge at 101.5 s no longer cuts a half-second bin (whose 2 rejections read as 4 per second and set
+    # the scale): every bin is BIN_S wide, from the first call.
     history = [{"type": "fail", "f": "set_data", "status": 400, "time": t} for t in (101.6, 101.7, 103.1)]
     binned = rates(history, [{"class": "lost", "end": 101.8}, {"class": "ok", "end": 101.9}], [[101.5, 103.25]], 100.0)
-    assert binned["edges"][:4] == [100.0, 101.0, 101.5, 102.0]
-    assert binned["400"][:3] == [0.0, 0.0, 4.0]  # two 400s in a half-second bin: 4 per second, none before the window
-    assert binned["bad"][2] == 2.0 and sum(binned["429"]) == 0
+    widths = {round(b - a, 9) for a, b in itertools.pairwise(binned["edges"])}
+    assert widths == {BIN_S} and binned["edges"][0] == 100.0 and binned["edges"][-1] >= 103.25
+    assert binned["400"][:4] == [0.0, 2.0, 0.0, 1.0] and binned["bad"][1] == 1.0 and sum(binned["429"]) == 0
 
 
 def test_reports_are_self_contained_and_show_the_failure(tmp_path: Path) -> None:
     history = _history()
-    result, sessions = _judged(history)
+    history.invoke("p", "k1", "create_call", {"userId": "agent-7"}, 1_795_000_000.9)
+    result, sessions = _judged(history, names={"agent-7": "Ann Lee"})
     result["gate"] = {
         "expected": "holds",
         "verdict": "fails",
@@ -450,12 +486,26 @@ def test_reports_are_self_contained_and_show_the_failure(tmp_path: Path) -> None
     }
     sections = write_run_report(tmp_path / "report.html", result, history.entries, sessions)
     page = (tmp_path / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 6 and sections in page
-    assert "Lost sessions (1)" in page and "set_data → 400 bad.request" in page and "<details>" in page
+    assert page.count('class="chart"') == 6 and sections in page
+    assert page.count("<script>") == 1 + 6  # plotly.js once, then one small script per chart
+    # It leads with the finding, in one sentence, before anything else.
+    lead = "1 of 3 sessions (33%) lost the customer&#x27;s preference, all inside publish windows; first failing call: Set Data → 400 bad.request."
+    assert lead in page and page.index(lead) < page.index("seed 1")
+    assert "Lost sessions (1)" in page and "<details>" in page
+    lost_row = page[page.index("<table class='lost'>") :]
+    for cell in (
+        "<td>1.00</td>",
+        "<td>1</td>",
+        "<td>Set Data → 400 bad.request</td>",
+        "<span class='text'>Ann Lee</span>",
+    ):
+        assert cell in lost_row, cell
     assert "gate broken" in page and "expected holds, got fails" in page
     assert "<td>Complete</td>" in page  # the nemesis table's final state, not the first answer only
+    assert "<tr><td>1</td><td>0.5</td><td>op-1</td>" in page  # publishes numbered from 1, as the lost table says
     assert "Durability against outcome" in page or "durability against outcome" in page
-    assert "None" not in page.replace("none", "")  # a missing figure reads n/a
+    shown = re.sub(r"<script>.*?</script>", "", page, flags=re.S)  # the page as read, without plotly.js
+    assert "None" not in shown.replace("none", "")  # a missing figure reads n/a
     outcomes = [RunOutcome("none", tmp_path, result | {"harness": {"errors": 0, "problems": []}}, EXIT_FAILS, sections)]
     write_matrix_report(
         tmp_path / "matrix.html",
@@ -467,8 +517,7 @@ def test_reports_are_self_contained_and_show_the_failure(tmp_path: Path) -> None
     assert "<nav><b>Contents</b>" in matrix and "href='#run-none'" in matrix and "id='run-none'" in matrix
     assert "<th>Requests per session</th>" in matrix and "requests_per_session" not in matrix
     for name in ("report.html", "matrix.html"):
-        text = (tmp_path / name).read_text().lower()
-        assert "http://" not in text and "https://" not in text and "<script" not in text
+        assert_references_nothing_outside(tmp_path / name)
 
 
 def test_demo_summary_says_what_lost_means_and_what_holding_cost() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import logging
@@ -52,6 +53,17 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ],
     ("GET", "/api/v2/users/presences/<source_id>/bulk"): None,
     ("GET", "/api/v2/users/<user_id>"): None,
+    ("POST", "/api/v2/users"): lambda w: {
+        "name": "Nova Person",
+        "email": "nova.person@example.com",
+        "addresses": [{"address": "+13125550199", "mediaType": "PHONE", "type": "WORK"}],
+    },
+    ("POST", "/api/v2/users/search"): lambda w: SEARCH,
+    ("GET", "/api/v2/users/search"): None,
+    ("PATCH", "/api/v2/users/<user_id>"): lambda w: {"version": 1, "title": "Senior agent"},
+    ("DELETE", "/api/v2/users/<user_id>"): None,
+    ("GET", "/api/v2/voicemail/userpolicies/<user_id>"): None,
+    ("PATCH", "/api/v2/voicemail/userpolicies/<user_id>"): lambda w: {"enabled": True, "alertTimeoutSeconds": 20},
     ("GET", "/api/v2/users/<user_id>/queues"): None,
     ("PATCH", "/api/v2/users/<user_id>/queues"): lambda w: [{"id": w["member_queue_id"], "joined": True}],
     ("PATCH", "/api/v2/users/<user_id>/queues/<queue_id>"): lambda w: {"joined": True},
@@ -173,6 +185,17 @@ ROUTES: dict[tuple[str, str], BodyFactory | None] = {
     ("GET", "/api/v2/docs/openapi.json"): None,
 }
 
+SEARCH = {
+    "query": [{"type": "CONTAINS", "fields": ["name", "email"], "value": "a"}],
+    "sortBy": "name",
+    "expand": ["presence"],
+    "pageSize": 5,
+}
+# A query string some routes need to answer (the rest take none or only optional ones).
+QUERIES: dict[tuple[str, str], Callable[[World], str]] = {
+    ("GET", "/api/v2/users/search"): lambda w: "q64=" + base64.b64encode(json.dumps(SEARCH).encode()).decode(),
+}
+
 # Unknown ids: what to put in each path parameter, and the answer it must get. A week is
 # not an entity (any valid week can get a schedule), so only a malformed one is refused.
 UNKNOWN: dict[str, tuple[str, int, str]] = {
@@ -284,8 +307,9 @@ def send(
 ) -> TestResponse:
     if rule.startswith("/uploads/") and "upload_key" not in override:
         override["upload_key"] = upload_key_for(client, world, len(data or b""))
+    query = QUERIES.get((method, rule))
     return client.open(
-        fill(rule, world, **override),
+        fill(rule, world, **override) + ("" if query is None else "?" + query(world)),
         method=method,
         data=data,
         content_type=content_type,

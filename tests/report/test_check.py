@@ -114,6 +114,8 @@ def test_a_headless_by_hand_run_gets_its_own_directory_and_verdict(tmp_path: Pat
     assert test.name == "test-001"
     done = check(str(runs))
     assert done.returncode == 1, done.stdout + done.stderr  # `none` under a publish loses data
+    quiet = check("-q", str(runs))
+    assert (quiet.returncode, quiet.stdout) == (1, "fails\n")  # -q: only the verdict
     result = result_of(test)
     evidence = json.loads((test / "evidence.json").read_text())
     assert evidence["written_by"] == "locust master" and evidence["truth"]
@@ -182,7 +184,9 @@ def test_a_distributed_by_hand_run_is_judged_over_every_worker(tmp_path: Path, m
     master = subprocess.Popen(
         locust("--host", mock.url, "--headless", "-u", "4", "-r", "4", "-t", "4s", "--master",
                "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", "2",
-               "--history-dir", str(runs), *BY_HAND),
+               "--history-dir", str(runs), *BY_HAND,
+               # Later than BY_HAND's 0.2 s: the workers' users must be logged in and loading when the window opens.
+               "--publish-at", "1.5"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )  # fmt: skip
     workers = [

@@ -166,3 +166,9 @@ def test_no_module_the_evidence_names_is_imported(tmp_path: Path) -> None:
     assert "Beautiful is better than ugly" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads((tmp_path / "run" / "result.json").read_text())["mitigation"] == "this:Zen"
+
+
+def test_every_evidence_field_has_the_type_it_is_checked_against() -> None:
+    from mockgc.report.evidence import FIELD_TYPES, SavedEvidence
+
+    assert set(FIELD_TYPES) == set(SavedEvidence.__dataclass_fields__)

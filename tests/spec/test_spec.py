@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from mockgc.cli import main
 from mockgc.inlocust.driver import spec_of
-from mockgc.spec.runspec import RunSpec, SpecError, parse_offsets, publish_offsets
+from mockgc.spec.runspec import MIN_CALM_S, RunSpec, SpecError, overlapping, parse_offsets, publish_offsets
 from mockgc.strategies.plans import plan, plans
 from mockgc.strategies.registry import REGISTRY, expand
 
@@ -61,6 +62,8 @@ def test_a_toml_file_and_options_on_top(tmp_path: Path) -> None:
         ({"sessions": 0}, "sessions must be an integer from 1"),
         ({"params": [1]}, "params must be a table"),
         ({"users": 0}, "users must be at least 1"),
+        ({"users": -5}, "users must be at least 1, got -5"),
+        ({"spawn_rate": 0}, "spawn rate must be above 0, got 0"),
     ],
 )
 def test_a_bad_spec_is_one_readable_error(data: dict[str, object], message: str) -> None:
@@ -86,6 +89,34 @@ def test_the_live_schedule() -> None:
     assert RunSpec().with_options(duration=30, publishes=3).offsets() == [2.625, 11.75, 20.875]
     assert publish_offsets((5.0,), 9, 60) == [5.0]
     assert RunSpec().with_options(publish_at="1,2").simulated_publishes() == 2
+
+
+def test_spread_publish_windows_never_overlap_a_count_that_does_not_fit_is_refused() -> None:
+    # The case: -t 15s with the default 3 publishes of 6.5 s windows overlapped at 0, 4.25 and 8.5 s.
+    with pytest.raises(ValueError) as refused:
+        RunSpec().with_options(duration=15, publishes=3).offsets()
+    assert str(refused.value) == (
+        "3 publishes of 6.5 s windows do not fit in a 15 s run with 1 s of calm before, between and after them: "
+        "at most 1 fits (--publishes 1), or give the run 24 s (-t 24s); --publish-at places publishes yourself"
+    )
+    # What the message offers works: the largest count that fits, and the run the asked count needs.
+    assert RunSpec().with_options(duration=15, publishes=1).offsets() == [4.25]
+    for duration in (24, 30, 61, 600):
+        for count in range(1, 12):
+            window = 6.5
+            try:
+                offsets = publish_offsets(None, count, duration, window)
+            except ValueError as error:
+                assert count * window + (count + 1) * MIN_CALM_S > duration, error
+                continue
+            starts_and_ends = [(o, o + window) for o in offsets]
+            assert starts_and_ends[0][0] >= MIN_CALM_S and starts_and_ends[-1][1] <= duration - MIN_CALM_S + 1e-6
+            assert all(b[0] - a[1] >= MIN_CALM_S - 1e-6 for a, b in itertools.pairwise(starts_and_ends))
+    assert publish_offsets(None, 0, 5, 6.5) == []
+    # Explicit offsets are the user's: kept, and their overlaps named.
+    assert publish_offsets("0,3,20", 3, 30, 6.5) == [0.0, 3.0, 20.0]
+    assert overlapping([0.0, 3.0, 20.0], 6.5) == [(0, 1)]
+    assert overlapping([2.625, 11.75, 20.875], 6.5) == []
 
 
 class _Options:

@@ -10,7 +10,7 @@ from typing import Any
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Effect, Now, StorePut
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.mitigations.params import count, number
+from mockgc.flows.mitigations.params import count, number, tunable_count, tunable_number
 
 # The contract between the flow and the worker (mockgc/worker), which imports it from here: where an
 # intent is kept, what it holds, and how the worker is configured (the one source of its defaults).
@@ -110,6 +110,18 @@ class AsyncWorker(Mitigation):
 
     name = "async-worker"
     needs_store = True
+    space = (
+        tunable_count("chunk_size", 1, 1000, log=True, trades="bigger chunks repair in fewer requests"),
+        tunable_count(
+            "rate_limit_per_minute", 30, 6000, log=True, trades="a faster pace repairs sooner, nearer the token's limit"
+        ),
+        tunable_number(
+            "settle_seconds", 0.0, 30.0, trades="a longer settle repairs later, after more of the publish's changes"
+        ),
+        tunable_number(
+            "margin_seconds", 0.0, 30.0, trades="a wider margin re-applies more writes from before a publish"
+        ),
+    )
 
     def __init__(
         self,

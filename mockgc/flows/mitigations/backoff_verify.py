@@ -9,7 +9,7 @@ from typing import Any
 from mockgc.flows.context import PERSONALIZED, Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.mitigations.params import count, number
+from mockgc.flows.mitigations.params import count, number, tunable_count, tunable_number
 
 INVALIDATED = "script.session.invalidated"
 # 4xx answers that a later try can change: a lock or invalidation (bad.request), a conflict,
@@ -61,6 +61,26 @@ class BackoffVerify(Mitigation):
     """
 
     name = "backoff-verify"
+    space = (
+        tunable_number(
+            "base_s", 0.01, 2.0, log=True, trades="a longer first backoff makes fewer tries in a hold, and waits longer"
+        ),
+        tunable_number(
+            "cap_s",
+            0.1,
+            30.0,
+            log=True,
+            trades="a longer longest backoff makes fewer tries, and waits longer past a hold's end",
+        ),
+        tunable_number(
+            "deadline_s",
+            1.0,
+            120.0,
+            log=True,
+            trades="a later deadline outlasts longer holds; the customer may wait until it",
+        ),
+        tunable_count("max_attempts", 1, 100, log=True, trades="more tries outlast longer holds, at more requests"),
+    )
 
     def __init__(
         self, *, base_s: float = 0.1, cap_s: float = 5.0, deadline_s: float = 30.0, max_attempts: int = 50
@@ -69,6 +89,11 @@ class BackoffVerify(Mitigation):
         self.cap_s = number("cap_s", cap_s, positive=True)
         self.deadline_s = number("deadline_s", deadline_s)
         self.max_attempts = count("max_attempts", max_attempts)
+
+    def persistence_s(self) -> float | None:
+        # The longest its backoffs can add up to (full jitter draws each up to its bound), within the deadline.
+        bounds = (min(self.cap_s, self.base_s * 2.0 ** min(k, 60)) for k in range(self.max_attempts - 1))
+        return min(self.deadline_s, sum(bounds))
 
     def backoff(self, rng: _LazyRandom, attempt: int, reply: Reply | None = None) -> float:
         """Full jitter (AWS architecture blog): uniform over [0, min(cap, base * 2**attempt)]."""

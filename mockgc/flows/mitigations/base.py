@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from mockgc.flows.context import Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect
+from mockgc.flows.mitigations.params import Tunable
 
 
 class Mitigation:
@@ -20,6 +21,8 @@ class Mitigation:
     name: ClassVar[str] = "base"
     # True when the strategy keeps state in an external store (drivers must then provide one).
     needs_store: ClassVar[bool] = False
+    # What `mockgc tune` may vary, declared next to the checks in __init__ (flows/mitigations/params.py).
+    space: ClassVar[tuple[Tunable, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
         if params:
@@ -35,6 +38,11 @@ class Mitigation:
 
     def live_only(self) -> str | None:
         """Why this strategy cannot be simulated (it calls an outside process), or None when it can."""
+        return None
+
+    def persistence_s(self) -> float | None:
+        """How long after its first write the strategy can still land one: a hold longer than this defeats it.
+        None when it does not say (`mockgc tune` then explains a failure by its losses alone)."""
         return None
 
     def store_key(self, ctx: FlowContext, session: SessionRef) -> str | None:
@@ -56,3 +64,6 @@ class NoMitigation(Mitigation):
     """The baseline: one Set Data, one evaluate, no protection."""
 
     name = "none"
+
+    def persistence_s(self) -> float | None:
+        return 0.0

@@ -8,7 +8,7 @@ from typing import Any
 from mockgc.flows.context import DEFAULT, PERSONALIZED, PREFERENCE_VARIABLE, Evaluation, FlowContext, SessionRef
 from mockgc.flows.effects import DataAction, Effect
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.mitigations.params import flag, number
+from mockgc.flows.mitigations.params import flag, number, tunable_number
 
 # The Data Action timeout as public write-ups give it (README, "Testing your own service", says how sure).
 DATA_ACTION_TIMEOUT_S = 3.0
@@ -52,6 +52,15 @@ class DataActionService(Mitigation):
     """
 
     name = "data-action"
+    space = (
+        tunable_number(
+            "timeout_s",
+            0.5,
+            MAX_TIMEOUT_S,
+            log=True,
+            trades="a longer timeout waits out a slow service, and the customer waits it",
+        ),
+    )
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 from mockgc.flows.context import Evaluation, FlowContext, SessionRef, evaluation_from
 from mockgc.flows.effects import Call, Effect, Reply, Sleep
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.mitigations.params import count, flag, number
+from mockgc.flows.mitigations.params import count, flag, number, tunable_count, tunable_flag, tunable_number
 
 ERROR_ATTRIBUTE = "mockgc.setDataError"
 ATTEMPT_ATTRIBUTE = "mockgc.attempt"
@@ -28,11 +28,23 @@ class Retry(Mitigation):
     """
 
     name = "retry"
+    space = (
+        tunable_count("attempts", 1, 10, trades="more tries outlast longer holds, at more requests"),
+        tunable_number(
+            "delay_s", 0.1, 10.0, log=True, trades="a longer wait outlasts longer holds, and the customer waits it"
+        ),
+        tunable_flag(
+            "retry_evaluate", trades="retry the branch too: an evaluate in a hold is tried again, at more requests"
+        ),
+    )
 
     def __init__(self, *, attempts: int = 3, delay_s: float = 2.0, retry_evaluate: bool = False) -> None:
         self.attempts = count("attempts", attempts, high=100)
         self.delay_s = number("delay_s", delay_s)
         self.retry_evaluate = flag("retry_evaluate", retry_evaluate)
+
+    def persistence_s(self) -> float | None:
+        return (self.attempts - 1) * self.delay_s
 
     def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
         for attempt in range(1, self.attempts + 1):

@@ -8,7 +8,7 @@ from typing import Any
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Effect, Sleep
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.mitigations.params import number
+from mockgc.flows.mitigations.params import number, tunable_number
 
 
 class SoftHold(Mitigation):
@@ -19,12 +19,21 @@ class SoftHold(Mitigation):
     """
 
     name = "soft-hold"
+    space = (
+        tunable_number("min_ms", 0.0, 2000.0, trades="the shortest pause: longer moves more writes past a hold"),
+        tunable_number(
+            "max_ms", 0.0, 5000.0, trades="the longest pause: longer moves writes further, and the customer waits it"
+        ),
+    )
 
     def __init__(self, *, min_ms: float = 250.0, max_ms: float = 750.0) -> None:
         self.min_ms = number("min_ms", min_ms, high=86_400_000)
         self.max_ms = number("max_ms", max_ms, high=86_400_000)
         if self.min_ms > self.max_ms:
             raise ValueError(f"min_ms ({min_ms}) must not exceed max_ms ({max_ms})")
+
+    def persistence_s(self) -> float | None:
+        return self.max_ms / 1000.0  # one write, moved at most this far
 
     def delay_seconds(self, ctx: FlowContext) -> float:
         return ctx.rng("soft-hold").uniform(self.min_ms, self.max_ms) / 1000.0

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from mockgc.flows.context import FlowContext, SessionRef
 from mockgc.flows.effects import Call, Effect, Now, Reply, Sleep
 from mockgc.flows.mitigations.base import Mitigation
-from mockgc.flows.mitigations.params import choice, count, number
+from mockgc.flows.mitigations.params import choice, count, number, tunable_choice, tunable_number
 
 VARIANTS = ("operation", "weekly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -87,6 +87,35 @@ class WindowGuard(Mitigation):
     """
 
     name = "window-guard"
+    space = (
+        tunable_choice(
+            "variant",
+            VARIANTS,
+            trades="ask the platform (a request per poll) or trust the calendar (no request, long waits)",
+        ),
+        tunable_number(
+            "poll_s", 0.1, 10.0, log=True, trades="polling more often writes sooner after a publish, at more requests"
+        ),
+        tunable_number(
+            "deadline_s",
+            1.0,
+            600.0,
+            log=True,
+            trades="a later deadline waits out longer publishes, and the customer waits it",
+        ),
+        tunable_number(
+            "lead_s",
+            0.0,
+            60.0,
+            trades="weekly: a longer lead keeps sections that start just before the window out of it",
+        ),
+        tunable_number(
+            "duration_minutes",
+            1.0,
+            120.0,
+            trades="weekly: a longer window covers longer publishes, deferring more sessions",
+        ),
+    )
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
+from mockgc.platform.api.base import Answer, Body, DateTime, NoBody, Query, Route
 from mockgc.platform.api.users import MockUser
 from mockgc.platform.api.wfm import BusinessUnit
 
@@ -191,7 +191,7 @@ class WebhookTarget(Answer):
     timeoutSeconds: float
     maxAttempts: int
     backoffSeconds: float
-    dateCreated: str
+    dateCreated: DateTime
     secret: str | None = Field(None, description="only in the answer that registers the target")
 
 

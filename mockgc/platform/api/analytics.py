@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, create_model
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
+from mockgc.platform.api.base import Answer, Body, DateTime, NoBody, Query, Route
 from mockgc.platform.domain import analytics as domain
 from mockgc.platform.domain.analytics import DEFAULT_JOB_PAGE, MAX_JOB_PAGE, OBSERVATION_METRICS
 from mockgc.platform.domain.errors import InvalidValue
@@ -185,15 +185,15 @@ class AggregationResult(Answer):
 
 
 class AnalyticsUserPresenceRecord(Answer):
-    startTime: datetime
-    endTime: datetime | None = None
+    startTime: DateTime
+    endTime: DateTime | None = None
     systemPresence: str
     organizationPresenceId: str
 
 
 class AnalyticsRoutingStatusRecord(Answer):
-    startTime: datetime
-    endTime: datetime | None = None
+    startTime: DateTime
+    endTime: DateTime | None = None
     routingStatus: Literal[ROUTING_STATUSES]  # type: ignore[valid-type]
 
 
@@ -210,8 +210,8 @@ class AnalyticsUserDetailsQueryResponse(Answer):
 
 
 class AnalyticsConversationSegment(Answer):
-    segmentStart: datetime
-    segmentEnd: datetime | None = None
+    segmentStart: DateTime
+    segmentEnd: DateTime | None = None
     segmentType: str
     queueId: str | None = None
 
@@ -239,8 +239,8 @@ class AnalyticsParticipant(AnalyticsParticipantWithoutAttributes):
 
 class AnalyticsConversationWithoutAttributes(Answer):
     conversationId: str
-    conversationStart: datetime
-    conversationEnd: datetime | None = None
+    conversationStart: DateTime
+    conversationEnd: DateTime | None = None
     divisionIds: list[str]
     originatingDirection: str
     participants: list[AnalyticsParticipantWithoutAttributes]
@@ -262,25 +262,25 @@ class AsyncQueryResponse(Answer):
 
 class AsyncQueryStatus(Answer):
     state: Literal["QUEUED", "PENDING", "FAILED", "CANCELLED", "FULFILLED", "EXPIRED"]
-    submissionDate: datetime
-    expirationDate: datetime
-    completionDate: datetime | None = None
+    submissionDate: DateTime
+    expirationDate: DateTime
+    completionDate: DateTime | None = None
 
 
 class AnalyticsConversationAsyncQueryResponse(Answer):
     conversations: list[AnalyticsConversation]
     cursor: str | None = None
-    dataAvailabilityDate: datetime
+    dataAvailabilityDate: DateTime
 
 
 class AnalyticsUserDetailsAsyncQueryResponse(Answer):
     userDetails: list[AnalyticsUserDetail]
     cursor: str | None = None
-    dataAvailabilityDate: datetime
+    dataAvailabilityDate: DateTime
 
 
 class DataAvailabilityResponse(Answer):
-    dataAvailabilityDate: datetime
+    dataAvailabilityDate: DateTime
 
 
 class StatisticalSummary(Answer):

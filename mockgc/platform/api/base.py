@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 Origin = Literal["real", "mock-only"]
 Auth = Literal["bearer", "admin", "basic", "none"]
@@ -15,6 +15,12 @@ Payload = Literal["json", "form", "bytes", "none"]
 # The script engine's bounds on a variable (http/fields.py checks them too, from here).
 MAX_VARIABLE_NAME = 128
 MAX_VARIABLE_VALUE = 4096
+
+
+# Timestamps in answers: sent as ISO-8601 text, documented with their format, so a generated client
+# reads them as the SDK does (a datetime, a date).
+DateTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 
 
 class Body(BaseModel):

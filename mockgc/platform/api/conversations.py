@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
-from mockgc.platform.api.base import MAX_VARIABLE_NAME, MAX_VARIABLE_VALUE, Answer, Body, NoBody, Route
+from mockgc.platform.api.base import MAX_VARIABLE_NAME, MAX_VARIABLE_VALUE, Answer, Body, DateTime, NoBody, Route
 
 VariableName = Annotated[str, Field(min_length=1, max_length=MAX_VARIABLE_NAME)]
 VariableValue = Annotated[str, Field(max_length=MAX_VARIABLE_VALUE)]
@@ -22,7 +22,7 @@ class AttributesBody(Body):
     attributes: Variables
 
 
-class CallReference(Answer):
+class CreateCallResponse(Answer):
     id: str
     selfUri: str
 
@@ -33,16 +33,22 @@ class ParticipantCall(Answer):
     id: str
     state: str
     direction: str
-    connectedTime: str
+    connectedTime: DateTime
+
+
+class AttributeMap(RootModel[dict[str, str]]):
+    """A participant's attributes, name to value. Its own schema, so that a generator's name for an inline
+    map on Participant (ParticipantAttributes) never collides with the SDK's ParticipantAttributes
+    answer below."""
 
 
 class Participant(Answer):
     id: str
     name: str
-    startTime: str
-    connectedTime: str
+    startTime: DateTime
+    connectedTime: DateTime
     purpose: str
-    attributes: dict[str, str]
+    attributes: AttributeMap
     calls: list[ParticipantCall]
     userId: str | None = None
     userUri: str | None = None
@@ -50,7 +56,7 @@ class Participant(Answer):
 
 class Conversation(Answer):
     id: str
-    startTime: str
+    startTime: DateTime
     state: str
     participants: list[Participant]
     selfUri: str
@@ -67,8 +73,8 @@ class CallParticipant(Answer):
 
     id: str
     name: str
-    startTime: str
-    connectedTime: str
+    startTime: DateTime
+    connectedTime: DateTime
     purpose: str
     state: str
     direction: str
@@ -99,7 +105,7 @@ ROUTES = (
         "postConversationsCalls",
         "Place a call to an agent",
         "real",
-        {200: CallReference},
+        {200: CreateCallResponse},
         CreateCallBody,
     ),
     Route("GET", CALL, "getConversationsCall", "A call and its participants", "real", {200: CallConversation}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockgc.platform.api.base import Answer, Route
+from mockgc.platform.api.base import Answer, DateTime, Route
 from mockgc.platform.api.paging import SORT_QUERY, Paged, ids_query, page_query
 
 
@@ -10,7 +10,7 @@ class Group(Answer):
     id: str
     name: str
     description: str
-    dateModified: str
+    dateModified: DateTime
     memberCount: int
     state: str
     version: int

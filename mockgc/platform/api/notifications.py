@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
+from mockgc.platform.api.base import Answer, Body, DateTime, NoBody, Query, Route
 
 
 class TopicBody(Body):
@@ -28,7 +28,7 @@ class AvailableTopicListing(Answer):
 class Channel(Answer):
     connectUri: str
     id: str
-    expires: str
+    expires: DateTime
 
 
 class ChannelListing(Answer):

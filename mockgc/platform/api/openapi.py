@@ -59,53 +59,126 @@ def _error_statuses(route: Route) -> list[int]:
     return sorted(s for s in statuses if s not in route.answers)
 
 
-@cache
-def document() -> dict[str, Any]:
-    """The whole document. Schemas come from pydantic (TypeAdapter.json_schemas), one component each."""
+# Fields the SDK's documentation marks required (build/docs/<Model>.md: every property but these is
+# "[optional]"), by the component that has the SDK model's shape. A component a real route answers with
+# requires these and nothing else, so a client generated from the document accepts every answer the
+# platform may send (Queue.description, Participant.connectedTime... are optional there).
+SDK_REQUIRED: dict[str, tuple[str, ...]] = {
+    "User": ("version",),
+    "Conversation": ("startTime", "participants"),
+    "BusinessUnitSettings": ("startDayOfWeek", "timeZone", "metadata"),
+    "Version": ("version",),
+    "Group": ("name", "type", "rulesVisible", "visibility"),
+    "GroupRef": ("name", "type", "rulesVisible", "visibility"),
+    "RoutingSkill": ("name",),
+    "OrganizationPresence": ("languageLabels",),
+    "OrganizationPresenceDefinition": ("languageLabels",),
+    "UsersSearchResponse": ("total", "pageCount", "pageSize", "pageNumber", "types", "results"),
+}
+Refs = dict[tuple[tuple[str, str], str], dict[str, Any]]
+
+
+def _schemas(routes: tuple[Route, ...]) -> tuple[Refs, dict[str, Any]]:
+    """Every body's and answer's schema, one component each (pydantic's TypeAdapter.json_schemas)."""
     adapters: list[tuple[tuple[str, str], Any, TypeAdapter[Any]]] = []
-    for route in ROUTES_FOR_DOC():
+    for route in routes:
         if route.body is not None:
             adapters.append(((route.name, "body"), "validation", TypeAdapter(route.body)))
         for status, model in route.answers.items():
             if model is not NoBody:
                 adapters.append(((route.name, str(status)), "serialization", TypeAdapter(model)))
     adapters.append((("error", "body"), "serialization", TypeAdapter(ErrorBody)))
-    refs, definitions = TypeAdapter.json_schemas(
-        [(key, mode, adapter) for key, mode, adapter in adapters], ref_template="#/components/schemas/{model}"
-    )
-    error_ref = refs[(("error", "body"), "serialization")]
+    refs, definitions = TypeAdapter.json_schemas(adapters, ref_template="#/components/schemas/{model}")
+    return refs, definitions.get("$defs", {})
 
-    paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES_FOR_DOC():
-        operation: dict[str, Any] = {
-            "operationId": route.name,
-            "summary": route.summary,
-            "tags": [_area(route), route.origin],
-            "x-mockgc-origin": route.origin,
-            "security": SECURITY[route.auth],
-            "responses": {},
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMS.get(name, {"type": "string"})}
+        for name in route.path_params
+    ]
+    return parameters + [
+        {"name": q.name, "in": "query", "required": q.required, "schema": q.schema} for q in route.query
+    ]
+
+
+def _operation(route: Route, refs: Refs) -> dict[str, Any]:
+    """One route as an OpenAPI operation: parameters, body, answers and the platform's refusals."""
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": [_area(route), route.origin],
+        "x-mockgc-origin": route.origin,
+        "security": SECURITY[route.auth],
+        "responses": {},
+    }
+    parameters = _parameters(route)
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": route.body_required,
+            "content": {MEDIA[route.payload]: {"schema": refs[((route.name, "body"), "validation")]}},
         }
-        parameters = [
-            {"name": name, "in": "path", "required": True, "schema": PATH_PARAMS.get(name, {"type": "string"})}
-            for name in route.path_params
-        ]
-        parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema} for q in route.query]
-        if parameters:
-            operation["parameters"] = parameters
-        if route.body is not None:
-            operation["requestBody"] = {
-                "required": route.body_required,
-                "content": {MEDIA[route.payload]: {"schema": refs[((route.name, "body"), "validation")]}},
-            }
-        for status, model in route.answers.items():
-            answer: dict[str, Any] = {"description": "OK" if status < 300 else "refused"}
-            if model is not NoBody:
-                answer["content"] = {"application/json": {"schema": refs[((route.name, str(status)), "serialization")]}}
-            operation["responses"][str(status)] = answer
-        for status in _error_statuses(route):
-            operation["responses"][str(status)] = {"$ref": "#/components/responses/PlatformError"}
-        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    for status, model in route.answers.items():
+        answer: dict[str, Any] = {"description": "OK" if status < 300 else "refused"}
+        if model is not NoBody:
+            answer["content"] = {"application/json": {"schema": refs[((route.name, str(status)), "serialization")]}}
+        operation["responses"][str(status)] = answer
+    for status in _error_statuses(route):
+        operation["responses"][str(status)] = {"$ref": "#/components/responses/PlatformError"}
+    return operation
 
+
+def _referenced(schema: Any) -> set[str]:
+    """The component names a schema refers to, directly."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        found = {ref.rsplit("/", 1)[-1]} if isinstance(ref, str) else set()
+        return found.union(*(_referenced(value) for value in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_referenced(item) for item in schema))
+    return set()
+
+
+def _require_as_the_sdk(routes: tuple[Route, ...], refs: Refs, schemas: dict[str, Any]) -> None:
+    """Components reachable from a real route's answers require only what the SDK requires (SDK_REQUIRED)."""
+    pending = set().union(
+        *(
+            _referenced(refs[((route.name, str(status)), "serialization")])
+            for route in routes
+            if route.origin == "real"
+            for status, model in route.answers.items()
+            if model is not NoBody
+        )
+    )
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        schema = schemas[name]
+        required = [field for field in SDK_REQUIRED.get(name, ()) if field in schema.get("properties", {})]
+        schema.pop("required", None)
+        if required:
+            schema["required"] = required
+        pending |= _referenced(schema) - seen
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The whole document, generated from the route table and its models."""
+    routes = ROUTES_FOR_DOC()
+    refs, schemas = _schemas(routes)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+    _require_as_the_sdk(routes, refs, schemas)
+    return _envelope(paths, schemas, refs[(("error", "body"), "serialization")])
+
+
+def _envelope(paths: dict[str, Any], schemas: dict[str, Any], error_ref: dict[str, Any]) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -121,7 +194,7 @@ def document() -> dict[str, Any]:
         "tags": [{"name": name, "description": text} for name, text in ORIGIN_TAGS.items()],
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": schemas,
             "responses": {
                 "PlatformError": {
                     "description": "Refused, with the platform's error body",

@@ -7,7 +7,11 @@ from mockgc.platform.domain.paging import MAX_PAGE_SIZE
 from mockgc.platform.domain.users import MAX_IDS, USER_EXPANDS
 
 MAX_PAGE_NUMBER = 999_999_999  # the parser takes at most nine digits
-SORT_ORDERS = ["ASC", "DESC", "asc", "desc"]
+# sortOrder as the SDK documents it per listing (users and groups: ascending/descending; queues:
+# asc/desc). The parser also takes the other spellings clients send (http/paging.py: SORT_ORDERS), but
+# the document lists one each, with no two values differing only in case (generators refuse those).
+SORT_ORDERS = ["ascending", "descending"]
+QUEUE_SORT_ORDERS = ["asc", "desc"]
 
 
 def page_query(max_size: int = MAX_PAGE_SIZE) -> tuple[Query, Query]:
@@ -18,9 +22,12 @@ def page_query(max_size: int = MAX_PAGE_SIZE) -> tuple[Query, Query]:
 
 
 def ids_query(name: str = "id") -> Query:
-    """Ids, the parameter repeated (as the SDK sends it) or comma-separated; a string in the document,
-    since any value of either form is one on the wire."""
-    return Query(name, {"type": "string"}, description=f"repeated or comma-separated, at most {MAX_IDS}")
+    """Ids, as the SDK sends them: the parameter repeated (an array); a comma-separated value is taken too."""
+    return Query(
+        name,
+        {"type": "array", "items": {"type": "string"}, "maxItems": MAX_IDS},
+        description=f"repeated (or comma-separated), at most {MAX_IDS}",
+    )
 
 
 def text_query(name: str, description: str = "") -> Query:
@@ -36,6 +43,7 @@ def choice_query(name: str, choices: list[str]) -> Query:
 
 
 SORT_QUERY = choice_query("sortOrder", SORT_ORDERS)
+QUEUE_SORT_QUERY = choice_query("sortOrder", QUEUE_SORT_ORDERS)
 EXPAND_QUERY = Query("expand", {"type": "array", "items": {"type": "string", "enum": sorted(USER_EXPANDS)}})
 
 

@@ -52,7 +52,7 @@ ROUTES = (
         "The org's presence definitions (the older listing, paged)",
         "real",
         {200: OrganizationPresenceListing},
-        query=(*page_query(), choice_query("deleted", ["true", "false", "all", "TRUE", "FALSE", "ALL"])),
+        query=(*page_query(), choice_query("deleted", ["TRUE", "FALSE", "ALL"])),
     ),
     Route(
         "GET",

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Route
+from mockgc.platform.api.base import Answer, Body, DateTime, NoBody, Route
 from mockgc.platform.api.paging import (
     EXPAND_QUERY,
-    SORT_QUERY,
+    QUEUE_SORT_QUERY,
     Paged,
     PagedUncounted,
     bool_query,
@@ -51,7 +51,7 @@ class RoutingSkill(Answer):
     id: str
     name: str
     division: Division
-    dateModified: str
+    dateModified: DateTime
     state: str
     version: str
     selfUri: str
@@ -66,8 +66,8 @@ class QueueFields(Answer):
     name: str
     division: Division
     description: str
-    dateCreated: str
-    dateModified: str
+    dateCreated: DateTime
+    dateModified: DateTime
     memberCount: int
     userMemberCount: int
     joinedMemberCount: int
@@ -160,7 +160,7 @@ ROUTES = (
         "The org's queues, by name",
         "real",
         {200: QueueListing},
-        query=(*page_query(), SORT_QUERY, QUEUE_NAME, ids_query()),
+        query=(*page_query(), QUEUE_SORT_QUERY, QUEUE_NAME, ids_query()),
     ),
     Route("GET", QUEUE, "getRoutingQueue", "A queue", "real", {200: Queue}),
     Route(

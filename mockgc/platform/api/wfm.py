@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mockgc.platform.api.base import Answer, Body, NoBody, Query, Route
+from mockgc.platform.api.base import Answer, Body, Date, DateTime, NoBody, Query, Route
 
 MAX_UPLOAD_BYTES = 100_000_000
 WEEK_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -68,12 +68,12 @@ class BusinessUnitDetail(BusinessUnit):
 
 class ScheduleVersion(Answer):
     version: int
-    dateModified: str
+    dateModified: DateTime
 
 
 class Schedule(Answer):
     id: str
-    weekDate: str
+    weekDate: Date
     weekCount: int
     description: str
     published: bool
@@ -150,12 +150,12 @@ class UserRef(Answer):
 
 class ScheduleRef(Answer):
     id: str
-    weekDate: str
+    weekDate: Date
     selfUri: str
 
 
 class ShiftActivity(Answer):
-    startDate: str
+    startDate: DateTime
     lengthMinutes: int
     description: str
     activityCodeId: str
@@ -164,7 +164,7 @@ class ShiftActivity(Answer):
 
 class Shift(Answer):
     id: str
-    startDate: str
+    startDate: DateTime
     lengthMinutes: int
     activities: list[ShiftActivity]
     manuallyEdited: bool

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mockgc.platform.domain.context import OrgContext, operation
 from mockgc.platform.domain.errors import NotFound
 from mockgc.platform.domain.interactions import Conversation, Participant
@@ -55,11 +57,29 @@ class Conversations:
         return participant.attributes
 
     def _announce(self, conversation: Conversation) -> None:
-        """The call as it is now, on each of its users' conversations.calls topic."""
+        """The call as it is now, on each of its users' conversations and conversations.calls topics, and
+        on its queue's (the call's model and the conversation's model each)."""
         users = [p.user_id for p in conversation.participants if p.user_id]
-        if not users:
-            return
-        body = conversation.call_event_to_api()
-        now = self.ctx.clock.now()
+        # Built when first read (a snapshot of the conversation as it is now), once for every topic.
+        snapshot = conversation.copy()
+        call = _once(snapshot.call_event_to_api)
+        whole = _once(snapshot.conversation_event_to_api)
+        now, emit = self.ctx.clock.now(), self.ctx.events.emit
         for user_id in users:
-            self.ctx.events.emit(now, f"v2.users.{user_id}.conversations.calls", body)
+            emit(now, f"v2.users.{user_id}.conversations.calls", call)
+            emit(now, f"v2.users.{user_id}.conversations", whole)
+        if conversation.queue_id:
+            emit(now, f"v2.routing.queues.{conversation.queue_id}.conversations.calls", call)
+            emit(now, f"v2.routing.queues.{conversation.queue_id}.conversations", whole)
+
+
+def _once(build: Callable[[], dict[str, object]]) -> Callable[[], dict[str, object]]:
+    """`build`, called at most once however many events share it."""
+    built: list[dict[str, object]] = []
+
+    def body() -> dict[str, object]:
+        if not built:
+            built.append(build())
+        return built[0]
+
+    return body

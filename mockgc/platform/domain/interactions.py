@@ -116,6 +116,23 @@ class Conversation:
             participants.append(body)
         return {"id": self.id, "participants": participants, "recordingState": "none"}
 
+    def conversation_event_to_api(self) -> dict[str, object]:
+        """As v2.users.{id}.conversations and v2.routing.queues.{id}.conversations carry it (the SDK's
+        ConversationEventTopicConversation and QueueConversationEventTopicConversation, one shape)."""
+        connected = iso(self.started)
+        participants = []
+        for p in self.participants:
+            body: dict[str, object] = {"id": p.id, "connectedTime": connected, "name": p.name, "purpose": p.purpose}
+            if p.user_id:
+                body["userId"] = p.user_id
+                if self.queue_id:
+                    body["queueId"] = self.queue_id
+            body["attributes"] = dict(p.attributes)
+            call = {"id": p.call_id, "state": CALL_STATE, "direction": p.direction, "held": False, "muted": False}
+            body["calls"] = [call | {"connectedTime": connected}]
+            participants.append(body)
+        return {"id": self.id, "participants": participants, "recordingState": "none"}
+
     def reference_to_api(self) -> dict[str, object]:
         return {"id": self.id, "selfUri": f"/api/v2/conversations/{self.id}"}
 

@@ -8,7 +8,7 @@ from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.context import OrgContext, id_from, operation
 from mockgc.platform.domain.errors import InvalidValue, NotFound
 from mockgc.platform.domain.paging import Page, PageRequest, paginate
-from mockgc.platform.domain.users import Agent, Division, SkillGrant, Users
+from mockgc.platform.domain.users import Agent, Division, SkillGrant, Users, queue_member_event
 
 SKILL_NAMES = ("Billing", "English", "Sales", "Spanish", "Technical", "Retention")
 QUEUE_NAMES = ("Support", "Sales", "Billing", "Support Escalations", "Retention", "Spanish Support")
@@ -110,7 +110,7 @@ class QueueMember:
 
     def event_to_api(self) -> dict[str, object]:
         """The v2.routing.queues.{id}.users body (the SDK's QueueUserEventTopicQueueMember)."""
-        return {"id": self.agent.id, "user": {"id": self.agent.id}, "queueId": self.queue_id, "joined": self.joined}
+        return queue_member_event(self.agent.id, self.queue_id, self.joined)
 
 
 def name_matches(pattern: str, name: str) -> bool:

@@ -74,6 +74,24 @@ TOPICS: tuple[TopicPattern, ...] = (
         "The calls a user takes part in",
     ),
     TopicPattern(
+        "v2.users.{id}.conversations",
+        (USER,),
+        "ConversationEventTopicConversation",
+        "The conversations a user takes part in, with their participants and calls",
+    ),
+    TopicPattern(
+        "v2.routing.queues.{id}.conversations",
+        (QUEUE,),
+        "QueueConversationEventTopicConversation",
+        "The conversations that came in on a queue",
+    ),
+    TopicPattern(
+        "v2.routing.queues.{id}.conversations.calls",
+        (QUEUE,),
+        "QueueConversationCallEventTopicCallConversation",
+        "The calls that came in on a queue",
+    ),
+    TopicPattern(
         "v2.workforcemanagement.businessunits.{id}.schedules",
         (BUSINESS_UNIT,),
         "WfmBuScheduleTopicBuScheduleNotification",

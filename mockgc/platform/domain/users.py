@@ -11,9 +11,10 @@ from faker.providers.person.en_US import Provider as PersonNames
 
 from mockgc.platform.domain.clocktext import iso
 from mockgc.platform.domain.context import OrgContext, id_from, operation
-from mockgc.platform.domain.errors import NotFound
+from mockgc.platform.domain.errors import Conflict, InvalidValue, NotFound
 from mockgc.platform.domain.paging import Page, PageRequest, paginate
 from mockgc.platform.domain.statuslog import PRESENCE, ROUTING, StatusInterval, StatusLog
+from mockgc.platform.domain.usersearch import Criterion, matches
 
 ROUTING_STATUSES = ("OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RESPONDING", "COMMUNICATING")
 OFF_QUEUE, IDLE = "OFF_QUEUE", "IDLE"
@@ -164,6 +165,8 @@ class Agent:
     state: str = "active"
     phone: str | None = None  # a work phone, in E.164
     presence_since: float = 0.0  # when the system presence began (a message changes presence_modified only)
+    department: str = ""
+    title: str = ""
 
     @property
     def on_queue(self) -> bool:
@@ -258,6 +261,10 @@ class Agent:
             "version": self.version,
             "acdAutoAnswer": False,
         }
+        if self.department:
+            api["department"] = self.department
+        if self.title:
+            api["title"] = self.title
         if "routingStatus" in wanted:
             api["routingStatus"] = self.routing_to_api()
         if "presence" in wanted:
@@ -271,11 +278,91 @@ class Agent:
         api["selfUri"] = f"/api/v2/users/{self.id}"
         return api
 
+    def search_fields(self) -> dict[str, list[str]]:
+        """What the user search matches against, by field name (usersearch.SEARCH_FIELDS)."""
+        return {
+            "id": [self.id],
+            "name": [self.name],
+            "email": [self.email],
+            "username": [self.email],
+            "state": [self.state],
+            "department": [self.department] if self.department else [],
+            "title": [self.title] if self.title else [],
+            "addresses": [self.phone] if self.phone else [],
+            "primaryContactInfo.address": [self.email],
+            "division.id": [self.division.id],
+            "groups.id": [group.id for group in self.groups],
+            "skills.id": [skill.id for skill in self.skills],
+            "presence.presenceDefinition.systemPresence": [self.system_presence],
+            "routingStatus.status": [self.routing_status],
+        }
+
     def admin_to_api(self) -> dict[str, object]:
         """Mock-only (GET /mock/info): the user with the scenario's status and business unit."""
         return self.to_api() | {
             "mockgcScenarioStatus": self.scenario_status,
             "mockgcBusinessUnitId": self.business_unit_id,
+        }
+
+
+def queue_member_event(user_id: str, queue_id: str, joined: bool) -> dict[str, object]:
+    """The v2.routing.queues.{id}.users body (the SDK's QueueUserEventTopicQueueMember)."""
+    return {"id": user_id, "user": {"id": user_id}, "queueId": queue_id, "joined": joined}
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """POST /api/v2/users (the SDK's CreateUser): who, and what state it starts in."""
+
+    name: str
+    email: str
+    division_id: str | None = None
+    department: str = ""
+    title: str = ""
+    phone: str | None = None
+    state: str = "active"
+
+
+@dataclass(frozen=True, slots=True)
+class UserChange:
+    """PATCH /api/v2/users/{id} (the SDK's UpdateUser): the fields to change (None leaves one as it is)."""
+
+    version: int
+    name: str | None = None
+    email: str | None = None
+    department: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    state: str | None = None
+    acd_auto_answer: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserSearch:
+    """POST /api/v2/users/search: criteria, sorting (field and descending) and a page."""
+
+    criteria: tuple[Criterion, ...]
+    sort_by: str = "name"
+    descending: bool = False
+    page: PageRequest = field(default_factory=PageRequest)
+
+
+@dataclass(slots=True)
+class VoicemailPolicy:
+    """A user's voicemail policy (the SDK's VoicemailUserPolicy; its pin is write-only)."""
+
+    enabled: bool = True
+    alert_timeout_seconds: int = 30
+    send_email_notifications: bool = True
+    pin: str | None = None
+    modified: float = 0.0
+
+    def to_api(self) -> dict[str, object]:
+        return {
+            "enabled": self.enabled,
+            "alertTimeoutSeconds": self.alert_timeout_seconds,
+            "sendEmailNotifications": self.send_email_notifications,
+            "modifiedDate": iso(self.modified),
         }
 
 
@@ -326,6 +413,9 @@ class Users:
     def __init__(self, ctx: OrgContext) -> None:
         self.ctx = ctx
         self.agents: dict[str, Agent] = {}
+        self.deleted: dict[str, Agent] = {}  # deleted users: listed with state=deleted, found by nothing else
+        self.voicemail: dict[str, VoicemailPolicy] = {}
+        self._created_ids = ctx.stream("created-users")  # never the org's id stream: flows' ids stay put
         self.status_log = StatusLog()
         # Drawn from a stream of its own, so the ids the flows see stay what they were.
         self.division = Division(id_from(ctx.stream("division")))
@@ -373,6 +463,9 @@ class Users:
             raise NotFound(f"User {user_id} not found", details=[{"entityId": user_id, "entityName": "user"}])
         return agent
 
+    def deleted_user(self, user_id: str) -> Agent | None:
+        return self.deleted.get(user_id)
+
     def members(self, business_unit_id: str) -> list[Agent]:
         return [a for a in self.agents.values() if a.business_unit_id == business_unit_id]
 
@@ -401,11 +494,8 @@ class Users:
         self, page: PageRequest, ids: list[str] | None = None, *, state: str = "active", descending: bool = False
     ) -> Page[Agent]:
         """GET /api/v2/users: the users in `state` (active, inactive, deleted, or any)."""
-        agents = (
-            list(self.agents.values())
-            if ids is None
-            else [self.agents[i] for i in dict.fromkeys(ids) if i in self.agents]
-        )
+        everyone = self.agents | self.deleted
+        agents = list(everyone.values()) if ids is None else [everyone[i] for i in dict.fromkeys(ids) if i in everyone]
         if state != "any":
             agents = [agent for agent in agents if agent.state == state]
         if descending:
@@ -416,6 +506,83 @@ class Users:
     @operation
     def user(self, user_id: str) -> Agent:
         return self.copy(self.agent(user_id))
+
+    @operation
+    def create_user(self, new: NewUser) -> Agent:
+        """A user outside every business unit and queue, offline; its email must be new to the org."""
+        self._check_email(new.email)
+        if new.division_id is not None and new.division_id != self.division.id:
+            raise InvalidValue(f"Division {new.division_id} not found", details=[{"fieldName": "divisionId"}])
+        now = self.ctx.clock.now()
+        agent = Agent(id_from(self._created_ids), new.name, new.email, "", "", OFF_QUEUE, now, "Offline", "", now)
+        agent.division, agent.presence_since, agent.queues_changed = self.division, now, now
+        agent.state, agent.phone, agent.department, agent.title = new.state, new.phone, new.department, new.title
+        self.agents[agent.id] = agent
+        return self.copy(agent)
+
+    @operation
+    def update_user(self, user_id: str, change: UserChange) -> Agent:
+        """PATCH with the user's current `version` (else 409, as the platform answers a stale one)."""
+        agent = self.agent(user_id)
+        if change.version != agent.version:
+            raise Conflict(
+                f"The user's version is {agent.version}, not {change.version}: read it again and retry",
+                details=[{"fieldName": "version"}],
+            )
+        if change.email is not None and change.email.lower() != agent.email.lower():
+            self._check_email(change.email)
+        for name in ("name", "email", "department", "title", "phone", "state"):
+            value = getattr(change, name)
+            if value is not None:
+                setattr(agent, name, value)
+        agent.version += 1
+        return self.copy(agent)
+
+    @operation
+    def delete_user(self, user_id: str) -> None:
+        """The user leaves its queues (announced on each queue's users topic), goes offline, and is listed
+        only with state=deleted from now on."""
+        agent = self.agent(user_id)
+        self._change(agent, presence="Offline", routing=OFF_QUEUE)
+        now = self.ctx.clock.now()
+        for queue_id in list(agent.queues):
+            del agent.queues[queue_id]
+            self.ctx.events.emit(
+                now, f"v2.routing.queues.{queue_id}.users", queue_member_event(agent.id, queue_id, False)
+            )
+        agent.state, agent.queues_changed, agent.version = "deleted", now, agent.version + 1
+        self.deleted[user_id] = self.agents.pop(user_id)
+        self.voicemail.pop(user_id, None)
+
+    @operation
+    def search(self, query: UserSearch) -> Page[Agent]:
+        """The users (active and inactive) the criteria match, sorted by a field, one page."""
+        found = [a for a in self.agents.values() if matches(query.criteria, a.search_fields())]
+        found.sort(key=lambda a: ([t.lower() for t in a.search_fields().get(query.sort_by, ())], a.id))
+        if query.descending:
+            found.reverse()
+        page = paginate(found, query.page)
+        return replace(page, entities=[self.copy(agent) for agent in page.entities])
+
+    @operation
+    def voicemail_policy(self, user_id: str) -> VoicemailPolicy:
+        self.agent(user_id)
+        return replace(self.voicemail.get(user_id) or VoicemailPolicy(modified=self.ctx.clock.now()))
+
+    @operation
+    def set_voicemail_policy(self, user_id: str, changes: dict[str, object]) -> VoicemailPolicy:
+        """PATCH: the fields given (enabled, alertTimeoutSeconds, sendEmailNotifications, pin) change."""
+        self.agent(user_id)
+        policy = self.voicemail.setdefault(user_id, VoicemailPolicy())
+        for name, value in changes.items():
+            setattr(policy, name, value)
+        policy.modified = self.ctx.clock.now()
+        return replace(policy)
+
+    def _check_email(self, email: str) -> None:
+        taken = email.lower()
+        if any(a.email.lower() == taken for a in (*self.agents.values(), *self.deleted.values())):
+            raise Conflict(f"A user with email {email} already exists", details=[{"fieldName": "email"}])
 
     @operation
     def presences(self, source_id: str, user_ids: list[str]) -> list[Agent]:

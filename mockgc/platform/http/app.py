@@ -166,6 +166,7 @@ def create_app(
     for blueprint in (
         oauth.bp,
         users.bp,
+        users.voicemail,
         presence.bp,
         routing.bp,
         groups.bp,

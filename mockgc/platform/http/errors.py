@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from mockgc.platform.api import sdkpaths
 from mockgc.platform.domain.errors import (
     BadRequest,
     EntityTooLarge,
@@ -61,6 +62,23 @@ def render(error: PlatformError) -> Response:
     return response
 
 
+API_PREFIX = "/api/v2/"
+
+
+def unrouted(method: str, path: str, mock_has_path: bool) -> PlatformError:
+    """A request no route of the mock takes: 404 saying so when the platform has the operation (the mock
+    does not model it), 405 when the platform (or the mock) has the path but not this method, else 404."""
+    platform = sdkpaths.platform_methods(path)
+    if method in platform or (method == "HEAD" and "GET" in platform):
+        return NotFound(
+            f"{method} {path} is a platform operation the mock does not model (see docs/not-modelled.md)",
+            details=[{"errorCode": "mockgc.not.modelled"}],
+        )
+    if platform or mock_has_path:
+        return MethodNotAllowed()
+    return NotFound()
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PlatformError)
     def platform_error(error: PlatformError) -> Response:
@@ -76,6 +94,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        if error.code in (404, 405) and request.path.startswith(API_PREFIX):
+            return render(unrouted(request.method, request.path, error.code == 405))
         mapped = _HTTP_TO_PLATFORM.get(error.code or 500)
         if mapped is None:
             status = error.code or 500

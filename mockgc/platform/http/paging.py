@@ -14,12 +14,14 @@ from mockgc.platform.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 
 T = TypeVar("T")
 PAGING_PARAMS = ("pageSize", "pageNumber")
-SORT_ORDERS = ("ASC", "DESC", "asc", "desc")
+# Every spelling clients send: the SDK's (ascending/descending for users and groups, asc/desc for
+# queues) and the upper-case one older clients use.
+SORT_ORDERS = ("ascending", "descending", "asc", "desc", "ASC", "DESC")
 
 
 def parse_descending(args: MultiDict[str, str]) -> bool:
-    """sortOrder: ASC (the default) or DESC, in either case."""
-    return parse_choice(args, "sortOrder", SORT_ORDERS, "ASC").upper() == "DESC"
+    """sortOrder: ascending (the default) or descending, in any of the spellings above."""
+    return parse_choice(args, "sortOrder", SORT_ORDERS, "asc").lower() in ("desc", "descending")
 
 
 def _positive(args: MultiDict[str, str], name: str, default: int, ceiling: int | None) -> int:

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from mockgc.platform.api import users as contract
+from mockgc.platform.api.validate import check_body
 from mockgc.platform.domain.errors import InvalidValue
 from mockgc.platform.domain.users import (
     MAX_IDS,
@@ -30,6 +32,7 @@ from mockgc.platform.http.paging import (
 )
 
 bp = Blueprint("users", __name__, url_prefix="/api/v2/users")
+voicemail = Blueprint("voicemail", __name__, url_prefix="/api/v2/voicemail")
 
 MAX_BULK_PRESENCES = 50
 
@@ -117,6 +120,65 @@ def list_users() -> ResponseReturnValue:
     descending = parse_descending(args)
     found = backend().users.page_users(page, ids, state=state, descending=descending)
     return jsonify(listing_to_api(found, lambda agent: agent.to_api(expand)))
+
+
+@bp.post("")
+def create_user() -> ResponseReturnValue:
+    return jsonify(backend().users.create_user(contract.parse_new_user(json_body())).to_api())
+
+
+@bp.post("/search")
+def search_users() -> ResponseReturnValue:
+    return _search(json_body())
+
+
+@bp.get("/search")
+def search_users_again() -> ResponseReturnValue:
+    """A page a search's answer pointed to (its q64); `expand` here adds to the encoded one."""
+    body = contract.parse_q64(request.args.get("q64", ""))
+    check_body("POST", "/api/v2/users/search", body)
+    expand = sorted(parse_expand(request.args, USER_EXPANDS) | set(body.get("expand") or ()))
+    return _search(body | ({"expand": expand} if expand else {}))
+
+
+def _search(body: dict[str, Any]) -> ResponseReturnValue:
+    search, expand = contract.parse_user_search(body)
+    found = backend().users.search(search)
+    answer: dict[str, Any] = {
+        "total": found.total,
+        "pageCount": found.count,
+        "pageSize": found.size,
+        "pageNumber": found.number,
+    }
+    if found.number > 1:
+        answer["previousPage"] = contract.search_q64(body, min(found.number - 1, max(1, found.count)))
+    answer["currentPage"] = contract.search_q64(body, found.number)
+    if found.number < found.count:
+        answer["nextPage"] = contract.search_q64(body, found.number + 1)
+    answer |= {"types": ["users"], "results": [agent.to_api(expand) for agent in found.entities]}
+    return jsonify(answer)
+
+
+@bp.patch("/<user_id>")
+def patch_user(user_id: str) -> ResponseReturnValue:
+    return jsonify(backend().users.update_user(user_id, contract.parse_user_change(json_body())).to_api())
+
+
+@bp.delete("/<user_id>")
+def delete_user(user_id: str) -> ResponseReturnValue:
+    backend().users.delete_user(user_id)
+    return jsonify({})
+
+
+@voicemail.get("/userpolicies/<user_id>")
+def get_voicemail_policy(user_id: str) -> ResponseReturnValue:
+    return jsonify(backend().users.voicemail_policy(user_id).to_api())
+
+
+@voicemail.patch("/userpolicies/<user_id>")
+def patch_voicemail_policy(user_id: str) -> ResponseReturnValue:
+    changes = contract.parse_voicemail_policy(json_body())
+    return jsonify(backend().users.set_voicemail_policy(user_id, changes).to_api())
 
 
 @bp.get("/<user_id>")
