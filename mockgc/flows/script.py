@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from faker import Faker
+import random
 
 from mockgc.flows.context import PREFERENCE_VARIABLE, FlowContext, SessionRef
 from mockgc.flows.effects import Call, Flow, FlowResult
 from mockgc.flows.mitigations.base import Mitigation
 
-
-@cache
-def _faker() -> Faker:
-    # Building a Faker is slow; reseeding one instance per session is cheap and deterministic.
-    return Faker("en_US")
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O, which read as digits
 
 
 def preference_code(seed: int, key: str) -> str:
-    """The customer's preference code: Faker data derived only from (seed, session key)."""
-    faker = _faker()
-    faker.seed_instance(f"preference:{seed}:{key}")
-    return faker.bothify("PREF-??-####", letters="ABCDEFGHJKLMNPQRSTUVWXYZ")
+    """The customer's preference code, derived only from (seed, session key): Faker's
+    `bothify("PREF-??-####", letters=CODE_LETTERS)` after `seed_instance(f"preference:{seed}:{key}")`, drawn
+    as Faker draws it (the four digits first, `randint(0, 9)` each, then the two letters, `choice` each) from
+    the same seeded Random, without reseeding a Faker per session (that was a sixth of a simulation's time).
+    tests/flows/test_script.py checks it against Faker itself."""
+    rng = random.Random(f"preference:{seed}:{key}")
+    digits = f"{rng.randint(0, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}"
+    return f"PREF-{rng.choice(CODE_LETTERS)}{rng.choice(CODE_LETTERS)}-{digits}"
 
 
 def script_flow(ctx: FlowContext, mitigation: Mitigation) -> Flow:

@@ -26,13 +26,13 @@ Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 class Body(BaseModel):
     """A request body. Strict (a string is never an int), and unknown fields pass, as on the platform."""
 
-    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True, defer_build=True)
 
 
 class Answer(BaseModel):
     """An answer body: every field the mock sends is declared, so the fuzzer's schema check catches drift."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ErrorBody(Answer):
