@@ -1,4 +1,5 @@
-"""The servers `make bench` compares with mockgc.platform.serve.server's granian: waitress (the former server) and cheroot.
+"""The servers `make bench` compares with mockgc.platform.serve.server's granian (RSGI and mockgc's bridge): granian's
+own WSGI worker (what mockgc used before the body deadline), waitress (the former server) and cheroot.
 
 Each has ServerThread's shape: bound on construction (`port`), `start()`, `stop()`.
 """
@@ -9,8 +10,24 @@ import threading
 from typing import Any
 
 from flask import Flask
+from granian.constants import TaskImpl
+from granian.server.mt import MTServer
 
 from mockgc.platform.serve.server import ServerThread, stop_events
+
+
+class GranianWSGIThread(ServerThread):
+    """granian's own WSGI worker, as mockgc served with it before the body deadline: the app's
+    threads read request bodies themselves, with no timeout (a stalled body holds its thread)."""
+
+    def _callback(self) -> Any:
+        return self.app
+
+    def _worker_options(self) -> dict[str, Any]:
+        return {"blocking_threads": self.threads, "task_impl": TaskImpl.asyncio}
+
+    def _spawn(self, *args: Any, **kwargs: Any) -> None:
+        MTServer._spawn_wsgi_worker(*args, **kwargs)
 
 
 class WaitressThread:
@@ -77,4 +94,9 @@ class CherootThread:
         stop_events(self.app)
 
 
-SERVERS: dict[str, Any] = {"granian": ServerThread, "waitress": WaitressThread, "cheroot": CherootThread}
+SERVERS: dict[str, Any] = {
+    "granian": ServerThread,
+    "granian-wsgi": GranianWSGIThread,
+    "waitress": WaitressThread,
+    "cheroot": CherootThread,
+}

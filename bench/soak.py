@@ -4,7 +4,9 @@ The mock runs as its own process; one Locust process (its library, headless) dri
 through the script's four platform calls at about 200 interactions a second while publishes fire,
 and samples the mock's RSS. At the end the ground truth is read back and checked exactly (every
 session is in it, every acknowledged write is durable, no value is wrong), then `/mock/reset`
-must give the memory back. `--duration` bounds the run (default 3 minutes).
+must give the memory back. The bound is judged on the true peak: the kernel's high-water mark
+(VmHWM, Linux), which includes moments between samples and the truth read. `--duration` bounds
+the run (default 3 minutes).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from locust import FastHttpUser, task
 from locust.env import Environment
 from locust.exception import StopUser
 
+from bench.memory import bound_problem, high_water_mb
 from mockgc.live.procs import Children
 from mockgc.live.target import Target, start_mock
 from mockgc.platform.client import publish_through_upload
@@ -239,7 +242,7 @@ def run(config: Config) -> bool:
         gevent.killall(helpers)
         runner.quit()  # each user ends the interaction it is in first (stop_timeout)
         runner.greenlet.join(timeout=30)
-        peak = max(s["rss_mb"] for s in samples)
+        sampled_peak = max(s["rss_mb"] for s in samples)
         loaded = rss_mb(pid)
 
         memory = target.admin.info()["memory"]
@@ -247,6 +250,10 @@ def run(config: Config) -> bool:
         total, problems = check_truth(target)
         read_s = time.monotonic() - read_began
         after_truth = rss_mb(pid)
+        # The bound is judged on the true peak: 10 s samples missed the truth read's (162 MB
+        # measured while they said "within 160 MB").
+        high_water = high_water_mb(pid)
+        peak = max(sampled_peak, loaded, after_truth, high_water or 0.0)
         target.admin.reset(spec.org())
         after_reset = rss_mb(pid)
         stats = env.stats.total
@@ -263,8 +270,10 @@ def run(config: Config) -> bool:
         f"{stats.num_requests:,} requests ({stats.total_rps:.0f}/s), {TALLY.acked:,} writes acknowledged, "
         f"{TALLY.refused:,} refused by the publish lock"
     )
+    where = "the kernel's high-water mark" if high_water is not None else "sampled, the truth read included"
     print(
-        f"   RSS: {start_rss:.0f} MB at start, peak {peak:.0f} MB, {loaded:.0f} MB at the end "
+        f"   RSS: {start_rss:.0f} MB at start, peak {peak:.0f} MB ({where}; the 10 s samples peaked at "
+        f"{sampled_peak:.0f} MB), {loaded:.0f} MB at the end of the load "
         f"({(loaded - start_rss) * MB / interactions:,.0f} B per interaction overall, "
         f"{slope:,.0f} B over the second half)"
     )
@@ -276,10 +285,10 @@ def run(config: Config) -> bool:
         f"   truth: {total:,} sessions read in {read_s:.1f} s, {after_truth:.0f} MB after; "
         f"{after_reset:.0f} MB after /mock/reset"
     )
-    over = [s for s in samples if s["rss_mb"] > config.bound_mb]
     verdict_problems = problems + TALLY.problems
+    over = bound_problem(samples, peak, config.bound_mb, where)
     if over:
-        verdict_problems.append(f"RSS passed the {config.bound_mb:g} MB bound at {over[0]['t']:g} s")
+        verdict_problems.append(over)
     (config.out / "soak.json").write_text(
         json.dumps(
             {
@@ -287,7 +296,14 @@ def run(config: Config) -> bool:
                 "samples": samples,
                 "interactions": TALLY.sessions,
                 "acked": TALLY.acked,
-                "rss_mb": {"start": start_rss, "peak": peak, "end": loaded, "after_truth": after_truth},
+                "rss_mb": {
+                    "start": start_rss,
+                    "peak": peak,
+                    "sampled_peak": sampled_peak,
+                    "high_water": high_water,
+                    "end": loaded,
+                    "after_truth": after_truth,
+                },
                 "rss_after_reset_mb": after_reset,
                 "memory": memory,
                 "bytes_per_interaction_second_half": slope,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from gevent import monkey
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
@@ -33,7 +34,8 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from mockgc.checker.result import BAD_CLASSES
 from mockgc.drivers.dataaction import call_action
-from mockgc.drivers.realtime import run_flow
+from mockgc.drivers.realtime import RunawayFlow, run_flow
+from mockgc.drivers.stepwatch import StepWatch, Threads
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import DataAction, Reply
 from mockgc.flows.script import interaction as interaction_flow
@@ -77,7 +79,15 @@ _status_writer: list[
 _loaded: dict[str, Plan] = {}  # the spec's document -> its plan, resolved once
 DEFAULTS = RunSpec()
 
-FLUSH, HISTORY = "mockgc_flush", "mockgc_history"
+FLUSH, HISTORY, RUNAWAY = "mockgc_flush", "mockgc_history", "mockgc_runaway"
+# One real OS thread per process watches every flow's steps: all greenlets run in the main thread, and
+# a flow that loops without yielding freezes them all (a patched thread would be one of them).
+NATIVE = Threads(
+    monkey.get_original("_thread", "start_new_thread"),
+    monkey.get_original("time", "sleep"),
+    monkey.get_original("_thread", "get_ident"),
+)
+_watch: list[StepWatch] = []
 DATA_ACTION_REQUEST_TYPE = "DATA_ACTION"
 
 
@@ -121,6 +131,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
 
     elif isinstance(runner, MasterRunner):
         runner.register_message(HISTORY, lambda environment, msg, **__: MASTER.receive(msg.node_id, msg.data))
+        runner.register_message(RUNAWAY, lambda environment, msg, **__: _stop_for_runaway(environment))
 
         @events.worker_report.add_listener
         def _gather(client_id: str, data: dict[str, Any], **__: Any) -> None:
@@ -237,6 +248,24 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         )
     )
     _status_writer.append(gevent.spawn(_write_status_every, environment))
+
+
+def _step_watch(environment: Environment) -> StepWatch:
+    """This process's watch on flow steps (spec.max_step_seconds), started once and kept until it quits."""
+    if not _watch:
+        _watch.append(StepWatch(_plan(environment).spec.max_step_seconds, NATIVE).__enter__())
+    return _watch[0]
+
+
+def _stop_for_runaway(environment: Environment) -> None:
+    """A flow ran away: stop the load now (the coordinator writes the history and what ran away), so the
+    run is named and judged within seconds, not when the harness's bound for Locust runs out."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.send_message(RUNAWAY, {})
+        return
+    log.error("a flow ran away: stopping the load (%s)", NODE.runaways[:1] or "on a worker")
+    gevent.spawn(runner.quit)
 
 
 def _wait_for(condition: Any, timeout: float) -> bool:
@@ -380,6 +409,7 @@ class Agent(FastHttpUser):
             return
         spec, self.mitigation = resolved.spec, resolved.strategy
         self.seed = spec.seed
+        self.max_flow_steps = spec.max_flow_steps
         self._waits = random.Random(f"wait:{self.seed}:{self.process}")
         self.think_time = spec.think_time
         self.log_attributes, self.handle_time_s = spec.log_attributes, spec.handle_time
@@ -469,7 +499,14 @@ class Agent(FastHttpUser):
                 store=self.store,
                 sleep=gevent.sleep,
                 actions=self._data_action,
+                max_steps=self.max_flow_steps,
+                watch=_step_watch(self.environment),
             )
+        except RunawayFlow as runaway:
+            # Its history has no end (the checker calls it indeterminate); the run names it and stops.
+            if NODE.runaway(self.mitigation.label(), key, str(runaway)):
+                _stop_for_runaway(self.environment)
+            raise StopUser() from None
         finally:
             NODE.in_flight -= 1
         outcome = checked_outcome(recorder.entries, result)

@@ -6,6 +6,7 @@ and the live run (`mockgc run --mitigation tests.planted:FabricatedBranch`) load
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -113,3 +114,26 @@ CAUGHT_BY_THE_VERDICT: tuple[type[Mitigation], ...] = (
     WrongVariable,
 )
 RUNAWAYS: tuple[type[Mitigation], ...] = (Spinning, RetryingForever)
+
+
+class BusyLoop(_Planted):
+    """Loops without yielding: no effect ever reaches the driver, so virtual time never sees it."""
+
+    name = "planted-busy-loop"
+
+    def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
+        spins = 0
+        while True:
+            with contextlib.suppress(Exception):  # a strategy that swallows what it should not
+                spins += 1
+        yield Now()  # unreachable: it is a generator all the same
+
+
+class SleepsNaN(_Planted):
+    """Computes its delay as 0/0 (NaN): the drivers used to sleep not at all."""
+
+    name = "planted-sleeps-nan"
+
+    def set_data(self, ctx: FlowContext, session: SessionRef, name: str, value: str) -> Generator[Effect, Any, bool]:
+        yield Sleep(float("nan"))
+        return (yield from Mitigation.set_data(self, ctx, session, name, value))

@@ -37,6 +37,7 @@ def check(
     from mockgc.checker.summary import print_summary
     from mockgc.report.check import check_run
     from mockgc.report.judge import worst_exit
+    from mockgc.report.untrusted import write_fresh
 
     try:
         outcomes = check_run(run_dir)
@@ -47,7 +48,7 @@ def check(
         gated = apply_gate(results, gate, junit_path=junit_path, suite=f"mockgc check {run_dir}", console=console)
         if gate:  # the judgement (with the options given here) goes into result.json as the console says it
             for outcome in outcomes:
-                (outcome.directory / "result.json").write_text(json.dumps(outcome.result, indent=2, sort_keys=True))
+                write_fresh(outcome.directory / "result.json", json.dumps(outcome.result, indent=2, sort_keys=True))
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
     if quiet:  # only the verdict: one word, or one line per test when the directory held several

@@ -92,6 +92,17 @@ from mockgc.cli.options import (
     help="Time to let flows in flight finish at stop.",
 )
 @click.option("--store", envvar="MOCKGC_STORE", help="External store URL (default: SQLite in --out when needed).")
+@click.option(
+    "--reread-after",
+    default=f"{DEFAULTS.reread_after:g}s",
+    show_default=True,
+    help="Read your service or store back again this long after the load (durable means still there); 0: once.",
+)
+@click.option(
+    "--restart-cmd",
+    help="A command that restarts your service or store between the two read-backs (no shell; it returns once "
+    'the service answers again), e.g. "systemctl restart prefs".',
+)
 @click.option("--target", envvar="MOCKGC_TARGET", help="Use this running mock instead of starting one.")
 @click.option("--admin-key", envvar="MOCKGC_ADMIN_KEY", help="The --target's admin key.")
 @click.option("--client-id", envvar="MOCKGC_CLIENT_ID", help="With --rate-limited: the client to load with.")
@@ -129,6 +140,7 @@ def run(
     startup_timeout: float,
     master_bind: str,
     master_port: int,
+    restart_cmd: str | None,
     **spec_options: Any,
 ) -> None:
     """Live load with Locust while WFM publishes fire; the verdict, result.json and report.html land in --out.
@@ -168,6 +180,7 @@ def run(
             startup_timeout=startup_timeout,
             master_bind=master_bind,
             master_port=master_port,
+            restart_cmd=restart_cmd,
         )
         spec, note = with_enough_workers(spec)
         if note:

@@ -36,6 +36,10 @@ from mockgc.cli.options import (
 @click.option("--client-secret", help="OAuth client secret (generated if not given).")
 @click.option("--rate-limit", "rate_limit_per_minute", type=int, help="Requests per minute per token; 0 turns it off.")
 @click.option("--threads", type=int, help="Worker threads.")
+@click.option(
+    "--public-url",
+    help="Base URL clients reach the mock at, for the pre-signed URLs it hands out (default: where it binds).",
+)
 def serve(config_file: Path | None, **options: Any) -> None:
     """Run the mock platform (granian) until interrupted.
 
@@ -46,7 +50,8 @@ def serve(config_file: Path | None, **options: Any) -> None:
     from mockgc.platform.settings import load_settings
 
     try:
-        settings = load_settings(config_file, **options).with_credentials()
+        given = load_settings(config_file, **options)
+        settings = given.with_credentials()
         app = create_app(settings, profile=resolve_profile_ref(settings.org.profile))
     except (ValueError, OSError) as error:
         raise HarnessError(str(error)) from None
@@ -56,8 +61,12 @@ def serve(config_file: Path | None, **options: Any) -> None:
         raise HarnessError(bind_error(error, settings.server.host, settings.server.port)) from None
     org = settings.org
     console.print(f"mockgc mock platform on {server.url}  profile={org.profile} seed={org.seed} agents={org.agents}")
-    console.print(f"  OAuth client: id={org.client_id} secret={org.client_secret}")
-    console.print(f"  admin key:    {settings.server.admin_key}   (Authorization: Bearer <key> on /mock/...)")
+    # A credential is printed only when serve made it up (the user learns it here); one that was given
+    # is theirs already, and would otherwise end up in a log (`mockgc run` keeps mock.log in --out).
+    secret = "(as given)" if given.org.client_secret else org.client_secret
+    admin_key = "(as given)" if given.server.admin_key else settings.server.admin_key
+    console.print(f"  OAuth client: id={org.client_id} secret={secret}")
+    console.print(f"  admin key:    {admin_key}   (Authorization: Bearer <key> on /mock/...)")
     sys.stdout.flush()
     serve_until_signalled(server)
     console.print("stopped")

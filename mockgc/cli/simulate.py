@@ -78,6 +78,12 @@ from mockgc.spec.runspec import ALL
     show_default=True,
     help="Runaway bound: virtual time one flow may take from its arrival (seconds or 6h, 30m...).",
 )
+@click.option(
+    "--max-step-seconds",
+    default=f"{DEFAULTS.max_step_seconds:g}s",
+    show_default=True,
+    help="Runaway bound: wall-clock time one step of a flow may run without yielding an effect.",
+)
 @gate_options
 def simulate_command(
     spec_file: Path | None,
@@ -98,7 +104,8 @@ def simulate_command(
 
     A runaway strategy (one that never ends, or spins) stops the run with exit 2, naming the
     strategy and the session, once a flow meets --max-flow-steps or --max-flow-seconds, or
-    the run --max-mean-flow-steps per session. The built-in strategies stay far below them
+    the run --max-mean-flow-steps per session, or one step of a flow runs --max-step-seconds of
+    wall-clock time without yielding (a loop that never gives control back). The built-in strategies stay far below them
     (at most 37 effects and about 1 h in a flow, 10.4 per session on average).
     """
     import json

@@ -7,12 +7,14 @@ import heapq
 import random
 from collections.abc import Callable, Generator, Iterable
 from itertools import count
+from time import perf_counter
 from typing import Any, NoReturn
 
 from mockgc.checker.check import check, latency_summary
 from mockgc.clock import VirtualClock
 from mockgc.drivers.core import answer, request_of
 from mockgc.drivers.inprocess import InProcessTransport
+from mockgc.drivers.stepwatch import StepOverrun, StepWatch
 from mockgc.faults import FaultProfile
 from mockgc.flows.context import FlowContext
 from mockgc.flows.effects import Call, Effect, FlowResult, Now, Reply, Sleep, StoreGet, StorePut
@@ -165,6 +167,7 @@ class Simulator:
         self._ran = False
         self._steps_budget = max(self.config.max_flow_steps, self.sessions * self.config.max_mean_flow_steps)
         self._steps_left = self._steps_budget
+        self._watch = StepWatch(self.config.max_step_wall_seconds)
         self._base_s = self.config.latency_base_ms / 1000.0
         self._jitter_s = self.config.latency_jitter_ms / 1000.0
 
@@ -269,6 +272,17 @@ class Simulator:
 
     def _run(self) -> dict[str, Any]:
         self._plan()
+        with self._watch:
+            try:
+                self._loop()
+            except StepOverrun:  # raised just as a step ended: it still ran past its bound
+                raise SimulationError(
+                    f"runaway flow: {self.label}: a step ran past {self.config.max_step_wall_seconds:g} s "
+                    "of wall-clock time without yielding an effect"
+                ) from None
+        return self._finish()
+
+    def _loop(self) -> None:
         queue, clock, pop = self._queue, self.clock, heapq.heappop
         limit = self.config.start + self.config.span(self.publishes) + MAX_RUN_SECONDS
         step, apply, history = self._step, self._apply, self.history
@@ -292,7 +306,6 @@ class Simulator:
                 current = clock.now()  # in case a component moved the clock on
             else:  # _START, _WAKE
                 step(a, None, at)
-        return self._finish()
 
     def _latency(self, state: _Task) -> float:
         state.calls += 1
@@ -303,15 +316,27 @@ class Simulator:
         send = state.gen.send
         bounded = state.bounded
         max_steps = self.config.max_flow_steps
+        watch = self._watch
         if bounded and now - state.arrival > self.config.max_flow_seconds:
             self._runaway(state, f"still running {now - state.arrival:g} s (virtual time) after it began")
         while True:
             try:
+                watch.began = perf_counter()
                 effect = send(answer)
+                watch.began = 0.0
             except StopIteration as stop:
+                watch.began = 0.0
                 state.on_done(state, stop.value, now)
                 return
+            except StepOverrun:
+                watch.began = 0.0
+                self._runaway(
+                    state,
+                    f"one step ran past {self.config.max_step_wall_seconds:g} s of wall-clock time without "
+                    "yielding an effect (a loop that never gives the driver control)",
+                )
             except Exception as error:
+                watch.began = 0.0
                 raise SimulationError(
                     f"{self._who(state)}: {self.label if bounded else state.process} raised "
                     f"{type(error).__name__}: {error}"

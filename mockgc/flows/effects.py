@@ -15,6 +15,7 @@ Its return value is a `FlowResult`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,18 @@ class Call:
 @dataclass(frozen=True, slots=True)
 class Sleep:
     seconds: float
+
+    def __post_init__(self) -> None:
+        # A NaN or negative sleep used to pass as none at all (max(0, nan) is 0): a strategy that
+        # computes its delay wrongly is told so where it yields it, in both drivers alike.
+        seconds = self.seconds
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ValueError(f"Sleep needs a finite number of seconds, 0 or more; got {seconds!r}")
 
 
 @dataclass(frozen=True, slots=True)

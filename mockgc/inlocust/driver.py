@@ -189,6 +189,7 @@ class NodeCollector:
     flows: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
+    runaways: list[dict[str, str]] = field(default_factory=list)  # flows past their bounds: the load stops
     # The latest sessions whose data went wrong, for the live status (the master shows the latest of all nodes).
     lost: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOST_SHOWN))
 
@@ -201,6 +202,11 @@ class NodeCollector:
         self.errors[f"{op} {status}"] += 1
         if len(self.error_samples) < 20:
             self.error_samples.append(detail[:300])
+
+    def runaway(self, strategy: str, session: str, what: str) -> bool:
+        """A flow past its runaway bounds; True the first time (the load is then to stop)."""
+        self.runaways.append({"strategy": strategy, "session": session, "what": what})
+        return len(self.runaways) == 1
 
     def take(self) -> list[dict[str, Any]]:
         """Entries gathered since the last take; the list is swapped so shipping never copies."""
@@ -228,6 +234,7 @@ class NodeCollector:
             "flows": dict(self.flows),
             "errors": dict(self.errors),
             "error_samples": list(self.error_samples),
+            "runaways": list(self.runaways),
             "in_flight": self.in_flight,
             "lost": list(self.lost),
         }
@@ -239,6 +246,7 @@ class NodeCollector:
         self.flows.clear()
         self.errors.clear()
         self.error_samples.clear()
+        self.runaways.clear()
         self.lost.clear()
 
 

@@ -59,6 +59,10 @@ def _preload() -> None:
         plotly_js()
 
 
+class LoadOverrun(RunError):
+    """Locust did not end within its bound (something froze it): it is stopped and the run judged partial."""
+
+
 class Locust:
     """One run's Locust processes: headless, from one mitigation's spec, writing into `directory`."""
 
@@ -118,7 +122,10 @@ class Locust:
                 if death is not None:
                     raise ChildDied(death)
                 if elapsed > bound:
-                    raise RunError(f"Locust ran past its bound of {bound:.0f} s:\n{self.master.log_tail()}")
+                    raise LoadOverrun(
+                        f"Locust ran past its bound of {bound:.0f} s (startup, the load, the drain and 30 s): "
+                        "it was stopped, the report is partial"
+                    )
                 display.update(elapsed, self.directory)
                 time.sleep(0.25)
             display.update(time.monotonic() - started, self.directory)

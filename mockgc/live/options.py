@@ -5,6 +5,7 @@ What the run *is* lives in the spec (mockgc/spec/runspec.py); these options neve
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +26,9 @@ class LiveOptions:
     startup_timeout: float = 60.0
     master_bind: str = "127.0.0.1"
     master_port: int = 0  # 0: a free port (only useful without remote workers)
+    # A command that restarts the user's own service or store between the two read-backs (durable after
+    # a redeploy too); run without a shell, it must return once the service answers again.
+    restart_cmd: str | None = None
 
     def validate(self, spec: RunSpec) -> LiveOptions:
         if spec.remote_workers and not self.target:
@@ -37,4 +41,11 @@ class LiveOptions:
             raise ValueError("--target needs --admin-key (the run resets the mock and reads its ground truth)")
         if self.rate_limited and self.target and not self.client_secret:
             raise ValueError("--rate-limited with --target needs --client-secret")
+        if self.restart_cmd is not None:
+            try:
+                argv = shlex.split(self.restart_cmd)
+            except ValueError as error:
+                raise ValueError(f"--restart-cmd {self.restart_cmd!r}: {error}") from None
+            if not argv:
+                raise ValueError("--restart-cmd is empty")
         return self

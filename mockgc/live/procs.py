@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from mockgc.live.redact import Secrets
 from mockgc.report.records import Death
 
 PR_SET_PDEATHSIG = 1
@@ -55,9 +56,16 @@ class Child:
     which then stops the children in order, and a stop reaches the child's own children too."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self.name = name
+        self.secrets = secrets or Secrets()
         self.argv = list(argv)
         self.log_path = log_path
         # Set once the harness itself asks the child to stop: any exit before that is a death.
@@ -115,11 +123,12 @@ class Child:
         return self.popen.poll()
 
     def log_tail(self, lines: int = 20) -> str:
+        """The log's last lines, credentials redacted: they go into result.json and onto the terminal."""
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return self.secrets.redact("\n".join(text.splitlines()[-lines:]))
 
 
 class ChildWatch:
@@ -152,13 +161,16 @@ class ChildWatch:
 class Children:
     """Every child a run started, stopped in reverse order however the run ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: Secrets | None = None) -> None:
         self.children: list[Child] = []
         self.watch = ChildWatch()
+        self.secrets = secrets or Secrets()
 
-    def start(self, *args: Any, watch: bool = False, **kwargs: Any) -> Child:
-        """Start a child; `watch=True`: the run must stop if it dies (see ChildWatch)."""
-        child = Child(*args, **kwargs)
+    def start(self, name: str, argv: Sequence[str], log_path: Path, *, watch: bool = False, **kwargs: Any) -> Child:
+        """Start a child; `watch=True`: the run must stop if it dies (see ChildWatch). The credentials in its
+        environment join the run's secrets."""
+        self.secrets.add_environment(kwargs.get("env"))
+        child = Child(name, argv, log_path, secrets=self.secrets, **kwargs)
         self.children.append(child)
         if watch:
             self.watch.add(child)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import shlex
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,10 @@ from typing import Any
 from mockgc.drivers.history_file import read_history
 from mockgc.live.console import Display
 from mockgc.live.errors import ChildDied, RunError
-from mockgc.live.locust import Locust, process_env
+from mockgc.live.locust import LoadOverrun, Locust, process_env
 from mockgc.live.options import LiveOptions
 from mockgc.live.procs import Children, ProcessError
+from mockgc.live.redact import Secrets
 from mockgc.live.target import Target, TargetError, start_mock
 from mockgc.platform.client import MockAdmin, MockError, agent_names
 from mockgc.report.evidence import SavedEvidence, write_evidence
@@ -30,8 +33,10 @@ from mockgc.spec.plan import Plan
 from mockgc.spec.runspec import RunSpec, overlapping, publish_window_seconds
 from mockgc.stores import StoreError, default_store_url, describe_store, open_store
 from mockgc.strategies.plans import plans
+from mockgc.strategies.store_services import read_after_the_run
 
 LOAD_CLIENT_ID = "mockgc-load"
+RESTART_TIMEOUT = 300.0  # seconds --restart-cmd may take
 
 
 def store_contents(store_url: str | None, history: list[dict[str, Any]]) -> dict[str, str | None] | None:
@@ -81,6 +86,7 @@ class LiveRun:
         self.locust: Locust | None = None  # this run's Locust processes, once started
         self.watch = children.watch  # the mock if the run started it, and what a companion starts
         self.partial = False
+        self.interrupted = False  # Ctrl-C (partial for another reason: a death, Locust past its bound)
         self.started = 0.0
         self.death: Death | None = None
         self.loaded_seconds: float | None = None  # how long the load ran before a death stopped it
@@ -109,6 +115,8 @@ class LiveRun:
             store_url=store_url,
             spec=running.to_json(),
             start=lambda name, argv, log, env: self.children.start(name, argv, log, env=dict(env), watch=True),
+            reread_after=running.reread_after,
+            restart=self._restart if self.options.restart_cmd else None,
             progress=self.display.progress,
         )
         self.display.line(
@@ -134,9 +142,15 @@ class LiveRun:
                     locust.wait(self.started, self.watch, self.display)
                     locust.stop(graceful=True)
                 except KeyboardInterrupt:
-                    self.partial = True
+                    self.partial = self.interrupted = True
                     self.display.stop()
                     self.display.line("[yellow]interrupted: stopping Locust and writing a partial report[/]")
+                    locust.stop(graceful=True)
+                except LoadOverrun as overrun:
+                    # Stopped (SIGTERM makes Locust write what it has) and judged: a partial report, exit 2.
+                    self.partial, self.service_error = True, str(overrun)
+                    self.display.stop()
+                    self.display.line(f"[red]{overrun}[/]")
                     locust.stop(graceful=True)
                 except ChildDied as died:
                     self._died(died.death)
@@ -153,10 +167,37 @@ class LiveRun:
             self.partial = True
             self.service_error = str(error)
         evidence, health = self._evidence(ctx), self._health()
-        if evidence.store is None:
+        if evidence.store is None and given and not self.partial:
+            # The user's own store (--store): durable means still there --reread-after later. The SQLite
+            # file a run makes in --out itself is mockgc's, read once.
+            history = evidence.history
+            store, stats = read_after_the_run(ctx, lambda: (store_contents(store_url, history) or {}, {}), "the store")
+            evidence.store = store or None
+            if stats:
+                evidence.services["store_read_back"] = stats
+        elif evidence.store is None:
             evidence.store = store_contents(store_url, evidence.history)
         save_evidence(d, running, evidence, health)
         return judge(running, evidence, health, d, store_url, repeat_command(d, self.options), offsets=plan.offsets)
+
+    def _restart(self) -> None:
+        """--restart-cmd, between the two read-backs; its output goes to restart.log. RuntimeError when it fails."""
+        assert self.options.restart_cmd is not None
+        log = self.directory / "restart.log"
+        try:
+            with log.open("wb") as handle:
+                done = subprocess.run(
+                    shlex.split(self.options.restart_cmd),
+                    stdin=subprocess.DEVNULL,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    timeout=RESTART_TIMEOUT,
+                    check=False,
+                )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RuntimeError(f"--restart-cmd: {error}") from None
+        if done.returncode != 0:
+            raise RuntimeError(f"--restart-cmd exited {done.returncode} (its output: {log})")
 
     def _died(self, death: Death) -> None:
         """Stop the load at once (flows in flight fail fast against a dead process) and keep what it made."""
@@ -269,11 +310,31 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     outcomes: list[RunOutcome] = []
-    with Children() as children:
+    held = Secrets([options.admin_key, options.client_secret])
+    try:
+        _run(spec, options, display, resolved, out, outcomes, held)
+    finally:
+        held.scrub(out)  # after every child has stopped and every file is written
+    return outcomes
+
+
+def _run(
+    spec: RunSpec,
+    options: LiveOptions,
+    display: Display,
+    resolved: list[Plan],
+    out: Path,
+    outcomes: list[RunOutcome],
+    held: Secrets,
+) -> None:
+    with Children(held) as children:
         try:
             target = _connect(spec, options, children)
+            held.add(target.admin.admin_key, target.client_secret)
             if not options.rate_limited:
-                target.register_client(f"{LOAD_CLIENT_ID}-{secrets.token_hex(4)}", secrets.token_urlsafe(18), None)
+                load_secret = secrets.token_urlsafe(18)
+                held.add(load_secret)
+                target.register_client(f"{LOAD_CLIENT_ID}-{secrets.token_hex(4)}", load_secret, None)
             for plan in resolved:
                 name = plan.spec.mitigation
                 directory = out if len(resolved) == 1 else out / name.replace(":", "_")
@@ -283,7 +344,7 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
                 if live.death is not None:
                     if target.child is not None and not target.child.alive():
                         break  # nothing left to load
-                elif live.partial:
+                elif live.interrupted:
                     raise Interrupted(outcomes)
         except KeyboardInterrupt:
             raise Interrupted(outcomes) from None
@@ -298,4 +359,3 @@ def run(spec: RunSpec, options: LiveOptions, display: Display | None = None) -> 
                 if outcomes:
                     write_matrix(out, outcomes, spec, repeat_command(out, options), runs=len(resolved))
             (out / "processes.json").write_text(json.dumps(children.pids(), indent=2, sort_keys=True))
-    return outcomes

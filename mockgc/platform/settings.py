@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -51,6 +52,9 @@ class ServerSettings:
     admin_key: str = ""
     journal_size: int = 10_000  # the request journal's ring buffer (GET /mock/journal)
     threads: int = 16
+    # The base URL clients reach the mock at: pre-signed upload and download URLs are built from it,
+    # never from a request's Host header (which any caller sets). Empty: the address the server bound.
+    public_url: str = ""
 
     def validate(self) -> ServerSettings:
         if not 0 <= self.port <= 65535:
@@ -59,6 +63,8 @@ class ServerSettings:
             raise ValueError("clock must be 'system' or 'virtual'")
         if self.journal_size < 1:
             raise ValueError("journal_size must be positive")
+        if self.public_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", self.public_url):
+            raise ValueError(f"public_url must be an http(s) base URL, got {self.public_url!r}")
         return self
 
 
@@ -119,6 +125,13 @@ def load_settings(
             data = tomllib.loads(Path(config_file).read_text())
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise ValueError(f"cannot read config file {config_file}: {error}") from None
+        except RecursionError:
+            raise ValueError(f"config file {config_file} nests too deeply to be settings") from None
+        if "mockgc" in data and not isinstance(data["mockgc"], dict):
+            raise ValueError(f"config file {config_file}: [mockgc] must be a table")
+        if "mockgc" in data and set(data) != {"mockgc"}:
+            others = ", ".join(sorted(set(data) - {"mockgc"}))
+            raise ValueError(f"config file {config_file} has a [mockgc] table and top-level keys ({others}): use one")
         data = data.get("mockgc", data)
         unknown = set(data) - known
         if unknown:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockgc.report.untrusted import MAX_EVIDENCE_BYTES, read_json
+
 EVIDENCE_FILE = "evidence.json"
 FORMAT = "mockgc-evidence/1"
 TEST_DIR = re.compile(r"^test-(\d{3,})$")
@@ -48,25 +50,54 @@ def write_evidence(directory: Path, evidence: SavedEvidence) -> Path:
     return path
 
 
+# The type each field must have (None allowed where the field may be absent): a run directory is
+# untrusted input, and `"health": 5` used to end in a traceback deep inside the judge.
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "spec": (dict,),
+    "operations": (list, type(None)),
+    "truth": (dict, type(None)),
+    "store": (dict, type(None)),
+    "repairs": (dict,),
+    "services": (dict,),
+    "ground_truth_error": (str, type(None)),
+    "written_by": (str,),
+    "health": (dict,),
+    "agents": (dict,),
+}
+
+
 def read_evidence(directory: Path) -> SavedEvidence:
-    """The directory's evidence.json; ValueError (one readable line) when it is missing or not this format."""
+    """The directory's evidence.json, read as untrusted input (mockgc/report/untrusted.py); ValueError (one
+    readable line) when it is missing, not this format, or a field has the wrong type."""
     path = directory / EVIDENCE_FILE
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise ValueError(
             f"{directory} has no {EVIDENCE_FILE}: give the Locust master --admin-key (and --history-dir) so it "
             "saves the truth and the publish windows at test stop"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read {path}: {error}") from None
+        )
+    data = read_json(path, MAX_EVIDENCE_BYTES)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} document")
     known = SavedEvidence.__dataclass_fields__
-    try:
-        return SavedEvidence(**{k: v for k, v in data.items() if k in known})
-    except TypeError as error:
-        raise ValueError(f"{path}: {error}") from None
+    fields = {k: v for k, v in data.items() if k in known}
+    for name, value in fields.items():
+        if not isinstance(value, FIELD_TYPES[name]):
+            wanted = " or ".join(
+                "null" if t is type(None) else {dict: "an object", list: "a list", str: "a string"}[t]
+                for t in FIELD_TYPES[name]
+            )
+            raise ValueError(f"{path}: {name} must be {wanted}, got {type(value).__name__} {str(value)[:40]!r}")
+    if "spec" not in fields:
+        raise ValueError(f"{path} has no spec")
+    for operation in fields.get("operations") or []:
+        if not (
+            isinstance(operation, dict)
+            and all(isinstance(operation.get(k), int | float) for k in ("startedEpochMs", "completesEpochMs"))
+        ):
+            raise ValueError(f"{path}: each publish operation needs numbers startedEpochMs and completesEpochMs")
+    if any(not isinstance(state, dict) for state in (fields.get("truth") or {}).values()):
+        raise ValueError(f"{path}: each session of the truth must be an object")
+    return SavedEvidence(**fields)
 
 
 def next_test_dir(base: Path) -> Path:

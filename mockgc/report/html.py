@@ -19,6 +19,7 @@ from mockgc.checker.result import BAD_CLASSES, CLASSES
 from mockgc.checker.summary import table_cells
 from mockgc.drivers.history_file import read_history
 from mockgc.report.sessions import call_text, finding, read_sessions, session_p95
+from mockgc.report.untrusted import write_fresh
 
 if TYPE_CHECKING:
     from mockgc.report.records import RunOutcome
@@ -651,7 +652,7 @@ def write_run_report(path: Path, result: dict[str, Any], history: list[dict[str,
         f"<p class='muted'>Repeat it: <code>{_text(run.get('command', ''))}</code></p>"
     )
     sections = run_sections(result, history, sessions)
-    path.write_text(_page(f"mockgc {result['mitigation']} {result['verdict']}", header + sections + _files_note()))
+    write_fresh(path, _page(f"mockgc {result['mitigation']} {result['verdict']}", header + sections + _files_note()))
     return sections
 
 
@@ -722,7 +723,7 @@ def write_matrix_report(
             sessions = json.loads(sessions_path.read_text()) if sessions_path.exists() else []
             body.append(run_sections(outcome.result, history, sessions, level="h3"))
         body.append(_files_note(f"{name}/") + "<p class='muted'><a href='#comparison'>back to the top</a></p>")
-    path.write_text(_page("mockgc mitigation matrix", "\n".join(body)))
+    write_fresh(path, _page("mockgc mitigation matrix", "\n".join(body)))
 
 
 # -- mockgc tune: the holding settings' cost against wait, the front marked, the defaults shown ------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from mockgc.report.html import write_matrix_report, write_run_report
 from mockgc.report.locust_stats import live_counts
 from mockgc.report.records import Evidence, Health, RunOutcome
 from mockgc.report.sessions import session_details
+from mockgc.report.untrusted import write_fresh
 from mockgc.spec.runspec import RunSpec
 from mockgc.stores import describe_store
 
@@ -31,6 +33,11 @@ from mockgc.stores import describe_store
 def window_spans(operations: list[dict[str, Any]]) -> list[tuple[float, float]]:
     """Publish windows in epoch seconds [start, end) as the checker takes them."""
     return [(op["startedEpochMs"] / 1000.0, op["completesEpochMs"] / 1000.0) for op in operations]
+
+
+def runaways(live: dict[str, Any]) -> list[dict[str, str]]:
+    """The flows that ran past their bounds in a live run, as each Locust process reported them."""
+    return [r for node in (live.get("nodes") or {}).values() for r in (node.get("runaways") or [])]
 
 
 def harness_section(
@@ -42,6 +49,16 @@ def harness_section(
     if health.death is not None:
         when = f", {health.loaded_seconds:g} s into the load" if health.loaded_seconds is not None else ""
         problems.append(f"{health.death.describe()}{when}: the load was stopped, the report is partial")
+    elif health.service_error:
+        problems.append(health.service_error)
+    ran_away = runaways(live)
+    for runaway in ran_away[:5]:
+        problems.append(
+            f"runaway flow: {runaway['strategy']}, session {runaway['session']}: {runaway['what']}; "
+            "the load was stopped, the report is partial"
+        )
+    if len(ran_away) > 5:
+        problems.append(f"{len(ran_away) - 5} more runaway flow(s)")
     nemesis = live.get("nemesis", [])
     failed = [r for r in nemesis if r.get("error")]
     if failed:
@@ -96,6 +113,10 @@ def judge(
     """The checker's verdict on one run, written with its report; the exit code says how far to trust it.
     `offsets` are the publishes the run scheduled (its plan's); None: the spec's, for a run judged offline."""
     scheduled = len(spec.offsets() if offsets is None else offsets)
+    # A load stopped early for a fault (a runaway flow, Locust past its bound) is partial, and exit 2.
+    stopped_early = bool(runaways(evidence.live)) or bool(health.service_error)
+    if stopped_early:
+        health = replace(health, partial=True)
     harness = harness_section(spec, evidence, health, directory, scheduled)
     stopped_by = None
     if health.death is not None:
@@ -137,10 +158,10 @@ def judge(
         names=evidence.agents,
         nemesis=harness["nemesis"],
     )
-    (directory / "sessions.json").write_text(json.dumps(sessions, indent=1, sort_keys=True))
-    (directory / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True))
+    write_fresh(directory / "sessions.json", json.dumps(sessions, indent=1, sort_keys=True))
+    write_fresh(directory / "result.json", json.dumps(result, indent=2, sort_keys=True))
     sections = write_run_report(directory / "report.html", result, evidence.history, sessions)
-    if health.death is not None:
+    if health.death is not None or stopped_early:
         code = EXIT_HARNESS
     elif health.partial:
         code = EXIT_INTERRUPTED
@@ -183,5 +204,5 @@ def write_matrix(out: Path, outcomes: list[RunOutcome], spec: RunSpec, command: 
         "run": spec.as_dict() | {"command": command},
         "holding": [o.mitigation for o in outcomes if o.result["verdict"] == HOLDS],
     }
-    (out / "result.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    write_fresh(out / "result.json", json.dumps(summary, indent=2, sort_keys=True))
     write_matrix_report(out / "report.html", outcomes, rows, summary)

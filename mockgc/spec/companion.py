@@ -11,6 +11,7 @@ A companion has two faces (mockgc/strategies/registry.py pairs them with a strat
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,11 @@ class ServiceContext:
     # progress(label, done, total): a phase after the load (a read-back, a wait) told to the person watching,
     # so a CI log is never silent through it (the run's display prints at most one line per 10 s of it).
     progress: Progress = field(default=lambda label, done, total: None)
+    # Durable after the run: read the user's service or store again this many seconds after the first
+    # read-back, after `restart` (--restart-cmd) if given (mockgc/strategies/store_services.py).
+    reread_after: float = 0.0
+    restart: Callable[[], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
 
 
 SimulatedCompanion = Callable[["Mitigation"], list[Any]]

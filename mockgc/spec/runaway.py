@@ -11,3 +11,7 @@
 DEFAULT_MAX_FLOW_STEPS = 10_000
 DEFAULT_MAX_MEAN_FLOW_STEPS = 50
 DEFAULT_MAX_FLOW_SECONDS = 6 * 3600.0
+# Wall-clock time one step of a flow may take (from the driver handing it an answer to its next
+# effect): an honest step takes microseconds; a strategy that loops without yielding never gives
+# virtual time a chance to see it, so this stops it (mockgc/drivers/stepwatch.py).
+DEFAULT_MAX_STEP_WALL_SECONDS = 10.0

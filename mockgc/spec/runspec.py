@@ -40,7 +40,12 @@ from mockgc.checker.gate import Gate
 from mockgc.faults import PROFILES, FaultProfile, get_profile, is_profile_file, load_profile_file
 from mockgc.spec.arrivals import Arrival, check_arrivals, parse_arrivals
 from mockgc.spec.durations import parse_duration
-from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
+from mockgc.spec.runaway import (
+    DEFAULT_MAX_FLOW_SECONDS,
+    DEFAULT_MAX_FLOW_STEPS,
+    DEFAULT_MAX_MEAN_FLOW_STEPS,
+    DEFAULT_MAX_STEP_WALL_SECONDS,
+)
 from mockgc.spec.simconfig import SimConfig, check_size
 
 ALL = "all"  # the mitigation that means every registered strategy, in the registry's order
@@ -50,7 +55,19 @@ MAX_DURATION = 86_400.0
 # load settle before a publish and recover after it, and to keep two windows from running into one.
 MIN_CALM_S = 1.0
 # Fields that are seconds: a number, or a duration in Locust's form (30s, 1m, 1h30m).
-DURATION_FIELDS = ("duration", "think_time", "drain_timeout", "max_flow_seconds", "handle_time")
+DURATION_FIELDS = (
+    "duration",
+    "think_time",
+    "drain_timeout",
+    "reread_after",
+    "max_flow_seconds",
+    "max_step_seconds",
+    "handle_time",
+)
+# A live run reads the user's own service or store back twice: when the load ends, and again this long
+# after (README, "Durable after the run"). A value gone by then was never durable: a cache that kept
+# values 60 s held "durable" when the only read came at the load's last second.
+DEFAULT_REREAD_AFTER = 30.0
 # What a field wants, where its type alone does not say it well.
 WANTED = {
     "params": "a table (a JSON object) of the mitigation's parameters",
@@ -148,6 +165,8 @@ def _json_object(text: str, source: str) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as error:
         raise ValueError(f"{source} is not JSON: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{source} nests too deeply to be a spec") from None
     if not isinstance(data, dict):
         raise ValueError(f"{source} must be a JSON object")
     return data
@@ -160,15 +179,30 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as error:
         raise ValueError(f"cannot read the spec file {path}: {error}") from None
-    if path.suffix == ".json":
-        return _json_object(text, str(path))
     try:
+        if path.suffix == ".json":
+            return _json_object(text, str(path))
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"the spec file {path} is not TOML: {error}") from None
-    table = data.get("spec", data)
+    except RecursionError:  # a 100,000-deep array: the parsers recurse
+        raise ValueError(f"the spec file {path} nests too deeply to be a spec") from None
+    return spec_table(data, str(path))
+
+
+def spec_table(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The spec's fields: the [spec] table, or the top-level keys; never both (the top-level keys were
+    silently dropped when a [spec] table was there too)."""
+    if "spec" not in data:
+        return data
+    table, others = data["spec"], sorted(set(data) - {"spec"})
     if not isinstance(table, dict):
-        raise ValueError(f"the spec file {path}: [spec] must be a table")
+        raise ValueError(f"the spec file {source}: [spec] must be a table")
+    if others:
+        raise ValueError(
+            f"the spec file {source} has a [spec] table and top-level keys ({', '.join(others)}): "
+            "put every key in one of them"
+        )
     return table
 
 
@@ -208,6 +242,7 @@ class RunSpec:
     duration: float = 30.0
     think_time: float = 1.0
     drain_timeout: float = 10.0
+    reread_after: float = DEFAULT_REREAD_AFTER  # seconds after the load's end; 0 reads back once
     # Each flow logs its calls to participant attributes (as a team's Architect flow can), and reads its
     # variable back once the interaction has lasted `handle_time` seconds (0: no read): mockgc/flows/calllog.py.
     log_attributes: bool = False
@@ -224,6 +259,7 @@ class RunSpec:
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
+    max_step_seconds: float = DEFAULT_MAX_STEP_WALL_SECONDS  # wall-clock, one step of a flow, live and simulated
 
     # -- normalizing (before the type check) ----------------------------------------------------
 
@@ -284,6 +320,8 @@ class RunSpec:
             raise ValueError("think time and drain timeout must not be negative")
         if not 0 <= self.handle_time <= MAX_DURATION:
             raise ValueError(f"handle time must be between 0 and a day, got {self.handle_time:g}")
+        if not 0 <= self.reread_after <= 3600:
+            raise ValueError(f"reread after must be between 0 s and an hour, got {self.reread_after:g}")
         if self.workers < 0 or self.remote_workers < 0:
             raise ValueError("workers must not be negative")
         if len(self.publish_at) > MAX_LIVE_PUBLISHES:
@@ -339,6 +377,7 @@ class RunSpec:
             max_flow_seconds=self.max_flow_seconds,
             log_attributes=self.log_attributes,
             handle_time_s=self.handle_time,
+            max_step_wall_seconds=self.max_step_seconds,
         ).validate()
 
     def fault_profile(self) -> FaultProfile:

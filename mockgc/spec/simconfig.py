@@ -9,7 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mockgc.platform.domain.wfm import PUBLISH_WEEK, TIME_ZONE
-from mockgc.spec.runaway import DEFAULT_MAX_FLOW_SECONDS, DEFAULT_MAX_FLOW_STEPS, DEFAULT_MAX_MEAN_FLOW_STEPS
+from mockgc.spec.runaway import (
+    DEFAULT_MAX_FLOW_SECONDS,
+    DEFAULT_MAX_FLOW_STEPS,
+    DEFAULT_MAX_MEAN_FLOW_STEPS,
+    DEFAULT_MAX_STEP_WALL_SECONDS,
+)
 
 # The field report's org publishes on Monday mornings in America/Chicago. The virtual clock
 # starts one minute before 06:00 on a Monday (PUBLISH_WEEK, the week every publish mockgc makes
@@ -52,6 +57,7 @@ class SimConfig:
     max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
     max_mean_flow_steps: int = DEFAULT_MAX_MEAN_FLOW_STEPS
     max_flow_seconds: float = DEFAULT_MAX_FLOW_SECONDS
+    max_step_wall_seconds: float = DEFAULT_MAX_STEP_WALL_SECONDS
     # Each flow logs its calls to participant attributes, and reads its variable back after the handle time.
     log_attributes: bool = False
     handle_time_s: float = 0.0
@@ -70,6 +76,9 @@ class SimConfig:
         seconds = self.max_flow_seconds
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_RUN_SECONDS:
             raise ValueError(f"max_flow_seconds must be above 0 and at most {MAX_RUN_SECONDS:.0f}, got {seconds!r}")
+        wall = self.max_step_wall_seconds
+        if isinstance(wall, bool) or not isinstance(wall, int | float) or not 0 < wall <= 3600:
+            raise ValueError(f"max_step_wall_seconds must be above 0 and at most 3600, got {wall!r}")
         return self
 
     def span(self, publishes: int) -> float:

@@ -279,3 +279,20 @@ def test_compare_writes_the_diff_and_exits_1_when_b_loses_more(tmp_path: Path) -
     (tmp_path / "junk.json").write_text("[]")
     code, output = invoke("compare", str(tmp_path / "junk.json"), str(baseline))
     assert code == 2 and one_error_line(output) == f"Error: {tmp_path / 'junk.json'} holds no mockgc result"
+
+
+def test_whatever_escapes_a_command_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash exited 1, which CI reads as "the mitigation fails"; it is a harness error (2), in one line."""
+    from mockgc.cli import profiles as profiles_command
+
+    def broken(name: str) -> None:
+        raise TypeError("an unforeseen shape")
+
+    monkeypatch.setattr(profiles_command, "effective_kind", broken)
+    done = CliRunner().invoke(main, ["profiles"])
+    assert done.exit_code == 2
+    assert done.output.splitlines() == [
+        "Error: unexpected TypeError: an unforeseen shape (a mockgc bug: MOCKGC_DEBUG=1 shows where)"
+    ]
+    monkeypatch.setenv("MOCKGC_DEBUG", "1")
+    assert isinstance(CliRunner().invoke(main, ["profiles"]).exception, TypeError)

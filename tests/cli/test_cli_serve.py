@@ -41,6 +41,8 @@ def served() -> Iterator[tuple[str, str, str]]:
         url = re.search(r"http://127\.0\.0\.1:\d+", lines[0])
         admin_key = re.search(r"admin key:\s+(\S+)", lines[2])
         assert url and admin_key, lines
+        # A credential that was given is not printed (it would end up in a run's mock.log); a made-up one is.
+        assert "cli-secret" not in lines[1] and "secret=(as given)" in lines[1]
         yield url.group(0), "cli-secret", admin_key.group(1)
     finally:
         process.send_signal(signal.SIGINT)

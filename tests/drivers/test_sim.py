@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Generator
 from datetime import datetime
@@ -28,6 +29,7 @@ from mockgc.spec.companion import Companion
 from mockgc.spec.simconfig import DEFAULT_START, SimConfig
 from mockgc.strategies.registry import REGISTRY, load_mitigation, register
 from tests.conftest import simulate, simulator
+from tests.planted import BusyLoop, SleepsNaN
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -412,3 +414,32 @@ def test_a_runaway_is_exit_2_and_one_line_from_the_cli() -> None:
     weekly = ["simulate", "-m", "window-guard", "--param", "variant=weekly", "-n", "50", "--max-flow-seconds"]
     assert CliRunner().invoke(main, [*weekly, "3000"]).exit_code == 2
     assert CliRunner().invoke(main, [*weekly, "4000"]).exit_code == 0
+
+
+def test_a_strategy_that_loops_without_yielding_is_stopped_by_the_wall_clock_bound() -> None:
+    """Virtual time cannot see a loop that never yields; it hung `simulate` for good. The bound names the
+    strategy and the session, and a strategy's own `except Exception` cannot swallow it."""
+    began = time.monotonic()
+    with pytest.raises(
+        SimulationError,
+        match=r"^runaway flow: planted-busy-loop, session s\d+: one step ran past 0\.5 s of wall-clock time",
+    ):
+        bounded(BusyLoop(), sessions=3, max_step_wall_seconds=0.5)
+    assert time.monotonic() - began < 30  # seconds, not forever
+
+
+def test_the_wall_clock_bound_leaves_honest_runs_alone() -> None:
+    assert bounded(NoMitigation(), sessions=50, max_step_wall_seconds=0.5)["sessions"]["ok"] == 50
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), -1e9, -0.001, float("inf"), "1", True, None])
+def test_sleep_refuses_what_is_no_duration(seconds: Any) -> None:
+    with pytest.raises(ValueError, match="Sleep needs a finite number of seconds, 0 or more"):
+        Sleep(seconds)
+
+
+def test_a_nan_sleep_stops_the_simulation_naming_the_session() -> None:
+    """Sleep(nan) and Sleep(-1e9) used to pass as no sleep at all."""
+    assert Sleep(0).seconds == 0 and Sleep(1.5).seconds == 1.5
+    with pytest.raises(SimulationError, match=r"^session s\d+: planted-sleeps-nan raised ValueError: Sleep needs"):
+        bounded(SleepsNaN(), sessions=3)

@@ -24,6 +24,7 @@ EXAMPLES = ROOT / "examples"
 ADMIN_KEY, CLIENT_ID, CLIENT_SECRET = "own-admin", "own-client", "own-secret"
 # Short and bounded: 10 desks, an interaction about every 0.2 s each, a 3 s load with two publishes.
 SHORT = ["--users", "10", "--spawn-rate", "10", "--duration", "3", "--think-time", "0.2", "--drain-timeout", "5"]
+SHORT += ["--reread-after", "0.5s"]  # the second read-back, soon: the services here keep or lose values at once
 
 pytestmark = pytest.mark.live
 
@@ -46,7 +47,12 @@ def mock() -> Iterator[ServerThread]:
 
 
 @pytest.fixture
-def start_service() -> Iterator[Callable[..., str]]:
+def started_pids() -> list[int]:
+    return []
+
+
+@pytest.fixture
+def start_service(started_pids: list[int]) -> Iterator[Callable[..., str]]:
     """Start an example as a process; its base URL (the first line it prints). Every process is stopped."""
     started: list[subprocess.Popen[str]] = []
 
@@ -59,6 +65,7 @@ def start_service() -> Iterator[Callable[..., str]]:
             env=dict(os.environ, **(env or {})),
         )
         started.append(process)
+        started_pids.append(process.pid)
         assert process.stdout is not None
         line = process.stdout.readline()
         ready = "listening on http://127.0.0.1:" in line or "subscribed" in line
@@ -156,6 +163,23 @@ def test_a_service_that_acknowledges_without_storing_is_caught(
     assert result_of(tmp_path / "run")["sessions"] == result["sessions"]
     assert "<testsuite" in (tmp_path / "junit.xml").read_text()
     assert check("--quiet", str(tmp_path / "run"), "--expect", "data-action=fails").returncode == 0
+
+
+def test_a_service_that_loses_its_values_at_a_restart_is_caught_by_the_read_back_after_it(
+    tmp_path: Path, mock: ServerThread, start_service: Callable[..., str], started_pids: list[int]
+) -> None:
+    """Durable after the run: the run restarts the service (--restart-cmd) and reads every value back again.
+    A service keeping its values in memory held "durable" when the only read came at the load's end."""
+    url = start_service("data_action_sqlite/service.py", "--memory")
+    restart = f"kill -HUP {started_pids[-1]}"  # the example reopens its store on SIGHUP: in memory, empty
+    args = ["-m", "data-action", "--param", f"set_url={url}/set", "--param", f"get_url={url}/get"]
+    done = live_run(tmp_path / "run", mock, *args, "--restart-cmd", restart)
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(tmp_path / "run")
+    total = result["sessions"]["total"]
+    assert total > 0 and result["sessions"]["ack_lost"] == total and result["harness"]["errors"] == 0
+    read = result["services"]["data_action"]
+    assert read["restarted"] is True and read["forgotten"] == total and read["first_read_back"]["read_back"] == total
 
 
 def test_the_write_back_service_gets_a_verdict_judged_on_the_platform(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,18 @@ def test_with_publish_validates_the_change() -> None:
     assert get_profile("fast").publish.kind == "reject"  # profiles are immutable
     with pytest.raises(ValueError):
         get_profile("fast").with_publish(toxicity=-0.1)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("seed = 4\n[mockgc]\nagents = 3\n", "has a [mockgc] table and top-level keys (seed)"),
+        ("mockgc = 5\n", "[mockgc] must be a table"),
+        ("seed = " + "[" * 100_000 + "]" * 100_000 + "\n", "nests too deeply"),
+    ],
+)
+def test_a_settings_file_that_cannot_be_settings_says_so(tmp_path: Path, text: str, words: str) -> None:
+    config = tmp_path / "mockgc.toml"
+    config.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        load_settings(config, environ={})

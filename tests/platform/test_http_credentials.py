@@ -7,11 +7,13 @@ import json
 import random
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import PureCloudPlatformClientV2 as gc
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from PureCloudPlatformClientV2.rest import ApiException
@@ -23,7 +25,7 @@ from mockgc.platform.http.app import create_app
 from mockgc.platform.http.events_runtime import events_runtime
 from mockgc.platform.serve.server import ServerThread
 from mockgc.platform.settings import Settings
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, basic
+from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET, basic
 from tests.platform.test_sdk import make_sdk, sdk_globals  # noqa: F401 - the SDK's fixtures (a clean global Configuration)
 
 WFM = "/api/v2/workforcemanagement/businessunits"
@@ -210,3 +212,55 @@ def test_the_sdk_revokes_its_own_token(live_server: ServerThread, make_sdk: Any)
     with pytest.raises(ApiException) as refused:
         users.get_users()
     assert refused.value.status == 401 and json.loads(refused.value.body)["code"] == "bad.credentials"
+
+
+# -- pre-signed URLs -------------------------------------------------------------------------
+
+
+def test_pre_signed_urls_come_from_the_configured_base_url_never_the_host_header(
+    settings: Settings, clock: VirtualClock
+) -> None:
+    """A caller's Host header used to become the upload URL's host: a link to anywhere, handed out by the mock."""
+    for public_url, expected in (
+        ("", "http://127.0.0.1:8321"),
+        ("https://mock.example/base/", "https://mock.example/base"),
+    ):
+        app = create_app(replace(settings, server=replace(settings.server, public_url=public_url)), clock=clock)
+        try:
+            client = app.test_client()
+            issued = client.post("/oauth/token", data=TOKEN_FORM, headers={"Authorization": basic()}).json
+            auth = {"Authorization": f"Bearer {issued['access_token']}"}
+            bu = client.get("/mock/info", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json["businessUnits"][0][
+                "id"
+            ]
+            schedule_url = new_schedule(client, auth, bu)
+            evil = {**auth, "Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+            upload = client.post(f"{schedule_url}/update/uploadurl", json={"contentLengthBytes": 64}, headers=evil).json
+            assert upload["url"] == f"{expected}/uploads/schedules/{upload['uploadKey']}"
+            query = f"{schedule_url}/agentschedules/query?forceDownloadService=true"
+            download = client.post(query, json={}, headers=evil).json["downloadUrl"]
+            assert download.startswith(f"{expected}/downloads/agentschedules/")
+        finally:
+            events_runtime(app).stop()
+
+
+def test_a_served_mock_hands_out_urls_on_the_port_it_bound(live_server: ServerThread) -> None:
+    url = live_server.url
+    issued = requests.post(f"{url}/oauth/token", data=TOKEN_FORM, auth=(CLIENT_ID, CLIENT_SECRET), timeout=10)
+    auth = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    info = requests.get(f"{url}/mock/info", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).json()
+    schedules = f"{url}{WFM}/{info['businessUnits'][0]['id']}/weeks/{WEEK}/schedules"
+    schedule = requests.post(schedules, json={"weekCount": 1}, headers=auth, timeout=10).json()
+    reply = requests.post(
+        f"{schedules}/{schedule['id']}/update/uploadurl",
+        json={"contentLengthBytes": 64},
+        headers={**auth, "Host": "evil.example"},
+        timeout=10,
+    )
+    assert reply.json()["url"].startswith(f"{live_server.url}/uploads/schedules/")
+
+
+@pytest.mark.parametrize("bad", ["ftp://x", "evil.example", "http://", "http://a b", "http://x?y"])
+def test_a_public_url_that_is_no_base_url_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="public_url"):
+        Settings(public_url=bad).validate()

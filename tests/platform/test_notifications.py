@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import select
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -417,3 +421,41 @@ def test_a_channel_pushed_out_by_the_clients_twenty_first_warns_its_socket(
             clock.advance(1)
             client.post(CHANNELS, headers=auth)
         closing_then_closed(ws)
+
+
+HALF_OPEN = 2000
+
+
+@pytest.mark.skipif(not hasattr(select, "epoll"), reason="the opening gate needs edge-triggered epoll (Linux)")
+def test_connections_that_never_open_hold_no_thread_and_are_closed_at_their_deadline(
+    app: Flask, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """Issue 19: 2,000 connections to the WebSocket port that never sent their opening request held
+    1,893 threads. Now they wait without one, and a real client is served meanwhile."""
+    app.config["MOCKGC_WS_HANDSHAKE_SECONDS"] = 2.0  # read as the first channel starts the socket server
+    channel = client.post(CHANNELS, headers=auth).json
+    assert channel is not None
+    server = events_runtime(app).socket_server()
+    host, port = server.host, server.port
+    threads = threading.active_count()
+    half_open = []
+    try:
+        for index in range(HALF_OPEN):
+            sock = socket.create_connection((host, port), timeout=30)
+            if index % 2:  # half of them send part of a request, the rest nothing
+                sock.sendall(b"GET /channels/x HTTP/1.1\r\nHost: x\r\n")
+            half_open.append(sock)
+        with connect(channel["connectUri"], open_timeout=30) as ws:
+            assert json.loads(ws.recv(timeout=30))["topicName"] == "channel.metadata"
+            # A handful for the one open socket (the server's handler, reader and keepalive, the
+            # client's own two), none for the 2,000.
+            assert threading.active_count() <= threads + 10
+        # Each is closed by the server once its opening deadline passed: EOF, or a reset where
+        # the server closed with the partial request unread.
+        for sock in half_open:
+            sock.settimeout(30)
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(1) == b""
+    finally:
+        for sock in half_open:
+            sock.close()

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,15 +19,22 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-from flask import Flask
+from flask import Flask, Response, request
 
+from mockgc.flows.mitigations.async_worker import WorkerConfig
+from mockgc.platform.domain.standard_webhooks import Verifier, new_secret
 from mockgc.platform.http.app import create_app
-from mockgc.platform.serve.server import ServerThread, raise_open_file_limit
+from mockgc.platform.serve.server import UNTRUSTED_BODY_LIMIT, ServerThread, raise_open_file_limit
 from mockgc.platform.settings import Settings
+from mockgc.stores import MemoryStore
+from mockgc.worker.app import create_worker_app
+from mockgc.worker.engine import RepairWorker
+from mockgc.worker.service import ReauthTransport, WorkerService
 from tests.conftest import ADMIN_KEY, CLIENT_ID, CLIENT_SECRET
 
 IDLE = 3000  # far past the 1,024 descriptors where waitress's select() loop died
 PLATFORM_BODY = {"message", "code", "status", "contextId"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -308,3 +316,136 @@ def test_a_half_sent_request_holds_no_thread() -> None:
         finally:
             for sock in stalled:
                 sock.close()
+
+
+# -- stalled request bodies (issue 19): a body that stops coming must not hold a thread ------------------------
+
+STALLED = 200
+SHORT_DEADLINE = 1.5  # the test's body deadline; the server's default is BODY_READ_TIMEOUT_SECONDS
+GENEROUS = 30.0  # how long the test waits for any answer: no timing is asserted beyond it
+
+
+def stall_bodies(port: int, head: bytes, count: int) -> list[socket.socket]:
+    """Connections that send a request head announcing 1,000 bytes of body, and then a few of them only."""
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=GENEROUS)
+        sock.sendall(head + b"Content-Length: 1000\r\n\r\ngrant_type=")
+        sockets.append(sock)
+    return sockets
+
+
+def answer_and_close(sock: socket.socket) -> int:
+    """The status the server answered a stalled body with; asserts the server then closed the connection."""
+    sock.settimeout(GENEROUS)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    status, headers, body = status_and_body(data)
+    assert headers.get("connection") == "close" and json.loads(body)["status"] == status
+    return status
+
+
+def test_the_mock_answers_while_200_stalled_bodies_are_open_and_closes_each_at_the_deadline() -> None:
+    settings = Settings(agents=5, profile="fast", admin_key=ADMIN_KEY, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    with ServerThread(create_app(settings), body_timeout=SHORT_DEADLINE) as server:
+        auth = token(server.url, CLIENT_SECRET, CLIENT_ID)
+        threads = threading.active_count()
+        head = b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        stalled = stall_bodies(server.port, head, STALLED)
+        # A caller with a token stalls too: the deadline is for everyone.
+        stalled += stall_bodies(server.port, head.replace(b"Host: x\r\n", f"Host: x\r\n{_header(auth)}".encode()), 5)
+        try:
+            # Every app thread would be held by now without the bridge (the issue's 16 sockets did it).
+            assert requests.get(f"{server.url}/api/v2/docs/openapi.json", timeout=GENEROUS).status_code == 200
+            users = requests.get(f"{server.url}/api/v2/users", headers=auth, timeout=GENEROUS)
+            assert users.status_code == 200
+            assert requests.get(f"{server.url}/mock/info", headers=ADMIN, timeout=GENEROUS).status_code == 200
+            # The pool is fixed: stalled bodies add no thread.
+            assert threading.active_count() <= threads
+            statuses = [answer_and_close(sock) for sock in stalled]
+        finally:
+            for sock in stalled:
+                sock.close()
+        # At most UNTRUSTED_BODY_LIMIT strangers were read at once (408 at the deadline); the rest were
+        # answered 503 at once, unread; the callers with a token were read and timed out too.
+        assert statuses.count(408) == UNTRUSTED_BODY_LIMIT + 5
+        assert statuses.count(503) == STALLED - UNTRUSTED_BODY_LIMIT
+        assert server.bridge.untrusted_reading == 0
+        # Once the stalls are answered, strangers log in again.
+        assert token(server.url, CLIENT_SECRET, CLIENT_ID)
+
+
+def test_the_worker_answers_while_200_stalled_webhook_bodies_are_open(live_server: ServerThread) -> None:
+    worker = RepairWorker(MemoryStore(), WorkerConfig(), verifier=Verifier(new_secret(), time.time))
+    transport = ReauthTransport(live_server.url, CLIENT_ID, CLIENT_SECRET)
+    service = WorkerService(worker, transport, check_transport=transport)
+    with ServerThread(create_worker_app(service), threads=4, body_timeout=SHORT_DEADLINE) as server:
+        threads = threading.active_count()
+        head = b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        stalled = stall_bodies(server.port, head, STALLED)
+        try:
+            for _ in range(10):
+                assert requests.get(f"{server.url}/status", timeout=GENEROUS).status_code == 200
+            assert threading.active_count() <= threads
+            statuses = [answer_and_close(sock) for sock in stalled]
+        finally:
+            for sock in stalled:
+                sock.close()
+        assert sorted(set(statuses)) == [408, 503] and statuses.count(408) == UNTRUSTED_BODY_LIMIT
+        # A delivery after the stalls is read and judged as before (401: it is not signed).
+        assert requests.post(f"{server.url}/webhook", json={"eventBody": {}}, timeout=GENEROUS).status_code == 401
+
+
+def test_a_chunked_body_is_held_to_the_same_deadline_and_size_limit() -> None:
+    app = Flask("chunked")
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+
+    @app.post("/echo")
+    def echo() -> str:
+        return str(len(request.get_data()))
+
+    with ServerThread(app, threads=2, body_timeout=SHORT_DEADLINE) as server:
+        head = b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        assert status_and_body(raw(server.url, head + b"5\r\nhello\r\n0\r\n\r\n"))[2] == b"5"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=GENEROUS) as sock:
+            sock.sendall(head + b"5\r\nhello\r\n")  # and no more
+            assert answer_and_close(sock) == 408
+        too_big = head + b"".join(b"3e8\r\n" + b"a" * 1000 + b"\r\n" for _ in range(2)) + b"0\r\n\r\n"
+        assert status_and_body(raw(server.url, too_big))[0] == 413
+
+
+def _header(auth: dict[str, str]) -> str:
+    return "".join(f"{name}: {value}\r\n" for name, value in auth.items())
+
+
+def test_answers_in_pieces_cut_short_or_to_a_head_reach_the_client_as_the_app_gives_them() -> None:
+    """The bridge's three ways to answer: a body in one piece, a body in pieces as the app yields them
+    (the truth's stream, a slow_body toxic), and a body cut short of its Content-Length (reset_peer)."""
+    app = Flask("pieces")
+
+    @app.get("/stream")
+    def stream() -> Response:
+        def pieces() -> Iterator[str]:
+            for index in range(5):
+                yield f"piece {index};"
+
+        return Response(pieces(), mimetype="text/plain")
+
+    @app.get("/measured")
+    def measured() -> Response:
+        return Response(iter([b"ab", b"cd", b"ef"]), headers={"Content-Length": "6"})
+
+    @app.get("/cut")
+    def cut() -> Response:
+        return Response([b"only this"], headers={"Content-Length": "100"})
+
+    with ServerThread(app, threads=2) as server, requests.Session() as http:
+        assert http.get(f"{server.url}/stream", timeout=10).text == "".join(f"piece {i};" for i in range(5))
+        assert http.get(f"{server.url}/measured", timeout=10).content == b"abcdef"
+        head = http.head(f"{server.url}/measured", timeout=10)
+        assert head.status_code == 200 and head.headers["Content-Length"] == "6" and head.content == b""
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            http.get(f"{server.url}/cut", timeout=10)
+        # The connection the cut answer broke is gone; the next request works on a fresh one.
+        assert http.get(f"{server.url}/measured", timeout=10).content == b"abcdef"

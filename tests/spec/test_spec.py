@@ -276,3 +276,31 @@ def test_a_mistyped_spec_file_is_exit_2_and_one_line_in_run_and_simulate(tmp_pat
         assert done.exit_code == 2, done.output
         assert done.output.count("\n") == 1 and message in done.output, done.output
         assert not (tmp_path / "out").exists()  # refused before anything started
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        # A [spec] table used to win silently, the top-level keys dropped.
+        ("mixed.toml", 'users = 5\n[spec]\nmitigation = "retry"\n', "has a [spec] table and top-level keys (users)"),
+        ("deep.toml", "users = " + "[" * 100_000 + "]" * 100_000 + "\n", "nests too deeply to be a spec"),
+        ("deep.json", "[" * 200_000 + "]" * 200_000, "nests too deeply to be a spec"),
+        ("table.toml", "spec = 5\n", "[spec] must be a table"),
+    ],
+)
+def test_a_spec_file_that_cannot_be_a_spec_is_one_line_and_exit_2(
+    tmp_path: Path, name: str, text: str, words: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    for command in ("simulate", "run"):
+        done = CliRunner().invoke(main, [command, "--spec", str(path)])
+        assert done.exit_code == 2, done.output
+        assert done.output.count("\n") == 1 and words in done.output, done.output
+
+
+def test_a_spec_in_one_place_is_read_either_way(tmp_path: Path) -> None:
+    table, top = tmp_path / "table.toml", tmp_path / "top.toml"
+    table.write_text('[spec]\nmitigation = "retry"\nusers = 5\n')
+    top.write_text('mitigation = "retry"\nusers = 5\n')
+    assert RunSpec.load(table) == RunSpec.load(top) == RunSpec(mitigation="retry", users=5)

@@ -40,6 +40,7 @@ from mockgc.platform.http import (
 from mockgc.platform.http.errors import register_error_handlers
 from mockgc.platform.http.holder import PlatformHolder
 from mockgc.platform.http.journal import MAX_FIELD_CHARS
+from mockgc.platform.serve.bridge import ON_BOUND, TRUSTED
 from mockgc.platform.settings import (
     MAX_BODY_BYTES,
     MAX_HEADER_BYTES,
@@ -157,6 +158,10 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     holder = PlatformHolder(settings.server, settings.org, clock, profile)
     app.extensions["mockgc"] = holder
+    # The server reads bodies from callers it does not know a bounded number at a time (serve/bridge.py),
+    # and the pre-signed URLs the mock hands out name the address it bound.
+    app.extensions[TRUSTED] = holder.trusts
+    app.extensions[ON_BOUND] = holder.set_bound_url
 
     for blueprint in (
         oauth.bp,

@@ -63,7 +63,11 @@ class EventsRuntime:
     def socket_server(self) -> NotificationSocketServer:
         with self._lock:
             if self._socket is None:
-                from mockgc.platform.serve.ws import DEFAULT_HEARTBEAT_SECONDS, NotificationSocketServer
+                from mockgc.platform.serve.ws import (
+                    DEFAULT_HEARTBEAT_SECONDS,
+                    HANDSHAKE_SECONDS,
+                    NotificationSocketServer,
+                )
 
                 config = self.app.config
                 self._socket = NotificationSocketServer(
@@ -71,6 +75,7 @@ class EventsRuntime:
                     str(config.get("MOCKGC_WS_HOST") or self.holder.server.host),
                     int(config.get("MOCKGC_WS_PORT", 0)),
                     heartbeat_seconds=float(config.get("MOCKGC_WS_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS)),
+                    handshake_seconds=float(config.get("MOCKGC_WS_HANDSHAKE_SECONDS", HANDSHAKE_SECONDS)),
                 ).start()
                 log.info("notifications WebSocket server on %s", self._socket.base_url)
         self.start_delivery()

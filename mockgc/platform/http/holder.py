@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -41,6 +42,26 @@ class PlatformHolder:
         self.platform = self._build(self.start_profile)
         self.journal = Journal(server.journal_size)
         self._listeners: list[Callable[[Platform], None]] = []
+        # Where the server bound (the HTTP server sets it: port 0 picks one); see base_url.
+        self.bound_url = f"http://{server.host}:{server.port}"
+
+    def set_bound_url(self, url: str) -> None:
+        self.bound_url = url
+
+    @property
+    def base_url(self) -> str:
+        """The mock's base URL for links it hands out: the configured public_url, else the bound address."""
+        return (self.server.public_url or self.bound_url).rstrip("/")
+
+    def trusts(self, authorization: str) -> bool:
+        """Whether an Authorization header carries the admin key or a live token. Called on the
+        server's event loop for every request with a body, so it reads without the org's lock."""
+        if authorization[:7].lower() != "bearer ":
+            return False
+        value = authorization[7:].strip().encode()
+        if secrets.compare_digest(value, self.server.admin_key.encode()):
+            return True
+        return self.platform.auth.oauth.is_live(value.decode(), self.clock.now())
 
     def _build(self, profile: FaultProfile, clients: OAuthRegistry | None = None) -> Platform:
         archive = InteractionArchive() if self.org.archive_after_seconds > 0 else None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from mockgc.platform.api.validate import check_body
@@ -186,7 +186,7 @@ def create_upload_url(bu_id: str, week_id: str, schedule_id: str) -> ResponseRet
     schedule = backend().wfm.get_schedule(bu_id, week, schedule_id)
     return jsonify(
         uploadKey=slot.key,
-        url=url_for("uploads.receive", upload_key=slot.key, _external=True),
+        url=public_url("uploads.receive", upload_key=slot.key),
         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
         uploadBodySchema=schedule.upload_schema_to_api(),
     )
@@ -197,7 +197,7 @@ def query_agent_schedules(bu_id: str, week_id: str, schedule_id: str) -> Respons
     body = json_body()
     week = parse_week(week_id)
     query = parse_agent_schedules_query(body, request.args)
-    prefix = url_for("uploads.download", download_key="k", _external=True)[: -len("k")]
+    prefix = public_url("uploads.download", download_key="k")[: -len("k")]
     return jsonify(backend().wfm.query_agent_schedules(bu_id, week, schedule_id, query, prefix).to_api())
 
 
@@ -251,6 +251,11 @@ def receive(upload_key: str) -> ResponseReturnValue:
 def download(download_key: str) -> ResponseReturnValue:
     """A query result's download URL: no bearer token, the key is the credential (a pre-signed URL)."""
     return jsonify(backend().wfm.download(download_key))
+
+
+def public_url(endpoint: str, **values: str) -> str:
+    """A pre-signed URL: the configured base URL and the route's path, never the caller's Host header."""
+    return current_app.extensions["mockgc"].base_url + url_for(endpoint, **values)
 
 
 def _length_mismatch(length: int, declared: int) -> str:

@@ -10,6 +10,8 @@ import contextlib
 import json
 import logging
 import queue
+import select
+import socket
 import threading
 import time
 import weakref
@@ -34,6 +36,13 @@ log = logging.getLogger("mockgc.platform.serve.ws")
 CHANNEL_PATH = "/channels/"
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 POLL_SECONDS = 0.2  # how soon a socket notices its channel expiring, a reset or a stop
+# A connection whose opening request has not fully arrived this long after it connected is closed
+# (the websockets package's own opening timeout, applied before any thread is spent on it).
+HANDSHAKE_SECONDS = 10.0
+MAX_OPENING_REQUEST = 16_384  # bytes of opening request; a longer one is closed unanswered
+# Connections waiting for their opening request: past this many, a new one is closed at once.
+# Each costs a descriptor and a few hundred bytes, no thread.
+MAX_OPENING = 20_000
 
 
 class NotificationSocketServer:
@@ -52,10 +61,13 @@ class NotificationSocketServer:
         port: int = 0,
         *,
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+        handshake_seconds: float = HANDSHAKE_SECONDS,
     ) -> None:
         self.hub = hub
         self.host = host
         self.heartbeat_seconds = heartbeat_seconds
+        self.handshake_seconds = handshake_seconds
+        self.opening = 0  # connections waiting for their opening request (no thread yet)
         self.sent = 0
         self._server: Server = serve(
             self._handle,
@@ -66,7 +78,10 @@ class NotificationSocketServer:
             logger=logging.getLogger("mockgc.platform.serve.ws.server"),
         )
         self.port: int = self._server.socket.getsockname()[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"mockgc-ws-{self.port}", daemon=True)
+        # Where the kernel offers edge-triggered epoll, connections wait for their opening request in
+        # one thread; otherwise the websockets package's own loop gives each a thread at once.
+        accept = self._accept if hasattr(select, "epoll") else self._server.serve_forever
+        self._thread = threading.Thread(target=accept, name=f"mockgc-ws-{self.port}", daemon=True)
         self._stopping = threading.Event()
         self._connections: set[ServerConnection] = set()
         self._epochs: weakref.WeakKeyDictionary[ServerConnection, int] = weakref.WeakKeyDictionary()
@@ -93,6 +108,90 @@ class NotificationSocketServer:
                 connection.send(json.dumps(socket_closing()))
         self._server.shutdown()
         self._thread.join(timeout=5)
+
+    # -- accepting ------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        """The websockets server's accept loop, except that a connection gets its handler thread
+        only once its whole opening request has arrived. The package's own loop starts a thread per
+        connection at once, which then waits for the request: 2,000 connections that never sent one
+        held 1,893 threads. Here they wait in one epoll set, each closed at its deadline.
+
+        Readiness is edge-triggered because the request is only peeked at (the handler must read it
+        itself): a level-triggered poll would report a partial request as readable over and over.
+        """
+        server = self._server
+        listener, watcher = server.socket, server.shutdown_watcher
+        poller = select.epoll()
+        opening: dict[int, tuple[socket.socket, Any, float]] = {}  # by fd, oldest first: one deadline each
+        try:
+            poller.register(watcher.fileno(), select.EPOLLIN)
+            poller.register(listener.fileno(), select.EPOLLIN)
+            listener.setblocking(False)
+            while True:
+                now = time.monotonic()
+                while opening and next(iter(opening.values()))[2] <= now:
+                    self._drop(poller, opening, next(iter(opening)))
+                wait = next(iter(opening.values()))[2] - now if opening else -1
+                for fd, _ in poller.poll(wait):
+                    if fd == watcher.fileno():
+                        return
+                    if fd == listener.fileno():
+                        self._take_new(poller, opening, listener)
+                    elif fd in opening:
+                        self._look(poller, opening, fd)
+                self.opening = len(opening)
+        except OSError:  # the listener closed under us: the server is stopping
+            return
+        finally:
+            server.socket_closed.set()
+            for fd in list(opening):
+                self._drop(poller, opening, fd)
+            self.opening = 0
+            poller.close()
+
+    def _take_new(self, poller: Any, opening: dict[int, tuple[socket.socket, Any, float]], listener: Any) -> None:
+        while True:
+            try:
+                sock, addr = listener.accept()
+            except BlockingIOError:
+                return
+            if len(opening) >= MAX_OPENING:
+                sock.close()
+                continue
+            opening[sock.fileno()] = (sock, addr, time.monotonic() + self.handshake_seconds)
+            # Registering reports data that is already there, so a request sent at once is seen.
+            poller.register(sock.fileno(), select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET)
+
+    def _look(self, poller: Any, opening: dict[int, tuple[socket.socket, Any, float]], fd: int) -> None:
+        sock, addr, _ = opening[fd]
+        try:
+            head = sock.recv(MAX_OPENING_REQUEST, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
+        except OSError:
+            head = b""
+        if b"\r\n\r\n" in head:
+            poller.unregister(fd)
+            del opening[fd]
+            self._hand_over(sock, addr)
+        elif not head or len(head) >= MAX_OPENING_REQUEST:  # gone, or a request too long to be one
+            self._drop(poller, opening, fd)
+
+    def _hand_over(self, sock: socket.socket, addr: Any) -> None:
+        """What the websockets server's own loop does with an accepted connection."""
+        server = self._server
+        thread = threading.Thread(target=server.handler, args=(sock, addr))
+        with server.lock:  # registered before it starts, so shutdown() waits for it
+            server.handler_threads.add(thread)
+        thread.start()
+
+    @staticmethod
+    def _drop(poller: Any, opening: dict[int, tuple[socket.socket, Any, float]], fd: int) -> None:
+        sock, _, _ = opening.pop(fd)
+        with contextlib.suppress(OSError, ValueError):
+            poller.unregister(fd)
+        sock.close()
 
     # -- per connection --------------------------------------------------------------
 
